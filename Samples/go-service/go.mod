@@ -1,0 +1,3 @@
+module flamewire.dev/sample-service
+
+go 1.19

@@ -1,0 +1,3 @@
+import FlameWireCLI
+
+FlameWireCommand.runMain()

@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libFuzzer targets for FlameWire's decoders. Not part of the main package: this package
+// depends on it by path and is built by `Tools/fuzz/run.sh` (which has the build flags)
+// in its own scratch directory, Tools/fuzz/.build-fuzz.
+
+/// SwiftPM names a path dependency after its directory (`main`, `flamewire`, a CI clone's
+/// name...), so the main package's identity is taken from where this manifest sits:
+/// `<root>/Tools/fuzz/Package.swift`.
+let mainPackage: String = {
+    let parts = #filePath.split(separator: "/")
+    return parts.count >= 4 ? String(parts[parts.count - 4]) : "FlameWire"
+}()
+
+let package = Package(
+    name: "FlameWireFuzz",
+    dependencies: [
+        .package(path: "../..")
+    ],
+    targets: [
+        .executableTarget(
+            name: "fuzz-folded",
+            dependencies: [
+                .product(name: "Folded", package: mainPackage),
+                .product(name: "FlameGraph", package: mainPackage),
+                .product(name: "Profile", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
+            name: "fuzz-pprof",
+            dependencies: [
+                .product(name: "Pprof", package: mainPackage),
+                .product(name: "Profile", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,32 @@
+import Pprof
+import Profile
+
+/// libFuzzer entry point for the pprof decoder (raw or gzip-compressed protobuf).
+///
+/// Besides crashes, a decoded profile that breaks the model's promise (`Profile` in
+/// Sources/Profile/Model.swift: "every reference points at an element that exists", one
+/// value per sample type) is a finding and stops the run.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzPprof(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let profile = try? PprofDecoder.decode(bytes) else { return 0 }
+    checkConsistent(profile)
+    return 0
+}
+
+private func checkConsistent(_ p: Profile) {
+    for s in p.samples {
+        check(s.values.count == p.sampleTypes.count, "a sample with \(s.values.count) values for \(p.sampleTypes.count) sample types")
+        for l in s.locations { check(l >= 0 && l < p.locations.count, "a sample refers to location \(l) of \(p.locations.count)") }
+    }
+    for loc in p.locations {
+        if let m = loc.mapping { check(m >= 0 && m < p.mappings.count, "a location refers to mapping \(m) of \(p.mappings.count)") }
+        for line in loc.lines {
+            check(line.function >= 0 && line.function < p.functions.count, "a line refers to function \(line.function) of \(p.functions.count)")
+        }
+    }
+}
+
+private func check(_ ok: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+    if !ok() { fatalError("fuzz-pprof invariant broken: \(message())") }
+}
