@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "FlameGraph", targets: ["FlameGraph"]),
         .library(name: "Compression", targets: ["Compression"]),
         .library(name: "FEC", targets: ["FEC"]),
+        .library(name: "WireCodec", targets: ["WireCodec"]),
+        .library(name: "WireFrame", targets: ["WireFrame"]),
         .library(name: "ProfileFiles", targets: ["ProfileFiles"]),
     ],
     dependencies: [
@@ -32,6 +34,10 @@ let package = Package(
         // GF(2^8) bulk kernels (AVX2/SSSE3 with a portable fallback) for Reed–Solomon.
         .target(name: "CGF256"),
         .target(name: "FEC", dependencies: ["CGF256"]),
+        .target(name: "WireFrame", dependencies: ["FEC"]),
+        .target(
+            name: "WireCodec",
+            dependencies: ["Profile", "Compression", "FEC", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "Profile"),
         .target(
             name: "Pprof",
@@ -53,6 +59,7 @@ let package = Package(
 
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "FECTests", dependencies: ["FEC"]),
+        .testTarget(name: "WireCodecTests", dependencies: ["WireCodec", "WireFrame", "Profile", "Pprof", "Folded", "FEC", "Compression"]),
         .testTarget(name: "ProfileTests", dependencies: ["Profile"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "Profile", "Folded"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FoldedTests", dependencies: ["Folded", "Profile"]),

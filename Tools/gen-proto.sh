@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 
 protos=(
     "profile.proto:Pprof"
+    "flamewire.proto:WireCodec"
 )
 
 swift_protobuf_version="1.39.0"

@@ -67,14 +67,16 @@ public enum FoldedReader {
 /// Writing a profile as folded stacks.
 public enum FoldedWriter {
     /// One line per distinct stack, `root;...;leaf VALUE`, sorted by stack, with samples of
-    /// equal stacks summed and zero values left out. Every line of an inlined location is
+    /// equal stacks summed and zero values left out. Samples with an empty stack (Go
+    /// goroutine profiles have one) cannot be written as folded lines and are skipped, as
+    /// `go tool pprof` leaves them out of its stacks. Every line of an inlined location is
     /// a frame of its own. A `;` inside a function name would split the frame, so it is
     /// written as `:`; newlines in names become spaces.
     public static func lines(_ profile: Profile, sampleIndex: Int) -> [(stack: String, value: Int64)] {
         var sums: [String: Int64] = [:]
         for sample in profile.samples {
             let v = sample.values[sampleIndex]
-            if v == 0 { continue }
+            if v == 0 || sample.locations.isEmpty { continue }
             let key = profile.stackRootFirst(of: sample).map(escape).joined(separator: ";")
             let (r, o) = sums[key, default: 0].addingReportingOverflow(v)
             sums[key] = o ? (v > 0 ? .max : .min) : r

@@ -1,0 +1,94 @@
+import Profile
+
+/// The sender side of one stream: keeps the cumulative state, the states of windows in
+/// flight, and the newest state the receiver acknowledged, and encodes each window as the
+/// change against that base (Quake III's snapshot model; SPEC.md §4).
+///
+/// Sans-IO: profiles and acknowledgements in, payload bytes out. No clock, no socket.
+public struct StreamEncoder: Sendable {
+    public let stream: UInt32
+    public private(set) var info: StreamInfo
+    public private(set) var dictionary: WireDictionary
+    public private(set) var state = StreamState()
+    public private(set) var epoch: UInt32 = 1
+    /// Sequence number of the last window encoded (0 before the first).
+    public private(set) var lastSeq: UInt64 = 0
+    /// Sequence number of the base the next window will use (0: keyframe).
+    public var baseSeq: UInt64 { base?.seq ?? 0 }
+    /// A new epoch (a keyframe with a fresh dictionary) starts when the dictionary holds
+    /// more entries than this, bounding memory at both ends.
+    public var maxDictionaryEntries: Int
+    /// How many sent-but-unacknowledged window states to keep as possible bases.
+    public static let maxInFlight = 64
+
+    private var inFlight: [(seq: UInt64, epoch: UInt32, state: StreamState)] = []
+    private var base: (seq: UInt64, state: StreamState, tables: BaseTables)?
+    private var newEpochPending = false
+
+    public init(stream: UInt32, info: StreamInfo, hasher: ContentHasher = ContentHasher(), maxDictionaryEntries: Int = 2_000_000) {
+        self.stream = stream
+        self.info = info
+        self.dictionary = WireDictionary(hasher: hasher)
+        self.maxDictionaryEntries = maxDictionaryEntries
+    }
+
+    /// Adds a profile to the cumulative state: `.delta` adds it, `.snapshot` replaces the state.
+    public mutating func ingest(_ profile: Profile, mode: IngestMode) throws(StreamError) {
+        guard profile.sampleTypes == info.columns else { throw .columnsChanged(expected: info.columns, got: profile.sampleTypes) }
+        let values = dictionary.stackValues(of: profile)
+        switch mode {
+        case .snapshot:
+            state = StreamState(values: values)
+        case .delta:
+            for (id, v) in values {
+                if var old = state.values[id] {
+                    for c in old.indices { old[c] &+= v[c] }
+                    state.values[id] = old
+                } else {
+                    state.values[id] = v
+                }
+            }
+        }
+    }
+
+    /// Replaces the cumulative state directly (for sources that already hold stack ids).
+    public mutating func setState(_ s: StreamState) { state = s }
+
+    /// Encodes the next window of the current state.
+    public mutating func nextWindow(timeNanos: Int64 = 0, durationNanos: Int64 = 0) -> (header: WindowHeader, payload: [UInt8]) {
+        if dictionary.count > maxDictionaryEntries || newEpochPending {
+            dictionary = dictionary.compacted(keeping: state.values.keys)
+            epoch &+= 1
+            base = nil
+            inFlight.removeAll()
+            newEpochPending = false
+        }
+        lastSeq += 1
+        let header = WindowHeader(stream: stream, seq: lastSeq, baseSeq: base?.seq ?? 0, epoch: epoch,
+                                  timeNanos: timeNanos, durationNanos: durationNanos)
+        var writer = WindowWriter(dictionary: dictionary, base: base?.tables ?? .empty)
+        let payload = writer.write(header: header, info: base == nil ? info : nil, state: state,
+                                   baseState: base?.state ?? StreamState(), columns: info.columns.count)
+        inFlight.append((lastSeq, epoch, state))
+        if inFlight.count > Self.maxInFlight { inFlight.removeFirst(inFlight.count - Self.maxInFlight) }
+        return (header, payload)
+    }
+
+    /// The receiver decoded window `seq`: it may serve as the base from now on.
+    public mutating func acknowledge(seq: UInt64) {
+        guard seq > (base?.seq ?? 0), let i = inFlight.firstIndex(where: { $0.seq == seq }), inFlight[i].epoch == epoch else { return }
+        let s = inFlight[i].state
+        // Entries of an acknowledged state are all in the dictionary: tables cannot fail.
+        guard let tables = try? BaseTables(state: s, dictionary: dictionary) else { return }
+        base = (seq, s, tables)
+        inFlight.removeSubrange(...i)
+    }
+
+    /// The receiver does not hold the base a window named: send a keyframe next.
+    public mutating func baseRejected() {
+        base = nil
+    }
+
+    /// Starts a new epoch with the next window (for example after the receiver restarted).
+    public mutating func resetEpoch() { newEpochPending = true }
+}

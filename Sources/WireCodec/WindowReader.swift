@@ -1,0 +1,192 @@
+import SwiftProtobuf
+
+/// A cursor over one packed varint stream, with bounds checks that name the field.
+struct PackedReader {
+    let field: String
+    let values: [UInt64]
+    var pos = 0
+
+    init(_ field: String, _ values: [UInt64]) {
+        self.field = field
+        self.values = values
+    }
+
+    var atEnd: Bool { pos == values.count }
+    var remaining: Int { values.count - pos }
+
+    mutating func next() throws(WireError) -> UInt64 {
+        guard pos < values.count else { throw .truncatedStream(field: field) }
+        defer { pos += 1 }
+        return values[pos]
+    }
+
+    /// A count that the rest of the stream must be able to hold (`per` values each).
+    mutating func count(per: Int = 1) throws(WireError) -> Int {
+        let n = try next()
+        guard n <= UInt64(remaining / max(per, 1)) else { throw .truncatedStream(field: field) }
+        return Int(n)
+    }
+}
+
+/// Decodes a window's content against its base (SPEC.md §5), defining new entries in the
+/// dictionary and returning the new state.
+struct WindowReader {
+    let base: BaseTables
+    var d: WireDictionary
+    var newStrings: [EntryID] = []
+    var newFunctions: [EntryID] = []
+    var newLocations: [EntryID] = []
+    var newStacks: [EntryID] = []
+    var salts: [UInt64: UInt64] = [:]
+
+    init(dictionary: WireDictionary, base: BaseTables) {
+        d = dictionary
+        self.base = base
+    }
+
+    func stringID(_ r: UInt64, _ field: String) throws(WireError) -> EntryID {
+        if r == 0 { return d.emptyString }
+        let i = r - 1
+        if i < UInt64(base.strings.count) { return base.strings[Int(i)] }
+        let j = i - UInt64(base.strings.count)
+        guard j < UInt64(newStrings.count) else { throw .badReference(field: field, ref: r, limit: 1 + base.strings.count + newStrings.count) }
+        return newStrings[Int(j)]
+    }
+
+    func ref(_ r: UInt64, base table: [EntryID], new: [EntryID], _ field: String) throws(WireError) -> EntryID {
+        if r < UInt64(table.count) { return table[Int(r)] }
+        let j = r - UInt64(table.count)
+        guard j < UInt64(new.count) else { throw .badReference(field: field, ref: r, limit: table.count + new.count) }
+        return new[Int(j)]
+    }
+
+    func salt(_ kind: EntryKind, _ index: Int) -> UInt64 {
+        salts[UInt64(index) << 2 | UInt64(kind.rawValue - 1)] ?? 0
+    }
+
+    mutating func read(_ w: Flamewire_Wire_Window, baseState: StreamState, columns: Int) throws(WireError) -> StreamState {
+        var sr = PackedReader("salts", w.salts)
+        while !sr.atEnd {
+            let code = try sr.next()
+            salts[code] = try sr.next()
+        }
+        for (i, s) in w.strings.enumerated() { newStrings.append(try d.define(string: s, salt: salt(.string, i))) }
+
+        var fr = PackedReader("functions", w.functions)
+        while !fr.atEnd {
+            guard fr.remaining >= 4 else { throw .truncatedStream(field: "functions") }
+            let f = FunctionEntry(
+                name: try stringID(try fr.next(), "functions.name"), systemName: try stringID(try fr.next(), "functions.system_name"),
+                filename: try stringID(try fr.next(), "functions.filename"), startLine: ZigZag.decode(try fr.next()))
+            newFunctions.append(try d.define(function: f, salt: salt(.function, newFunctions.count)))
+        }
+
+        var lr = PackedReader("locations", w.locations)
+        while !lr.atEnd {
+            let n = try lr.count(per: 2)
+            var lines: [LineEntry] = []
+            lines.reserveCapacity(n)
+            for _ in 0..<n {
+                let f = try ref(try lr.next(), base: base.functions, new: newFunctions, "locations.function")
+                lines.append(LineEntry(function: f, line: ZigZag.decode(try lr.next())))
+            }
+            let l = LocationEntry(lines: lines, address: try lr.next())
+            newLocations.append(try d.define(location: l, salt: salt(.location, newLocations.count)))
+        }
+
+        var kr = PackedReader("stacks", w.stacks)
+        while !kr.atEnd {
+            let template = try kr.next()
+            let keep = try kr.next()
+            var locations: [EntryID] = []
+            var templateLabels: [LabelEntry]?
+            if template == 0 {
+                guard keep == 0 else { throw .malformedPayload("stack \(newStacks.count) keeps \(keep) frames but has no template") }
+            } else {
+                let tid = try ref(template - 1, base: base.stacks, new: newStacks, "stacks.template")
+                guard let t = d.stacks[tid] else { throw .missingEntry(kind: .stack, id: tid) }
+                guard keep <= UInt64(t.locations.count) else {
+                    throw .malformedPayload("stack \(newStacks.count) keeps \(keep) frames of a template with \(t.locations.count)")
+                }
+                locations.append(contentsOf: t.locations[0..<Int(keep)])
+                templateLabels = t.labels
+            }
+            let n = try kr.count()
+            for _ in 0..<n { locations.append(try ref(try kr.next(), base: base.locations, new: newLocations, "stacks.location")) }
+            guard locations.count <= Self.maxDepth else { throw .tooLarge(field: "stack depth", count: locations.count, limit: Self.maxDepth) }
+            let mode = try kr.next()
+            var labels: [LabelEntry]
+            if mode == 0 {
+                guard let templateLabels else { throw .malformedPayload("stack \(newStacks.count) takes its template's labels but has no template") }
+                labels = templateLabels
+            } else {
+                let count = mode - 1
+                guard count <= UInt64(kr.remaining / 3) else { throw .truncatedStream(field: "stacks.labels") }
+                labels = []
+                for _ in 0..<count {
+                    let key = try stringID(try kr.next(), "stacks.label.key")
+                    switch try kr.next() {
+                    case 0: labels.append(LabelEntry(key: key, value: .string(try stringID(try kr.next(), "stacks.label.value"))))
+                    case 1:
+                        let num = ZigZag.decode(try kr.next())
+                        labels.append(LabelEntry(key: key, value: .number(num, unit: try stringID(try kr.next(), "stacks.label.unit"))))
+                    case let tag: throw .malformedPayload("unknown label tag \(tag)")
+                    }
+                }
+                labels.sort()
+            }
+            let s = StackEntry(locations: locations, labels: labels)
+            newStacks.append(try d.define(stack: s, salt: salt(.stack, newStacks.count)))
+        }
+
+        // Apply removals, new stacks and changes to the base state.
+        var state = baseState
+        let stackLimit = base.stacks.count + newStacks.count
+        var removedSet = Set<Int>()
+        var prev = -1
+        for g in w.removed {
+            guard g < UInt64(base.stacks.count) else { throw .badReference(field: "removed", ref: g, limit: base.stacks.count) }
+            let rank = prev + 1 + Int(g)
+            guard rank < base.stacks.count else { throw .badReference(field: "removed", ref: UInt64(rank), limit: base.stacks.count) }
+            state.values[base.stacks[rank]] = nil
+            removedSet.insert(rank)
+            prev = rank
+        }
+        for id in newStacks where state.values[id] == nil { state.values[id] = [Int64](repeating: 0, count: columns) }
+        guard w.values.count == w.changed.count * columns else { throw .columnCount(got: w.values.count, expected: w.changed.count * columns) }
+        guard w.predictors.isEmpty || w.predictors.count == columns else {
+            throw .columnCount(got: w.predictors.count, expected: columns)
+        }
+        for (c, p) in w.predictors.enumerated() where p > 2 || (c == 0 && p != 0) || (p == 2 && c < 3) {
+            throw .malformedPayload("column \(c) has unknown predictor \(p)")
+        }
+        var refs = Prediction.References(columns: columns)
+        var delta = [Int64](repeating: 0, count: columns)
+        prev = -1
+        for (i, g) in w.changed.enumerated() {
+            guard g < UInt64(stackLimit) else { throw .badReference(field: "changed", ref: g, limit: stackLimit) }
+            let r = prev + 1 + Int(g)
+            guard r < stackLimit else { throw .badReference(field: "changed", ref: UInt64(r), limit: stackLimit) }
+            guard !removedSet.contains(r) else { throw .malformedPayload("stack \(r) is both removed and changed") }
+            let id = r < base.stacks.count ? base.stacks[r] : newStacks[r - base.stacks.count]
+            let old = r < base.stacks.count ? baseState.values[id] : nil
+            var v = state.values[id] ?? [Int64](repeating: 0, count: columns)
+            for c in 0..<columns {
+                var d = w.values[i * columns + c]
+                if c > 0, !w.predictors.isEmpty, w.predictors[c] != 0,
+                   let (x, y) = refs.pair(c, predictor: w.predictors[c], base: old, new: v) {
+                    d = d &+ Prediction.scaled(delta[c - 1], y, x)
+                }
+                delta[c] = d
+                v[c] = v[c] &+ d
+            }
+            refs.update(newValues: v)
+            state.values[id] = v
+            prev = r
+        }
+        return state
+    }
+
+    /// The deepest stack a window may define.
+    static let maxDepth = 65_536
+}

@@ -1,0 +1,241 @@
+import SwiftProtobuf
+
+/// The header fields of a window (everything but its content).
+public struct WindowHeader: Equatable, Sendable {
+    public var stream: UInt32
+    public var seq: UInt64
+    /// 0 for a keyframe.
+    public var baseSeq: UInt64
+    public var epoch: UInt32
+    public var timeNanos: Int64
+    public var durationNanos: Int64
+
+    public init(stream: UInt32, seq: UInt64, baseSeq: UInt64, epoch: UInt32, timeNanos: Int64 = 0, durationNanos: Int64 = 0) {
+        self.stream = stream
+        self.seq = seq
+        self.baseSeq = baseSeq
+        self.epoch = epoch
+        self.timeNanos = timeNanos
+        self.durationNanos = durationNanos
+    }
+}
+
+/// Encodes one window: the change of `state` against an acknowledged base (SPEC.md §5).
+///
+/// Entries the base already holds are named by their rank in the base tables; everything
+/// else is defined inline, each entry once per window. A new stack is written as a prefix
+/// of a similar stack (from the base or earlier in the window) plus its remaining frames.
+struct WindowWriter {
+    let d: WireDictionary
+    let base: BaseTables
+    var strings: [String] = []
+    var stringRefs: [EntryID: UInt64] = [:]
+    var functions: [UInt64] = []
+    var functionRefs: [EntryID: UInt64] = [:]
+    var functionCount = 0
+    var locations: [UInt64] = []
+    var locationRefs: [EntryID: UInt64] = [:]
+    var locationCount = 0
+    var stacks: [UInt64] = []
+    var salts: [UInt64] = []
+
+    init(dictionary: WireDictionary, base: BaseTables) {
+        d = dictionary
+        self.base = base
+    }
+
+    mutating func salt(_ id: EntryID, kind: EntryKind, index: Int) {
+        if let s = d.salt(kind, id) {
+            salts.append(UInt64(index) << 2 | UInt64(kind.rawValue - 1))
+            salts.append(s)
+        }
+    }
+
+    mutating func stringRef(_ id: EntryID) -> UInt64 {
+        if id == d.emptyString { return 0 }
+        if let r = base.stringRank[id] { return UInt64(r + 1) }
+        if let r = stringRefs[id] { return r }
+        let r = UInt64(1 + base.strings.count + strings.count)
+        salt(id, kind: .string, index: strings.count)
+        strings.append(d.strings[id]!)
+        stringRefs[id] = r
+        return r
+    }
+
+    mutating func functionRef(_ id: EntryID) -> UInt64 {
+        if let r = base.functionRank[id] { return UInt64(r) }
+        if let r = functionRefs[id] { return r }
+        let f = d.functions[id]!
+        let name = stringRef(f.name), system = stringRef(f.systemName), file = stringRef(f.filename)
+        functions.append(contentsOf: [name, system, file, ZigZag.encode(f.startLine)])
+        let r = UInt64(base.functions.count + functionCount)
+        salt(id, kind: .function, index: functionCount)
+        functionCount += 1
+        functionRefs[id] = r
+        return r
+    }
+
+    mutating func locationRef(_ id: EntryID) -> UInt64 {
+        if let r = base.locationRank[id] { return UInt64(r) }
+        if let r = locationRefs[id] { return r }
+        let l = d.locations[id]!
+        var entry: [UInt64] = [UInt64(l.lines.count)]
+        for line in l.lines {
+            entry.append(functionRef(line.function))
+            entry.append(ZigZag.encode(line.line))
+        }
+        entry.append(l.address)
+        locations.append(contentsOf: entry)
+        let r = UInt64(base.locations.count + locationCount)
+        salt(id, kind: .location, index: locationCount)
+        locationCount += 1
+        locationRefs[id] = r
+        return r
+    }
+
+    mutating func labels(_ labels: [LabelEntry]) {
+        stacks.append(UInt64(labels.count + 1))
+        for l in labels {
+            stacks.append(stringRef(l.key))
+            switch l.value {
+            case .string(let v):
+                stacks.append(0)
+                stacks.append(stringRef(v))
+            case .number(let n, let unit):
+                stacks.append(1)
+                stacks.append(ZigZag.encode(n))
+                stacks.append(stringRef(unit))
+            }
+        }
+    }
+
+    /// Writes the window and returns the payload bytes.
+    mutating func write(header: WindowHeader, info: StreamInfo?, state: StreamState, baseState: StreamState, columns: Int) -> [UInt8] {
+        // Stacks new to the base, ordered by their frames so each can borrow its
+        // predecessor's prefix.
+        var newIDs = state.values.keys.filter { base.stackRank[$0] == nil }
+        newIDs.sort { a, b in
+            let la = d.stacks[a]!.locations, lb = d.stacks[b]!.locations
+            return la == lb ? a < b : la.lexicographicallyPrecedes(lb)
+        }
+        var newRef: [EntryID: Int] = [:]
+        for (i, id) in newIDs.enumerated() {
+            let s = d.stacks[id]!
+            // The best template: the base stack next to it in frame order, or the previous new stack.
+            var bestRef = -1, bestKeep = 0
+            var bestLabels: [LabelEntry] = []
+            if !base.prefixOrder.isEmpty {
+                var lo = 0, hi = base.prefixOrder.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if d.stacks[base.stacks[base.prefixOrder[mid]]]!.locations.lexicographicallyPrecedes(s.locations) { lo = mid + 1 } else { hi = mid }
+                }
+                for pos in [lo - 1, lo] where pos >= 0 && pos < base.prefixOrder.count {
+                    let rank = base.prefixOrder[pos]
+                    let t = d.stacks[base.stacks[rank]]!
+                    let k = commonPrefix(t.locations, s.locations)
+                    if k > bestKeep || (k == bestKeep && k > 0 && t.labels == s.labels && bestLabels != s.labels) {
+                        bestRef = rank; bestKeep = k; bestLabels = t.labels
+                    }
+                }
+            }
+            if i > 0 {
+                let t = d.stacks[newIDs[i - 1]]!
+                let k = commonPrefix(t.locations, s.locations)
+                if k > bestKeep {
+                    bestRef = base.stacks.count + i - 1; bestKeep = k; bestLabels = t.labels
+                }
+            }
+            salt(id, kind: .stack, index: i)
+            if bestKeep == 0 {
+                stacks.append(0)
+                stacks.append(0)
+            } else {
+                stacks.append(UInt64(bestRef + 1))
+                stacks.append(UInt64(bestKeep))
+            }
+            stacks.append(UInt64(s.locations.count - bestKeep))
+            for l in s.locations[bestKeep...] { stacks.append(locationRef(l)) }
+            if bestKeep > 0 && bestLabels == s.labels { stacks.append(0) } else { labels(s.labels) }
+            newRef[id] = base.stacks.count + i
+        }
+
+        // Changed values, in ascending stack-reference order.
+        var changed: [(ref: Int, values: [Int64], old: [Int64]?, new: [Int64])] = []
+        for (id, v) in state.values {
+            let ref: Int
+            let old: [Int64]?
+            if let r = base.stackRank[id] { ref = r; old = baseState.values[id] } else { ref = newRef[id]!; old = nil }
+            if let old, old == v { continue }
+            if old == nil && v.allSatisfy({ $0 == 0 }) { continue }
+            changed.append((ref, (0..<columns).map { v[$0] &- (old?[$0] ?? 0) }, old, v))
+        }
+        changed.sort { $0.ref < $1.ref }
+        // Per column, choose the predictor (none, 1 or 2) that makes the values smallest.
+        var predictors = [UInt32](repeating: 0, count: columns)
+        var residuals = changed.map(\.values)
+        if columns > 1 {
+            for c in 1..<columns {
+                var best = changed.reduce(0) { $0 + Prediction.varintSize($1.values[c]) }
+                for p: UInt32 in c >= 3 ? [1, 2] : [1] {
+                    var refs = Prediction.References(columns: columns)
+                    var cost = 0
+                    var column = [Int64](repeating: 0, count: changed.count)
+                    for (i, ch) in changed.enumerated() {
+                        var guess: Int64 = 0
+                        if let (x, y) = refs.pair(c, predictor: p, base: ch.old, new: ch.new) { guess = Prediction.scaled(ch.values[c - 1], y, x) }
+                        column[i] = ch.values[c] &- guess
+                        cost += Prediction.varintSize(column[i])
+                        refs.update(newValues: ch.new)
+                    }
+                    if cost < best {
+                        best = cost
+                        predictors[c] = p
+                        for i in residuals.indices { residuals[i][c] = column[i] }
+                    }
+                }
+            }
+        }
+        var removed: [Int] = []
+        for (rank, id) in base.stacks.enumerated() where state.values[id] == nil { removed.append(rank) }
+
+        var w = Flamewire_Wire_Window()
+        w.stream = header.stream
+        w.seq = header.seq
+        w.baseSeq = header.baseSeq
+        w.epoch = header.epoch
+        w.timeNanos = header.timeNanos
+        w.durationNanos = header.durationNanos
+        if let info { w.info = WireInfo.message(info) }
+        w.strings = strings
+        w.functions = functions
+        w.locations = locations
+        w.stacks = stacks
+        w.salts = salts
+        w.changed = gaps(changed.map(\.ref))
+        w.values = residuals.flatMap { $0 }
+        if predictors.contains(where: { $0 != 0 }) { w.predictors = predictors }
+        w.removed = gaps(removed)
+        // Serialising a message we built cannot fail.
+        return (try? w.serializedBytes()) ?? []
+    }
+}
+
+func commonPrefix(_ a: [EntryID], _ b: [EntryID]) -> Int {
+    let n = min(a.count, b.count)
+    var i = 0
+    while i < n, a[i] == b[i] { i += 1 }
+    return i
+}
+
+/// Ascending integers as gaps: the first as is, then each minus its predecessor minus one.
+func gaps(_ ascending: [Int]) -> [UInt64] {
+    var out: [UInt64] = []
+    out.reserveCapacity(ascending.count)
+    var prev = -1
+    for x in ascending {
+        out.append(UInt64(x - prev - 1))
+        prev = x
+    }
+    return out
+}

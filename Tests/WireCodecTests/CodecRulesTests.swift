@@ -1,0 +1,104 @@
+import Testing
+import Profile
+import Folded
+@testable import WireCodec
+
+func foldedProfile(_ text: String) throws -> Profile { try FoldedReader.profile(from: Array(text.utf8)) }
+
+let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedReader.valueType], columnKinds: [.counter])
+
+@Suite struct CodecRulesTests {
+    @Test func collisionsGetSaltsAndStillRoundTrip() throws {
+        // A 6-bit hash makes collisions certain among 200 entries.
+        let hasher = ContentHasher(bits: 6)
+        var tx = StreamEncoder(stream: 1, info: foldedInfo, hasher: hasher)
+        var rx = StreamDecoder(hasher: hasher)
+        var text = ""
+        for i in 0..<40 { text += "main;f\(i % 7);g\(i) \(i + 1)\n" }
+        try tx.ingest(try foldedProfile(text), mode: .snapshot)
+        #expect(!tx.dictionary.salts.isEmpty)
+        let (h, payload) = tx.nextWindow()
+        #expect(try rx.decode(payload).state == tx.state)
+        tx.acknowledge(seq: h.seq)
+        text += "main;f1;new 5\n"
+        try tx.ingest(try foldedProfile(text), mode: .snapshot)
+        #expect(try rx.decode(tx.nextWindow().payload).state == tx.state)
+        let rebuilt = rx.dictionary.profile(of: tx.state.values, info: foldedInfo)
+        #expect(FoldedWriter.text(rebuilt, sampleIndex: 0) == FoldedWriter.text(try foldedProfile(text), sampleIndex: 0))
+    }
+
+    @Test func gaugesSendRemovals() throws {
+        let info = StreamInfo(service: "t", profileType: "goroutine", columns: [FoldedReader.valueType], columnKinds: [.gauge])
+        var tx = StreamEncoder(stream: 1, info: info)
+        var rx = StreamDecoder()
+        try tx.ingest(try foldedProfile("a;b 3\na;c 4\nd 1\n"), mode: .snapshot)
+        let first = tx.nextWindow()
+        _ = try rx.decode(first.payload)
+        tx.acknowledge(seq: first.header.seq)
+        try tx.ingest(try foldedProfile("a;b 3\nd 2\n"), mode: .snapshot)
+        let w = try rx.decode(tx.nextWindow().payload)
+        #expect(w.state == tx.state)
+        #expect(w.state.values.count == 2)
+    }
+
+    @Test func unknownBaseIsRejectedAndKeyframeRecovers() throws {
+        var tx = StreamEncoder(stream: 1, info: foldedInfo)
+        var rx = StreamDecoder()
+        try tx.ingest(try foldedProfile("a 1\n"), mode: .delta)
+        let w1 = tx.nextWindow()
+        tx.acknowledge(seq: w1.header.seq)  // acknowledged, but the receiver never got it
+        try tx.ingest(try foldedProfile("a 1\n"), mode: .delta)
+        let w2 = tx.nextWindow()
+        #expect(throws: WireError.unknownBase(seq: 1)) { try rx.decode(w2.payload) }
+        tx.baseRejected()
+        let w3 = tx.nextWindow()
+        #expect(w3.header.baseSeq == 0)
+        #expect(try rx.decode(w3.payload).state == tx.state)
+    }
+
+    @Test func newEpochBoundsTheDictionary() throws {
+        var tx = StreamEncoder(stream: 1, info: foldedInfo, maxDictionaryEntries: 30)
+        var rx = StreamDecoder()
+        for i in 0..<6 {
+            try tx.ingest(try foldedProfile("main;w\(i);x\(i);y\(i);z\(i) 2\nmain;keep 1\n"), mode: .snapshot)
+            let (h, payload) = tx.nextWindow()
+            let w = try rx.decode(payload)
+            #expect(w.state == tx.state)
+            tx.acknowledge(seq: h.seq)
+        }
+        #expect(tx.epoch > 1)
+        #expect(rx.epoch == tx.epoch)
+        #expect(rx.dictionary.count < 60)
+    }
+
+    @Test func duplicatesChangeNothing() throws {
+        var tx = StreamEncoder(stream: 1, info: foldedInfo)
+        var rx = StreamDecoder()
+        try tx.ingest(try foldedProfile("a 1\nb 2\n"), mode: .delta)
+        let w = tx.nextWindow()
+        _ = try rx.decode(w.payload)
+        let again = try rx.decode(w.payload)
+        #expect(again.isDuplicate)
+        #expect(rx.heldSequences == [1])
+    }
+
+    @Test func corruptPayloadsAreTypedErrors() throws {
+        var tx = StreamEncoder(stream: 1, info: foldedInfo)
+        try tx.ingest(try foldedProfile("a;b 1\na;c 2\n"), mode: .delta)
+        let good = tx.nextWindow().payload
+        var rng = SeededRandom(state: 77)
+        var errors = 0
+        for _ in 0..<2000 {
+            var bad = good
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                bad[Int.random(in: 0..<bad.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
+            if Bool.random(using: &rng) { bad.removeLast(Int.random(in: 0..<bad.count, using: &rng)) }
+            var rx = StreamDecoder()
+            do { _ = try rx.decode(bad) } catch { errors += 1 }
+        }
+        #expect(errors > 500)
+        var rx = StreamDecoder()
+        #expect(throws: WireError.self) { try rx.decode([0xff, 0xff, 0xff]) }
+    }
+}

@@ -1,0 +1,133 @@
+import Testing
+import Compression
+import FEC
+import Profile
+@testable import WireCodec
+@testable import WireFrame
+
+/// Deterministic pseudo-random numbers (SplitMix64).
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A seeded link: drops, duplicates and reorders datagrams.
+struct LossyLink {
+    var rng: SeededRandom
+    var loss: Double
+    var duplicate: Double
+    var reorder: Bool
+
+    mutating func carry(_ datagrams: [[UInt8]]) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for d in datagrams {
+            if Double.random(in: 0..<1, using: &rng) < loss { continue }
+            out.append(d)
+            if Double.random(in: 0..<1, using: &rng) < duplicate { out.append(d) }
+        }
+        if reorder { out.shuffle(using: &rng) }
+        return out
+    }
+}
+
+/// Sender and receiver joined by lossy links in both directions, driven window by window.
+struct Pipeline {
+    var tx: StreamEncoder
+    var rx = StreamDecoder()
+    var reassembler = Reassembler(protection: NullProtection())
+    var config = try! FrameConfig()
+    var packetNumber: UInt64 = 0
+    var forward: LossyLink
+    var backward: LossyLink
+    var sentStates: [UInt64: StreamState] = [:]
+    var decoded: [UInt64: DecodedWindow] = [:]
+    var repairRounds = 0
+
+    /// Sends one window; repairs it up to `maxRepairs` times while it is incomplete.
+    mutating func send(timeNanos: Int64 = 0, dropEntirely: Bool = false, maxRepairs: Int = 8) throws {
+        let (header, payload) = tx.nextWindow(timeNanos: timeNanos)
+        sentStates[header.seq] = tx.state
+        let address = WindowAddress(connectionID: 7, stream: header.stream, seq: UInt32(header.seq))
+        var window = try OutgoingWindow(address: address, compressed: Snappy.compress(payload), config: config)
+        var datagrams = window.initialDatagrams(lossRate: forward.loss, config: config, packetNumber: &packetNumber, protection: NullProtection())
+        if dropEntirely { return }
+        var rounds = 0
+        while true {
+            for d in forward.carry(datagrams) {
+                if case .window(let a, let compressed) = reassembler.receive(d) {
+                    let w = try rx.decode(try Snappy.decompress(compressed, limit: StreamDecoder.maxPayload))
+                    #expect(UInt64(a.seq) == w.header.seq)
+                    decoded[w.header.seq] = w
+                    // The acknowledgement may be lost too.
+                    if !backward.carry([[0]]).isEmpty { tx.acknowledge(seq: w.header.seq) }
+                }
+            }
+            guard let missing = reassembler.missing(address), rounds < maxRepairs else { return }
+            // Repair (after ~2 RTT in a real session): fresh parity for what is still missing.
+            rounds += 1
+            repairRounds += 1
+            datagrams = []
+            for (b, n) in missing.enumerated() where n > 0 {
+                datagrams += window.parity(block: b, count: n + 1, packetNumber: &packetNumber, protection: NullProtection())
+            }
+        }
+    }
+}
+
+@Suite struct LossyPipelineTests {
+    @Test(arguments: [(UInt64(1), "heap"), (2, "heap"), (3, "cpu"), (4, "cpu"), (5, "goroutine"), (6, "mutex")])
+    func sequenceSurvivesLossDuplicatesAndReordering(seed: UInt64, type: String) throws {
+        let files = ["heap": Samples.heap, "cpu": Samples.cpu, "goroutine": Samples.goroutine, "mutex": Samples.mutex][type]!
+        let first = try Samples.profile(files[0])
+        var p = Pipeline(
+            tx: StreamEncoder(stream: 3, info: info(for: first, type: type)),
+            forward: LossyLink(rng: SeededRandom(state: seed), loss: 0.12, duplicate: 0.05, reorder: true),
+            backward: LossyLink(rng: SeededRandom(state: seed ^ 0xff), loss: 0.12, duplicate: 0, reorder: false))
+        for f in files {
+            try p.tx.ingest(try Samples.profile(f), mode: mode(for: type))
+            try p.send()
+        }
+        // Every window decoded rebuilds exactly the sender's state at that window.
+        for (seq, w) in p.decoded { #expect(w.state == p.sentStates[seq], "window \(seq)") }
+        // With repair, every window arrives.
+        #expect(p.decoded.count == files.count, "decoded \(p.decoded.keys.sorted())")
+        #expect(p.reassembler.dropped.isEmpty)
+    }
+
+    @Test func lostWindowLosesNoCounterValue() throws {
+        // CPU windows are deltas: the state is their running sum. Window 3 never arrives.
+        let files = Samples.cpu
+        let first = try Samples.profile(files[0])
+        var p = Pipeline(
+            tx: StreamEncoder(stream: 1, info: info(for: first, type: "cpu")),
+            forward: LossyLink(rng: SeededRandom(state: 9), loss: 0, duplicate: 0, reorder: false),
+            backward: LossyLink(rng: SeededRandom(state: 10), loss: 0, duplicate: 0, reorder: false))
+        var totals: [[Int64]] = []
+        for (i, f) in files.enumerated() {
+            let profile = try Samples.profile(f)
+            totals.append(profile.sampleTypes.indices.map { profile.total(sampleIndex: $0) })
+            try p.tx.ingest(profile, mode: .delta)
+            try p.send(dropEntirely: i == 2)
+        }
+        #expect(p.decoded[3] == nil)
+        let w4 = try #require(p.decoded[4])
+        #expect(w4.previousSeq == 2)
+        #expect(w4.header.baseSeq == 2)
+        // The increment of window 4 holds windows 3 and 4 together, exactly.
+        for c in 0..<2 {
+            let inc = w4.increment.values.reduce(Int64(0)) { $0 + $1[c] }
+            #expect(inc == totals[2][c] + totals[3][c])
+        }
+        // And the final state's totals equal the sum of all windows, exactly.
+        let last = try #require(p.decoded[UInt64(files.count)])
+        for c in 0..<2 {
+            #expect(last.state.values.values.reduce(Int64(0)) { $0 + $1[c] } == totals.reduce(0) { $0 + $1[c] })
+        }
+    }
+}
