@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "FEC", targets: ["FEC"]),
         .library(name: "WireCodec", targets: ["WireCodec"]),
         .library(name: "WireFrame", targets: ["WireFrame"]),
+        .library(name: "WirePipeline", targets: ["WirePipeline"]),
         .library(name: "ProfileFiles", targets: ["ProfileFiles"]),
     ],
     dependencies: [
@@ -47,11 +48,12 @@ let package = Package(
             ]),
         .target(name: "Folded", dependencies: ["Profile"]),
         .target(name: "FlameGraph", dependencies: ["Profile", "Folded"]),
+        .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "Profile", "Compression"]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "Compression", "ProfileFiles",
+                "Profile", "Pprof", "Folded", "FlameGraph", "Compression", "ProfileFiles", "WireCodec", "WirePipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -12,9 +12,10 @@ public struct FlameWireCommand: ParsableCommand {
               flamewire render stacks.folded --title "Checkout service" -o checkout.svg
               flamewire merge heap-*.pb.gz -o merged.pb.gz
               flamewire inspect cpu.pb.gz
+              flamewire wire-size heap-*.pb.gz --loss 0.12
             """,
         version: "0.1.0",
-        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self]
+        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self]
     )
 
     public init() {}

@@ -15,11 +15,15 @@ public struct BaseTables: Sendable {
     let stringRank: [EntryID: Int]
     /// Stack ranks ordered by their root-first location ids, for finding shared prefixes.
     let prefixOrder: [Int]
+    /// String ranks ordered by content, for front coding new strings.
+    let stringsByContent: [Int]
 
     /// The tables of the empty state (a keyframe's base).
     public static let empty = BaseTables(stacks: [], locations: [], functions: [], strings: [])
 
-    init(stacks: [EntryID], locations: [EntryID], functions: [EntryID], strings: [EntryID], prefixOrder: [Int] = []) {
+    init(stacks: [EntryID], locations: [EntryID], functions: [EntryID], strings: [EntryID], prefixOrder: [Int] = [],
+         stringsByContent: [Int] = []) {
+        self.stringsByContent = stringsByContent
         self.stacks = stacks
         self.locations = locations
         self.functions = functions
@@ -67,6 +71,9 @@ public struct BaseTables: Sendable {
         let order = stackIDs.indices.sorted { a, b in
             d.stacks[stackIDs[a]]!.locations.lexicographicallyPrecedes(d.stacks[stackIDs[b]]!.locations)
         }
-        self.init(stacks: stackIDs, locations: locs.sorted(), functions: funcs.sorted(), strings: strs.sorted(), prefixOrder: order)
+        let strings = strs.sorted()
+        let byContent = strings.indices.sorted { d.strings[strings[$0]]! < d.strings[strings[$1]]! }
+        self.init(stacks: stackIDs, locations: locs.sorted(), functions: funcs.sorted(), strings: strings, prefixOrder: order,
+                  stringsByContent: byContent)
     }
 }

@@ -36,6 +36,15 @@ enum Prediction {
         }
     }
 
+    /// The prediction P for column c (SPEC.md §5.6); `delta` holds the decoded deltas of
+    /// the columns before c.
+    @inline(__always)
+    static func predict(_ c: Int, predictor: UInt32, delta: [Int64], refs: References, base: [Int64]?, new: [Int64]) -> Int64 {
+        if predictor == 3 { return c >= 2 ? delta[c - 2] : 0 }
+        guard predictor != 0, let (x, y) = refs.pair(c, predictor: predictor, base: base, new: new) else { return 0 }
+        return scaled(delta[c - 1], y, x)
+    }
+
     /// Bytes of a zig-zag varint.
     static func varintSize(_ v: Int64) -> Int {
         var u = ZigZag.encode(v)

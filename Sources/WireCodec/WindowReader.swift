@@ -70,14 +70,31 @@ struct WindowReader {
             let code = try sr.next()
             salts[code] = try sr.next()
         }
-        for (i, s) in w.strings.enumerated() { newStrings.append(try d.define(string: s, salt: salt(.string, i))) }
+        guard w.stringPrefixes.isEmpty || w.stringPrefixes.count == 2 * w.strings.count else {
+            throw .malformedPayload("string_prefixes has \(w.stringPrefixes.count) values for \(w.strings.count) strings")
+        }
+        for (i, s) in w.strings.enumerated() {
+            var text = s
+            if !w.stringPrefixes.isEmpty, w.stringPrefixes[2 * i] != 0 {
+                let source = d.strings[try stringID(w.stringPrefixes[2 * i], "string_prefixes")] ?? ""
+                let shared = w.stringPrefixes[2 * i + 1]
+                let utf8 = source.utf8
+                guard shared <= UInt64(utf8.count), let head = String(utf8.prefix(Int(shared))) else {
+                    throw .malformedPayload("string \(i) shares \(shared) bytes of a \(utf8.count)-byte string")
+                }
+                text = head + s
+            }
+            newStrings.append(try d.define(string: text, salt: salt(.string, i)))
+        }
 
         var fr = PackedReader("functions", w.functions)
         while !fr.atEnd {
             guard fr.remaining >= 4 else { throw .truncatedStream(field: "functions") }
-            let f = FunctionEntry(
-                name: try stringID(try fr.next(), "functions.name"), systemName: try stringID(try fr.next(), "functions.system_name"),
-                filename: try stringID(try fr.next(), "functions.filename"), startLine: ZigZag.decode(try fr.next()))
+            let name = try stringID(try fr.next(), "functions.name")
+            let systemRef = try fr.next()
+            let system = systemRef == 0 ? name : try stringID(systemRef - 1, "functions.system_name")
+            let f = FunctionEntry(name: name, systemName: system,
+                                  filename: try stringID(try fr.next(), "functions.filename"), startLine: ZigZag.decode(try fr.next()))
             newFunctions.append(try d.define(function: f, salt: salt(.function, newFunctions.count)))
         }
 
@@ -88,7 +105,8 @@ struct WindowReader {
             lines.reserveCapacity(n)
             for _ in 0..<n {
                 let f = try ref(try lr.next(), base: base.functions, new: newFunctions, "locations.function")
-                lines.append(LineEntry(function: f, line: ZigZag.decode(try lr.next())))
+                guard let start = d.functions[f]?.startLine else { throw .missingEntry(kind: .function, id: f) }
+                lines.append(LineEntry(function: f, line: ZigZag.decode(try lr.next()) &+ start))
             }
             let l = LocationEntry(lines: lines, address: try lr.next())
             newLocations.append(try d.define(location: l, salt: salt(.location, newLocations.count)))
@@ -96,31 +114,40 @@ struct WindowReader {
 
         var kr = PackedReader("stacks", w.stacks)
         while !kr.atEnd {
-            let template = try kr.next()
-            let keep = try kr.next()
+            let head = try kr.next()
+            let kind = head & 3, sameLabels = head & 4 != 0
+            let n64 = head >> 3
             var locations: [EntryID] = []
             var templateLabels: [LabelEntry]?
-            if template == 0 {
-                guard keep == 0 else { throw .malformedPayload("stack \(newStacks.count) keeps \(keep) frames but has no template") }
-            } else {
-                let tid = try ref(template - 1, base: base.stacks, new: newStacks, "stacks.template")
+            switch kind {
+            case 0:
+                guard !sameLabels else { throw .malformedPayload("stack \(newStacks.count) takes its template's labels but has no template") }
+            case 1, 2:
+                let tid: EntryID
+                if kind == 1 {
+                    guard let last = newStacks.last else { throw .malformedPayload("stack 0 names a previous stack") }
+                    tid = last
+                } else {
+                    tid = try ref(try kr.next(), base: base.stacks, new: newStacks, "stacks.template")
+                }
                 guard let t = d.stacks[tid] else { throw .missingEntry(kind: .stack, id: tid) }
+                let keep = try kr.next()
                 guard keep <= UInt64(t.locations.count) else {
                     throw .malformedPayload("stack \(newStacks.count) keeps \(keep) frames of a template with \(t.locations.count)")
                 }
                 locations.append(contentsOf: t.locations[0..<Int(keep)])
                 templateLabels = t.labels
+            default:
+                throw .malformedPayload("stack \(newStacks.count) has unknown template kind 3")
             }
-            let n = try kr.count()
-            for _ in 0..<n { locations.append(try ref(try kr.next(), base: base.locations, new: newLocations, "stacks.location")) }
+            guard n64 <= UInt64(kr.remaining) else { throw .truncatedStream(field: "stacks") }
+            for _ in 0..<Int(n64) { locations.append(try ref(try kr.next(), base: base.locations, new: newLocations, "stacks.location")) }
             guard locations.count <= Self.maxDepth else { throw .tooLarge(field: "stack depth", count: locations.count, limit: Self.maxDepth) }
-            let mode = try kr.next()
             var labels: [LabelEntry]
-            if mode == 0 {
-                guard let templateLabels else { throw .malformedPayload("stack \(newStacks.count) takes its template's labels but has no template") }
-                labels = templateLabels
+            if sameLabels {
+                labels = templateLabels ?? []
             } else {
-                let count = mode - 1
+                let count = try kr.next()
                 guard count <= UInt64(kr.remaining / 3) else { throw .truncatedStream(field: "stacks.labels") }
                 labels = []
                 for _ in 0..<count {
@@ -153,11 +180,27 @@ struct WindowReader {
             prev = rank
         }
         for id in newStacks where state.values[id] == nil { state.values[id] = [Int64](repeating: 0, count: columns) }
-        guard w.values.count == w.changed.count * columns else { throw .columnCount(got: w.values.count, expected: w.changed.count * columns) }
+        // Expand presence bits (if any) into one value per column per changed stack.
+        var values = w.values
+        if !w.valueMasks.isEmpty {
+            let bits = w.changed.count * columns
+            guard w.valueMasks.count == (bits + 7) / 8 else { throw .columnCount(got: w.valueMasks.count * 8, expected: bits) }
+            let masks = [UInt8](w.valueMasks)
+            var expanded = [Int64](repeating: 0, count: bits)
+            var next = 0
+            for b in 0..<bits where masks[b >> 3] & (1 << UInt8(b & 7)) != 0 {
+                guard next < w.values.count else { throw .columnCount(got: w.values.count, expected: next + 1) }
+                expanded[b] = w.values[next]
+                next += 1
+            }
+            guard next == w.values.count else { throw .trailingData(field: "values") }
+            values = expanded
+        }
+        guard values.count == w.changed.count * columns else { throw .columnCount(got: values.count, expected: w.changed.count * columns) }
         guard w.predictors.isEmpty || w.predictors.count == columns else {
             throw .columnCount(got: w.predictors.count, expected: columns)
         }
-        for (c, p) in w.predictors.enumerated() where p > 2 || (c == 0 && p != 0) || (p == 2 && c < 3) {
+        for (c, p) in w.predictors.enumerated() where p > 3 || (c == 0 && p != 0) || (p == 2 && c < 3) || (p == 3 && c < 2) {
             throw .malformedPayload("column \(c) has unknown predictor \(p)")
         }
         var refs = Prediction.References(columns: columns)
@@ -172,10 +215,9 @@ struct WindowReader {
             let old = r < base.stacks.count ? baseState.values[id] : nil
             var v = state.values[id] ?? [Int64](repeating: 0, count: columns)
             for c in 0..<columns {
-                var d = w.values[i * columns + c]
-                if c > 0, !w.predictors.isEmpty, w.predictors[c] != 0,
-                   let (x, y) = refs.pair(c, predictor: w.predictors[c], base: old, new: v) {
-                    d = d &+ Prediction.scaled(delta[c - 1], y, x)
+                var d = values[i * columns + c]
+                if c > 0, !w.predictors.isEmpty, w.predictors[c] != 0 {
+                    d = d &+ Prediction.predict(c, predictor: w.predictors[c], delta: delta, refs: refs, base: old, new: v)
                 }
                 delta[c] = d
                 v[c] = v[c] &+ d

@@ -1,3 +1,4 @@
+import Foundation
 import SwiftProtobuf
 
 /// The header fields of a window (everything but its content).
@@ -29,7 +30,10 @@ struct WindowWriter {
     let d: WireDictionary
     let base: BaseTables
     var strings: [String] = []
+    var stringPrefixes: [UInt64] = []
+    var usePrefixes = false
     var stringRefs: [EntryID: UInt64] = [:]
+    var newStringText: [String] = []
     var functions: [UInt64] = []
     var functionRefs: [EntryID: UInt64] = [:]
     var functionCount = 0
@@ -57,7 +61,38 @@ struct WindowWriter {
         if let r = stringRefs[id] { return r }
         let r = UInt64(1 + base.strings.count + strings.count)
         salt(id, kind: .string, index: strings.count)
-        strings.append(d.strings[id]!)
+        let text = d.strings[id]!
+        // Front coding: share the longest start with a known string (whole characters only).
+        var best: (ref: UInt64, shared: Int) = (0, 0)
+        let order = base.stringsByContent
+        if !order.isEmpty {
+            var lo = 0, hi = order.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if d.strings[base.strings[order[mid]]]! < text { lo = mid + 1 } else { hi = mid }
+            }
+            for pos in [lo - 1, lo] where pos >= 0 && pos < order.count {
+                let k = sharedStart(d.strings[base.strings[order[pos]]]!, text)
+                if k > best.shared { best = (UInt64(order[pos] + 1), k) }
+            }
+        }
+        for (j, other) in strings.enumerated().suffix(8) {
+            let full = newStringText[j]
+            _ = other
+            let k = sharedStart(full, text)
+            if k > best.shared { best = (UInt64(1 + base.strings.count + j), k) }
+        }
+        if best.shared >= 4 {
+            usePrefixes = true
+            stringPrefixes.append(best.ref)
+            stringPrefixes.append(UInt64(best.shared))
+            strings.append(String(decoding: text.utf8.dropFirst(best.shared), as: UTF8.self))
+        } else {
+            stringPrefixes.append(0)
+            stringPrefixes.append(0)
+            strings.append(text)
+        }
+        newStringText.append(text)
         stringRefs[id] = r
         return r
     }
@@ -66,7 +101,9 @@ struct WindowWriter {
         if let r = base.functionRank[id] { return UInt64(r) }
         if let r = functionRefs[id] { return r }
         let f = d.functions[id]!
-        let name = stringRef(f.name), system = stringRef(f.systemName), file = stringRef(f.filename)
+        let name = stringRef(f.name)
+        let system = f.systemName == f.name ? 0 : 1 + stringRef(f.systemName)
+        let file = stringRef(f.filename)
         functions.append(contentsOf: [name, system, file, ZigZag.encode(f.startLine)])
         let r = UInt64(base.functions.count + functionCount)
         salt(id, kind: .function, index: functionCount)
@@ -82,7 +119,7 @@ struct WindowWriter {
         var entry: [UInt64] = [UInt64(l.lines.count)]
         for line in l.lines {
             entry.append(functionRef(line.function))
-            entry.append(ZigZag.encode(line.line))
+            entry.append(ZigZag.encode(line.line &- d.functions[line.function]!.startLine))
         }
         entry.append(l.address)
         locations.append(contentsOf: entry)
@@ -94,7 +131,7 @@ struct WindowWriter {
     }
 
     mutating func labels(_ labels: [LabelEntry]) {
-        stacks.append(UInt64(labels.count + 1))
+        stacks.append(UInt64(labels.count))
         for l in labels {
             stacks.append(stringRef(l.key))
             switch l.value {
@@ -147,16 +184,15 @@ struct WindowWriter {
                 }
             }
             salt(id, kind: .stack, index: i)
-            if bestKeep == 0 {
-                stacks.append(0)
-                stacks.append(0)
-            } else {
-                stacks.append(UInt64(bestRef + 1))
-                stacks.append(UInt64(bestKeep))
-            }
-            stacks.append(UInt64(s.locations.count - bestKeep))
+            // Head: (n << 3) | (same labels << 2) | template kind (0 none, 1 previous, 2 explicit).
+            let n = UInt64(s.locations.count - bestKeep)
+            let kind: UInt64 = bestKeep == 0 ? 0 : (bestRef == base.stacks.count + i - 1 ? 1 : 2)
+            let sameLabels = bestKeep > 0 && bestLabels == s.labels
+            stacks.append(n << 3 | (sameLabels ? 4 : 0) | kind)
+            if kind == 2 { stacks.append(UInt64(bestRef)) }
+            if kind != 0 { stacks.append(UInt64(bestKeep)) }
             for l in s.locations[bestKeep...] { stacks.append(locationRef(l)) }
-            if bestKeep > 0 && bestLabels == s.labels { stacks.append(0) } else { labels(s.labels) }
+            if !sameLabels { labels(s.labels) }
             newRef[id] = base.stacks.count + i
         }
 
@@ -177,13 +213,12 @@ struct WindowWriter {
         if columns > 1 {
             for c in 1..<columns {
                 var best = changed.reduce(0) { $0 + Prediction.varintSize($1.values[c]) }
-                for p: UInt32 in c >= 3 ? [1, 2] : [1] {
+                for p: UInt32 in c >= 3 ? [1, 2, 3] : (c == 2 ? [1, 3] : [1]) {
                     var refs = Prediction.References(columns: columns)
                     var cost = 0
                     var column = [Int64](repeating: 0, count: changed.count)
                     for (i, ch) in changed.enumerated() {
-                        var guess: Int64 = 0
-                        if let (x, y) = refs.pair(c, predictor: p, base: ch.old, new: ch.new) { guess = Prediction.scaled(ch.values[c - 1], y, x) }
+                        let guess = Prediction.predict(c, predictor: p, delta: ch.values, refs: refs, base: ch.old, new: ch.new)
                         column[i] = ch.values[c] &- guess
                         cost += Prediction.varintSize(column[i])
                         refs.update(newValues: ch.new)
@@ -208,17 +243,55 @@ struct WindowWriter {
         w.durationNanos = header.durationNanos
         if let info { w.info = WireInfo.message(info) }
         w.strings = strings
+        if usePrefixes { w.stringPrefixes = stringPrefixes }
         w.functions = functions
         w.locations = locations
         w.stacks = stacks
         w.salts = salts
         w.changed = gaps(changed.map(\.ref))
-        w.values = residuals.flatMap { $0 }
+        if columns > 1 {
+            // Presence bits pay when many values are zero.
+            let zeros = residuals.reduce(0) { $0 + $1.filter { $0 == 0 }.count }
+            if zeros * 8 > changed.count * columns {
+                var masks = [UInt8](repeating: 0, count: (changed.count * columns + 7) / 8)
+                var bit = 0
+                var present: [Int64] = []
+                for r in residuals {
+                    for v in r {
+                        if v != 0 { masks[bit >> 3] |= 1 << UInt8(bit & 7); present.append(v) }
+                        bit += 1
+                    }
+                }
+                w.valueMasks = Data(masks)
+                w.values = present
+            } else {
+                w.values = residuals.flatMap { $0 }
+            }
+        } else {
+            w.values = residuals.flatMap { $0 }
+        }
         if predictors.contains(where: { $0 != 0 }) { w.predictors = predictors }
         w.removed = gaps(removed)
         // Serialising a message we built cannot fail.
         return (try? w.serializedBytes()) ?? []
     }
+}
+
+/// Bytes at the start of both strings, cut back to a character boundary.
+func sharedStart(_ a: String, _ b: String) -> Int {
+    var n = 0
+    var lastBoundary = 0
+    var ia = a.utf8.makeIterator(), ib = b.utf8.makeIterator()
+    while let x = ia.next(), let y = ib.next(), x == y {
+        n += 1
+        // A byte that is not a UTF-8 continuation byte starts a character; the shared
+        // part may end right before the next start.
+        if x & 0xC0 != 0x80 { lastBoundary = n - 1 }
+    }
+    // If the next bytes of b begin a new character (or b ends), all n bytes are whole characters.
+    let next = Array(b.utf8.dropFirst(n).prefix(1))
+    if next.isEmpty || next[0] & 0xC0 != 0x80 { return n }
+    return lastBoundary
 }
 
 func commonPrefix(_ a: [EntryID], _ b: [EntryID]) -> Int {

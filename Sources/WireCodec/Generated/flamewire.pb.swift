@@ -15,6 +15,11 @@
 /// To stay small, definitions and changes are flattened into packed varint streams
 /// instead of nested messages; SPEC.md §5 gives their exact grammar.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -159,21 +164,22 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
     set {_uniqueStorage()._strings = newValue}
   }
 
-  /// New functions: 4 varints each (name, system_name, filename: string refs; start_line).
+  /// New functions: 4 varints each (name ref, system name (0 = same as name, else 1 + string
+  /// ref), filename ref, start_line zig-zag).
   var functions: [UInt64] {
     get {_storage._functions}
     set {_uniqueStorage()._functions = newValue}
   }
 
-  /// New locations: per location n_lines, then (function ref, line) per line, innermost
-  /// first, then address.
+  /// New locations: per location n_lines, then (function ref, line − function start line
+  /// zig-zag) per line, innermost first, then address.
   var locations: [UInt64] {
     get {_storage._locations}
     set {_uniqueStorage()._locations = newValue}
   }
 
-  /// New stacks: per stack template, keep, n, n location refs (root first), labels
-  /// (SPEC.md §5.4).
+  /// New stacks: per stack a head varint, an optional template ref, keep, n location refs
+  /// (root first) and optional labels (SPEC.md §5.3).
   var stacks: [UInt64] {
     get {_storage._stacks}
     set {_uniqueStorage()._stacks = newValue}
@@ -204,11 +210,27 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
   }
 
   /// Per column: how its values are predicted (SPEC.md §5.6). 0 or absent = not predicted;
-  /// 1 = predicted from the previous column of the same stack by the stack's ratio of the
-  /// two in its reference values, and `values` holds the residual.
+  /// 1, 2 = predicted from the previous column of the same stack by a ratio; 3 = equal to
+  /// the change of column c-2; `values` holds the residual.
   var predictors: [UInt32] {
     get {_storage._predictors}
     set {_uniqueStorage()._predictors = newValue}
+  }
+
+  /// Optional presence bits for `values` (SPEC.md §5.5): `columns` bits per changed stack,
+  /// least significant bit first; a clear bit means the value is 0 and is not in `values`.
+  var valueMasks: Data {
+    get {_storage._valueMasks}
+    set {_uniqueStorage()._valueMasks = newValue}
+  }
+
+  /// Front coding of `strings` (SPEC.md §5.2): empty, or one pair per new string: the
+  /// string ref of a base string or an earlier new string whose start it shares (0 = none,
+  /// since ref 0 is the empty string), and the number of bytes shared; `strings[i]` then
+  /// holds only the rest.
+  var stringPrefixes: [UInt64] {
+    get {_storage._stringPrefixes}
+    set {_uniqueStorage()._stringPrefixes = newValue}
   }
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -363,7 +385,7 @@ nonisolated extension Flamewire_Wire_StreamInfo: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Window"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stream\0\u{1}seq\0\u{3}base_seq\0\u{1}epoch\0\u{1}info\0\u{3}time_nanos\0\u{3}duration_nanos\0\u{1}strings\0\u{1}functions\0\u{1}locations\0\u{1}stacks\0\u{1}salts\0\u{1}changed\0\u{1}values\0\u{1}removed\0\u{1}predictors\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stream\0\u{1}seq\0\u{3}base_seq\0\u{1}epoch\0\u{1}info\0\u{3}time_nanos\0\u{3}duration_nanos\0\u{1}strings\0\u{1}functions\0\u{1}locations\0\u{1}stacks\0\u{1}salts\0\u{1}changed\0\u{1}values\0\u{1}removed\0\u{1}predictors\0\u{3}value_masks\0\u{3}string_prefixes\0")
 
   fileprivate class _StorageClass {
     var _stream: UInt32 = 0
@@ -382,6 +404,8 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
     var _values: [Int64] = []
     var _removed: [UInt64] = []
     var _predictors: [UInt32] = []
+    var _valueMasks: Data = Data()
+    var _stringPrefixes: [UInt64] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -408,6 +432,8 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
       _values = source._values
       _removed = source._removed
       _predictors = source._predictors
+      _valueMasks = source._valueMasks
+      _stringPrefixes = source._stringPrefixes
     }
   }
 
@@ -442,6 +468,8 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
         case 14: try { try decoder.decodeRepeatedSInt64Field(value: &_storage._values) }()
         case 15: try { try decoder.decodeRepeatedUInt64Field(value: &_storage._removed) }()
         case 16: try { try decoder.decodeRepeatedUInt32Field(value: &_storage._predictors) }()
+        case 17: try { try decoder.decodeSingularBytesField(value: &_storage._valueMasks) }()
+        case 18: try { try decoder.decodeRepeatedUInt64Field(value: &_storage._stringPrefixes) }()
         default: break
         }
       }
@@ -502,6 +530,12 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
       if !_storage._predictors.isEmpty {
         try visitor.visitPackedUInt32Field(value: _storage._predictors, fieldNumber: 16)
       }
+      if !_storage._valueMasks.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._valueMasks, fieldNumber: 17)
+      }
+      if !_storage._stringPrefixes.isEmpty {
+        try visitor.visitPackedUInt64Field(value: _storage._stringPrefixes, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -527,6 +561,8 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
         if _storage._values != rhs_storage._values {return false}
         if _storage._removed != rhs_storage._removed {return false}
         if _storage._predictors != rhs_storage._predictors {return false}
+        if _storage._valueMasks != rhs_storage._valueMasks {return false}
+        if _storage._stringPrefixes != rhs_storage._stringPrefixes {return false}
         return true
       }
       if !storagesAreEqual {return false}
