@@ -146,3 +146,22 @@ func expectOneLineError(_ r: CLI.Result, contains fragment: String, sourceLocati
         #expect(r.out.contains("--sample-index"))
     }
 }
+
+@Suite struct WireSizeCLITests {
+    @Test func jsonHasWindowsAndTotals() throws {
+        let heap = repoRoot.appendingPathComponent("Tests/PprofTests/Fixtures/heap-001.pb.gz").path
+        let r = try CLI.run(["wire-size", heap, sampleHeap, "--json", "--loss", "0.12"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        let windows = try #require(json["windows"] as? [[String: Any]])
+        #expect(windows.count == 2)
+        #expect(windows[0]["keyframe"] as? Bool == true)
+        #expect(windows[1]["keyframe"] as? Bool == false)
+        let totals = try #require(json["totals"] as? [String: Any])
+        #expect((totals["wire_bytes_fec"] as? Int ?? 0) > (totals["wire_bytes"] as? Int ?? 0))
+        let text = try CLI.run(["wire-size", heap, sampleHeap])
+        #expect(text.out.contains("steady state"))
+        expectOneLineError(try CLI.run(["wire-size", heap, sampleCPU]), contains: "cannot merge")
+        expectOneLineError(try CLI.run(["wire-size", heap, "--max-datagram", "100"]), contains: "--max-datagram")
+    }
+}
