@@ -16,7 +16,7 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         var text = ""
         for i in 0..<40 { text += "main;f\(i % 7);g\(i) \(i + 1)\n" }
         try tx.ingest(try foldedProfile(text), mode: .snapshot)
-        #expect(!tx.dictionary.salts.isEmpty)
+        #expect(tx.dictionary.hasSalts)
         let (h, payload) = tx.nextWindow()
         #expect(try rx.decode(payload).state == tx.state)
         tx.acknowledge(seq: h.seq)
