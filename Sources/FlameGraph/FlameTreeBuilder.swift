@@ -44,6 +44,17 @@ public struct FlameTreeBuilder {
         pathEnds.reserveCapacity(256)
     }
 
+    /// Reserves room for about `nodes` tree nodes, so large inputs do not pay for
+    /// repeated growth (each growth copies and re-zeroes the arrays).
+    public mutating func reserveCapacity(nodes: Int) {
+        let n = max(0, min(nodes, Int(Int32.max) - 1))
+        parent.reserveCapacity(n)
+        nameIndex.reserveCapacity(n)
+        selfValue.reserveCapacity(n)
+        if differential { selfBase.reserveCapacity(n) }
+        children.reserve(n)
+    }
+
     @inline(__always)
     private mutating func child(of p: Int32, name: Int32) -> Int32 {
         let key = ChildTable.key(parent: p, name: name)

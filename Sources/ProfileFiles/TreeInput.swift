@@ -57,6 +57,12 @@ public struct TreeInput {
         }
         try checkTypes([FoldedReader.valueType], path: path)
         builder.valueType = FoldedReader.valueType
+        // Folded text of real and synthetic profiles holds a new tree node every 60-70
+        // bytes or more; reserving for that avoids repeated growth of large trees.
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 64 << 20 {
+            builder.reserveCapacity(nodes: Int(st.st_size) / 64)
+        }
         // Stream folded text: parse complete lines, carry the partial last line over.
         var line = 1
         var eof = filled < buffer.count
