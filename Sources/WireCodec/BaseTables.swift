@@ -9,6 +9,7 @@ public struct BaseTables: Sendable {
     public let functions: [EntryID]
     /// Strings reachable from the state, without "" (which is always reference 0).
     public let strings: [EntryID]
+    // Encoder-only indexes (a receiver only maps ranks to ids, never back).
     let stackRank: [EntryID: Int]
     let locationRank: [EntryID: Int]
     let functionRank: [EntryID: Int]
@@ -22,17 +23,17 @@ public struct BaseTables: Sendable {
     public static let empty = BaseTables(stacks: [], locations: [], functions: [], strings: [])
 
     init(stacks: [EntryID], locations: [EntryID], functions: [EntryID], strings: [EntryID], prefixOrder: [Int] = [],
-         stringsByContent: [Int] = []) {
-        self.stringsByContent = stringsByContent
+         stringsByContent: [Int] = [], indexed: Bool = true) {
         self.stacks = stacks
         self.locations = locations
         self.functions = functions
         self.strings = strings
-        stackRank = Self.ranks(stacks)
-        locationRank = Self.ranks(locations)
-        functionRank = Self.ranks(functions)
-        stringRank = Self.ranks(strings)
+        stackRank = indexed ? Self.ranks(stacks) : [:]
+        locationRank = indexed ? Self.ranks(locations) : [:]
+        functionRank = indexed ? Self.ranks(functions) : [:]
+        stringRank = indexed ? Self.ranks(strings) : [:]
         self.prefixOrder = prefixOrder
+        self.stringsByContent = stringsByContent
     }
 
     static func ranks(_ ids: [EntryID]) -> [EntryID: Int] {
@@ -42,7 +43,9 @@ public struct BaseTables: Sendable {
     }
 
     /// Computes the tables of `state`, whose entries must all be in `dictionary`.
-    public init(state: StreamState, dictionary d: WireDictionary) throws(WireError) {
+    /// - Parameter forEncoding: also build what only a sender needs (id → rank maps,
+    ///   prefix order, content order); a receiver passes false.
+    public init(state: StreamState, dictionary d: WireDictionary, forEncoding: Bool = true) throws(WireError) {
         var locs = Set<EntryID>(), funcs = Set<EntryID>(), strs = Set<EntryID>()
         let stackIDs = state.values.keys.sorted()
         for s in stackIDs {
@@ -68,11 +71,15 @@ public struct BaseTables: Sendable {
         }
         for s in strs where d.strings[s] == nil { throw .missingEntry(kind: .string, id: s) }
         strs.remove(d.emptyString)
-        let order = stackIDs.indices.sorted { a, b in
-            d.stacks[stackIDs[a]]!.locations.lexicographicallyPrecedes(d.stacks[stackIDs[b]]!.locations)
-        }
         let strings = strs.sorted()
-        let byContent = strings.indices.sorted { d.strings[strings[$0]]! < d.strings[strings[$1]]! }
+        guard forEncoding else {
+            self.init(stacks: stackIDs, locations: locs.sorted(), functions: funcs.sorted(), strings: strings, indexed: false)
+            return
+        }
+        let frames = stackIDs.map { d.stacks[$0]!.locations }
+        let order = frames.indices.sorted { frames[$0].lexicographicallyPrecedes(frames[$1]) }
+        let texts = strings.map { d.strings[$0]! }
+        let byContent = texts.indices.sorted { texts[$0] < texts[$1] }
         self.init(stacks: stackIDs, locations: locs.sorted(), functions: funcs.sorted(), strings: strings, prefixOrder: order,
                   stringsByContent: byContent)
     }

@@ -75,7 +75,7 @@ public struct StreamDecoder: Sendable {
             guard let b = ring.first(where: { $0.seq == w.baseSeq }) else { throw .unknownBase(seq: w.baseSeq) }
             baseState = b.state
             if let t = tables[w.baseSeq] { baseTables = t } else {
-                baseTables = try BaseTables(state: b.state, dictionary: dictionary)
+                baseTables = try BaseTables(state: b.state, dictionary: dictionary, forEncoding: false)
                 tables[w.baseSeq] = baseTables
             }
         }
