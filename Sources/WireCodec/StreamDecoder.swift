@@ -54,6 +54,10 @@ public struct StreamDecoder: Sendable {
                                   timeNanos: w.timeNanos, durationNanos: w.durationNanos)
         guard w.seq > 0 else { throw .malformedPayload("window sequence number 0") }
         if w.baseSeq != 0 && w.baseSeq >= w.seq { throw .malformedPayload("base \(w.baseSeq) is not before window \(w.seq)") }
+        // A window already decoded is a duplicate whatever happened to its base since.
+        if w.epoch == epoch, let info, let held = ring.first(where: { $0.seq == w.seq }) {
+            return DecodedWindow(header: header, info: info, state: held.state, previousSeq: nil, increment: [:], isDuplicate: true)
+        }
         let baseState: StreamState
         let baseTables: BaseTables
         if w.baseSeq == 0 {
@@ -80,9 +84,6 @@ public struct StreamDecoder: Sendable {
             }
         }
         guard let info else { throw .missingStreamInfo }
-        if let held = ring.first(where: { $0.seq == w.seq }) {
-            return DecodedWindow(header: header, info: info, state: held.state, previousSeq: nil, increment: [:], isDuplicate: true)
-        }
         // Decode into the live dictionary (no copy); definitions are content-checked, so a
         // window that fails half way leaves only valid, unreferenced entries behind.
         var reader = WindowReader(dictionary: WireDictionary(hasher: dictionary.hasher), base: baseTables)

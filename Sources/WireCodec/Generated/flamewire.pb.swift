@@ -197,7 +197,9 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
     set {_uniqueStorage()._changed = newValue}
   }
 
-  /// For each changed stack and each column: new value minus base value (zig-zag).
+  /// For each changed stack and each column: new value minus base value (zig-zag), or the
+  /// residual after column prediction (`predictors`); with `value_masks`, only the values
+  /// whose presence bit is set (SPEC.md §5.5, §5.6).
   var values: [Int64] {
     get {_storage._values}
     set {_uniqueStorage()._values = newValue}

@@ -1,0 +1,508 @@
+import Foundation
+import Testing
+import Compression
+import FEC
+import Profile
+import Folded
+@testable import WireCodec
+@testable import WireFrame
+
+/// Test vectors of the wire protocol (`Protocol/vectors/`, SPEC.md §9).
+///
+/// The streams below are built deterministically; every run encodes them afresh and
+/// compares the bytes (and the decoded states printed as text) with the committed files,
+/// byte for byte. `FLAMEWIRE_UPDATE_VECTORS=1 swift test --filter VectorTests` rewrites the
+/// files instead, on purpose. The independent C decoder (`Tools/wire-c-decoder/`) must
+/// print exactly the `*.expected.txt` files from the vectors; the last test runs it.
+@Suite(.serialized) struct VectorTests {
+    @Test func vectorsMatchTheCommittedFiles() throws {
+        let set = try VectorSet.build()
+        let update = ProcessInfo.processInfo.environment["FLAMEWIRE_UPDATE_VECTORS"] == "1"
+        let fm = FileManager.default
+        if update { try fm.createDirectory(at: VectorSet.dir, withIntermediateDirectories: true) }
+        for (name, text) in set.files {
+            let url = VectorSet.dir.appendingPathComponent(name)
+            if update {
+                if (try? String(contentsOf: url, encoding: .utf8)) != text {
+                    try Data(text.utf8).write(to: url)
+                }
+                continue
+            }
+            guard let old = try? String(contentsOf: url, encoding: .utf8) else {
+                Issue.record("missing vector \(name): run FLAMEWIRE_UPDATE_VECTORS=1 swift test --filter VectorTests")
+                continue
+            }
+            if old != text {
+                let a = old.split(separator: "\n", omittingEmptySubsequences: false)
+                let b = text.split(separator: "\n", omittingEmptySubsequences: false)
+                let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+                Issue.record("""
+                    \(name) differs from a fresh encoding at line \(i + 1):
+                      committed: \(i < a.count ? String(a[i].prefix(120)) : "<end>")
+                      fresh:     \(i < b.count ? String(b[i].prefix(120)) : "<end>")
+                    If the change is intended, regenerate with FLAMEWIRE_UPDATE_VECTORS=1.
+                    """)
+            }
+        }
+        // Files in the directory that the generator no longer writes are stale.
+        let known = Set(set.files.map(\.name) + ["README.md"])
+        for f in (try? fm.contentsOfDirectory(atPath: VectorSet.dir.path)) ?? [] where !known.contains(f) {
+            Issue.record("Protocol/vectors/\(f) is not produced by VectorTests; remove it or add it to the generator")
+        }
+    }
+
+    /// The vectors exercise what README.md says they do.
+    @Test func vectorsCoverTheFeatures() throws {
+        let set = try VectorSet.build()
+        let w = set.windows
+        let demo2 = try Flamewire_Wire_Window(serializedBytes: w["demo-2"]!)
+        #expect(!demo2.stringPrefixes.isEmpty, "front-coded strings")
+        #expect(demo2.stringPrefixes.enumerated().contains { $0.offset % 2 == 1 && $0.element > 0 })
+        #expect(!demo2.valueMasks.isEmpty, "value masks")
+        #expect(demo2.predictors.contains(1), "predictor 1")
+        let kinds = VectorSet.templateKinds(demo2)
+        #expect(kinds.contains(1) && kinds.contains(2), "template kinds previous and explicit: \(kinds)")
+        let demo1 = try Flamewire_Wire_Window(serializedBytes: w["demo-1"]!)
+        #expect(demo1.hasInfo && demo1.baseSeq == 0)
+        // Functions with a system name equal to the name (0), empty (1) and another string (> 1).
+        let systems = stride(from: 1, to: demo1.functions.count, by: 4).map { demo1.functions[$0] }
+        #expect(systems.contains(0) && systems.contains(1) && systems.contains { $0 > 1 })
+        // An inlined location (2 lines) and an address-only location (0 lines).
+        #expect(VectorSet.lineCounts(demo1).contains(2) && VectorSet.lineCounts(demo1).contains(0))
+        let demo3 = try Flamewire_Wire_Window(serializedBytes: w["demo-3"]!)
+        #expect(demo3.baseSeq == 1, "window 3 is a delta against window 1 (the ack of 2 was lost)")
+        let heap2 = try Flamewire_Wire_Window(serializedBytes: w["heap-2"]!)
+        #expect(!heap2.removed.isEmpty, "removal")
+        let heap1 = try Flamewire_Wire_Window(serializedBytes: w["heap-1"]!)
+        #expect(heap1.predictors.contains(2) || heap2.predictors.contains(2), "predictor 2: \(heap1.predictors) \(heap2.predictors)")
+        #expect(heap1.predictors.contains(3) || heap2.predictors.contains(3), "predictor 3: \(heap1.predictors) \(heap2.predictors)")
+        let c1 = try Flamewire_Wire_Window(serializedBytes: w["collision-1"]!)
+        #expect(!c1.salts.isEmpty, "collision salts")
+        #expect(set.bulkSymbols.k >= 3, "the datagram window spans several symbols")
+        #expect(set.bulkSymbols.parity >= set.dropped.count)
+    }
+
+    /// `Tools/wire-c-decoder/check.sh` builds the independent C decoder and runs it over
+    /// every vector: the spec is implementable without the Swift code.
+    @Test func independentCDecoderAgrees() throws {
+        var candidates: [String] = []
+        if let path = ProcessInfo.processInfo.environment["PATH"] { candidates = path.split(separator: ":").map(String.init) }
+        candidates += ["/usr/bin", "/usr/local/bin"]
+        let missing = ["protoc-c", "cc"].filter { tool in !candidates.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") } }
+        if !missing.isEmpty {
+            let message = "\(missing.joined(separator: ", ")) not installed: apt-get install protobuf-c-compiler libprotobuf-c-dev libsnappy-dev gcc"
+            if ProcessInfo.processInfo.environment["CI"] != nil {
+                Issue.record(Comment(rawValue: message + " (required in CI)"))
+            } else {
+                withKnownIssue(Comment(rawValue: message)) { Issue.record(Comment(rawValue: message)) }
+            }
+            return
+        }
+        let script = VectorSet.root.appendingPathComponent("Tools/wire-c-decoder/check.sh")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [script.path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "check.sh failed:\n\(text.suffix(4000))")
+    }
+}
+
+/// Builds every vector file in memory.
+struct VectorSet {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let dir = root.appendingPathComponent("Protocol/vectors")
+
+    /// Datagram lines (0-based) a decoder drops before reassembly: source symbols, so the
+    /// block can only be rebuilt from parity.
+    let dropped = [0, 2, 3]
+
+    var files: [(name: String, text: String)] = []
+    var windows: [String: [UInt8]] = [:]
+    var bulkSymbols = (k: 0, parity: 0)
+
+    static let t0: Int64 = 1_700_000_000_000_000_000
+    static let tenSeconds: Int64 = 10_000_000_000
+
+    static func build() throws -> VectorSet {
+        var v = VectorSet()
+        try v.demo()
+        try v.heap()
+        try v.collision()
+        try v.bulk()
+        return v
+    }
+
+    // MARK: Streams
+
+    /// Stream 1 "demo" (cpu): keyframe, a delta with new stacks (templates), a delta
+    /// against window 1 because the acknowledgement of window 2 was lost.
+    mutating func demo() throws {
+        let info = StreamInfo(service: "demo", profileType: "cpu", labels: ["instance": "demo-1"],
+                              columns: [ValueType(type: "samples", unit: "count"), ValueType(type: "cpu", unit: "nanoseconds")],
+                              columnKinds: [.counter, .counter], periodType: ValueType(type: "cpu", unit: "nanoseconds"),
+                              period: 10_000_000, defaultSampleType: "samples")
+        var b = ProfileBuilder(columns: info.columns, period: info.period)
+        b.function("main.main", system: "main.main", file: "demo/main.go", start: 10)
+        b.function("demo/server.(*Server).Serve", system: "", file: "demo/server/server.go", start: 40)
+        b.function("demo/server.(*Server).handle", system: "demo_server_handle", file: "demo/server/server.go", start: 88)
+        b.function("demo/server.parseRequest", system: "demo/server.parseRequest", file: "demo/server/request.go", start: 12)
+        b.function("demo/store.(*DB).Get", system: "demo/store.(*DB).Get", file: "demo/store/db.go", start: 30)
+        b.function("demo/store.(*DB).Put", system: "demo/store.(*DB).Put", file: "demo/store/db.go", start: 55)
+        b.function("runtime.mallocgc", system: "runtime.mallocgc", file: "runtime/malloc.go", start: 948)
+        b.function("runtime.memmove", system: "runtime.memmove", file: "runtime/memmove_amd64.s", start: 0)
+        b.function("demo/store.(*DB).GetMany", system: "demo/store.(*DB).GetMany", file: "demo/store/db_batch.go", start: 71)
+        b.function("demo/store.(*DB).getOne", system: "demo/store.(*DB).getOne", file: "demo/store/db_batch.go", start: 120)
+        let main = b.location([("main.main", 14)])
+        let serve = b.location([("demo/server.(*Server).Serve", 47)])
+        let handleInlined = b.location([("demo/server.parseRequest", 15), ("demo/server.(*Server).handle", 92)])
+        let handle = b.location([("demo/server.(*Server).handle", 101)])
+        let get = b.location([("demo/store.(*DB).Get", 33)])
+        let put = b.location([("demo/store.(*DB).Put", 60)])
+        let malloc = b.location([("runtime.mallocgc", 1010)])
+        let memmove = b.location([("runtime.memmove", 200)])
+        let unknown = b.location(address: 0x4005d0)
+        let getMany = b.location([("demo/store.(*DB).GetMany", 80)])
+        let getOne = b.location([("demo/store.(*DB).getOne", 125)])
+        let getL = [Label(key: "handler", string: "/get")]
+        let putL = [Label(key: "handler", string: "/put"), Label(key: "bytes", number: 512, unit: "bytes")]
+        let p = info.period
+
+        var tx = StreamEncoder(stream: 1, info: info)
+        var rx = StreamDecoder()
+        // Window 1: keyframe.
+        try tx.ingest(b.profile([
+            ([main, serve, handleInlined], [3, 3 * p], getL),
+            ([main, serve, handle, get], [5, 5 * p], getL),
+            ([main, serve, handle, put, malloc], [2, 2 * p + 1234], putL),
+            ([main, unknown], [1, p], []),
+        ]), mode: .delta)
+        let w1 = tx.nextWindow(timeNanos: Self.t0, durationNanos: Self.tenSeconds)
+        let d1 = try rx.decode(w1.payload)
+        #expect(d1.state == tx.state)
+        tx.acknowledge(seq: 1)
+        try add("demo-1", w1.payload, after: [], decoded: d1, rx: rx, note: "stream 1 \"demo\" (cpu), window 1: keyframe")
+        try addSnappy("demo-1", w1.payload, after: [], decoded: d1, rx: rx)
+
+        // Window 2: delta against 1. New stacks extend base stacks and each other.
+        try tx.ingest(b.profile([
+            ([main, serve, handle, get], [4, 4 * p], getL),
+            ([main, serve, handle, get, memmove], [2, 2 * p], getL),
+            ([main, serve, handle, get, memmove, malloc], [1, p], getL),
+            ([main, serve, handle, getMany, getOne, get], [6, 6 * p], getL),
+            ([main, serve, handle, getMany, getOne, get, memmove], [1, p], getL),
+            ([main, serve, handle, put, malloc, memmove], [1, p], [Label(key: "handler", string: "/put"), Label(key: "bytes", number: 1024, unit: "bytes")]),
+        ]), mode: .delta)
+        let w2 = tx.nextWindow(timeNanos: Self.t0 + Self.tenSeconds, durationNanos: Self.tenSeconds)
+        let d2 = try rx.decode(w2.payload)
+        #expect(d2.state == tx.state)
+        try add("demo-2", w2.payload, after: ["demo-1"], decoded: d2, rx: rx,
+                note: "stream 1 \"demo\", window 2: delta against window 1 (new stacks with templates, front-coded strings, value masks, predictor 1)")
+        // The acknowledgement of window 2 is lost: window 3 is again a delta against 1.
+
+        // Window 3: delta against 1.
+        try tx.ingest(b.profile([
+            ([main, serve, handleInlined], [2, 2 * p], getL),
+            ([main, unknown], [7, 7 * p - 5], []),
+            ([main, serve, handleInlined, malloc], [1, p], getL),
+        ]), mode: .delta)
+        let w3 = tx.nextWindow(timeNanos: Self.t0 + 2 * Self.tenSeconds, durationNanos: Self.tenSeconds)
+        let d3 = try rx.decode(w3.payload)
+        #expect(d3.state == tx.state)
+        try add("demo-3", w3.payload, after: ["demo-1", "demo-2"], decoded: d3, rx: rx,
+                note: "stream 1 \"demo\", window 3: delta against window 1 (the receiver holds windows 1 and 2)")
+    }
+
+    /// Stream 2 "heap": four columns (two counters, two gauges), snapshots; window 2
+    /// removes a stack and uses predictors 2/3.
+    mutating func heap() throws {
+        let columns = [ValueType(type: "alloc_objects", unit: "count"), ValueType(type: "alloc_space", unit: "bytes"),
+                       ValueType(type: "inuse_objects", unit: "count"), ValueType(type: "inuse_space", unit: "bytes")]
+        let info = StreamInfo(service: "demo", profileType: "heap", columns: columns, columnKinds: StreamInfo.goColumnKinds(columns),
+                              periodType: ValueType(type: "space", unit: "bytes"), period: 524_288, defaultSampleType: "inuse_space")
+        var b = ProfileBuilder(columns: columns, period: info.period)
+        b.function("main.main", system: "main.main", file: "demo/main.go", start: 10)
+        b.function("demo/cache.(*LRU).Add", system: "demo/cache.(*LRU).Add", file: "demo/cache/lru.go", start: 20)
+        b.function("demo/cache.newEntry", system: "demo/cache.newEntry", file: "demo/cache/entry.go", start: 5)
+        b.function("bytes.growSlice", system: "bytes.growSlice", file: "bytes/buffer.go", start: 229)
+        b.function("encoding/json.Marshal", system: "encoding/json.Marshal", file: "encoding/json/encode.go", start: 158)
+        let main = b.location([("main.main", 20)])
+        let add = b.location([("demo/cache.newEntry", 7), ("demo/cache.(*LRU).Add", 31)])
+        let grow = b.location([("bytes.growSlice", 249)])
+        let json = b.location([("encoding/json.Marshal", 160)])
+        let add2 = b.location([("demo/cache.(*LRU).Add", 40)])
+
+        var tx = StreamEncoder(stream: 2, info: info)
+        var rx = StreamDecoder()
+        try tx.ingest(b.profile([
+            ([main, add], [10, 640, 4, 256], []),
+            ([main, add, grow], [20, 20480, 20, 20480], []),
+            ([main, json], [5, 160, 1, 32], []),
+            ([main, json, grow], [7, 896, 7, 896], []),
+            ([main, add2], [3, 300, 3, 300], []),
+        ]), mode: .snapshot)
+        let w1 = tx.nextWindow(timeNanos: Self.t0, durationNanos: Self.tenSeconds)
+        let d1 = try rx.decode(w1.payload)
+        #expect(d1.state == tx.state)
+        tx.acknowledge(seq: 1)
+        try self.add("heap-1", w1.payload, after: [], decoded: d1, rx: rx, note: "stream 2 \"demo\" (heap: 2 counter and 2 gauge columns), window 1: keyframe")
+        try tx.ingest(b.profile([
+            ([main, add], [210, 13440, 204, 13056], []),
+            ([main, add, grow], [220, 225_280, 220, 225_280], []),
+            ([main, json, grow], [7, 896, 7, 896], []),
+            ([main, add2], [83, 8300, 83, 8300], []),
+            ([main, add2, grow], [70, 3360, 70, 3360], []),
+        ]), mode: .snapshot)
+        let w2 = tx.nextWindow(timeNanos: Self.t0 + Self.tenSeconds, durationNanos: Self.tenSeconds)
+        let d2 = try rx.decode(w2.payload)
+        #expect(d2.state == tx.state)
+        try self.add("heap-2", w2.payload, after: ["heap-1"], decoded: d2, rx: rx,
+                     note: "stream 2 \"demo\" (heap), window 2: delta against window 1 with a removed stack and predictors")
+    }
+
+    /// Stream 3: a keyframe and a delta under 8-bit content ids, so collision salts appear.
+    mutating func collision() throws {
+        let hasher = ContentHasher(bits: 8)
+        let info = StreamInfo(service: "demo", profileType: "cpu", columns: [FoldedReader.valueType], columnKinds: [.counter])
+        var tx = StreamEncoder(stream: 3, info: info, hasher: hasher)
+        var rx = StreamDecoder(hasher: hasher)
+        var text = ""
+        for i in 0..<24 { text += "main;work\(i % 5).run;leaf\(i).run \(i + 1)\n" }
+        try tx.ingest(try foldedProfile(text), mode: .snapshot)
+        let w1 = tx.nextWindow(timeNanos: Self.t0, durationNanos: Self.tenSeconds)
+        let d1 = try rx.decode(w1.payload)
+        #expect(d1.state == tx.state)
+        tx.acknowledge(seq: 1)
+        try add("collision-1", w1.payload, after: [], decoded: d1, rx: rx,
+                note: "stream 3 (8-bit content ids: decode with a hash width of 8 bits), window 1: keyframe with collision salts")
+        text += "main;work1.run;leaf99.run 5\nmain;work2.run;leaf3.run 2\n"
+        try tx.ingest(try foldedProfile(text), mode: .snapshot)
+        let w2 = tx.nextWindow(timeNanos: Self.t0 + Self.tenSeconds, durationNanos: Self.tenSeconds)
+        let d2 = try rx.decode(w2.payload)
+        #expect(d2.state == tx.state)
+        try add("collision-2", w2.payload, after: ["collision-1"], decoded: d2, rx: rx,
+                note: "stream 3 (8-bit content ids), window 2: delta against window 1")
+    }
+
+    /// Stream 4 "bulk": a keyframe large enough for several symbols, sent as datagrams.
+    mutating func bulk() throws {
+        let info = StreamInfo(service: "bulk", profileType: "cpu", columns: [FoldedReader.valueType], columnKinds: [.counter])
+        var rng = SeededRandom(state: 2024)
+        func word() -> String { String((0..<12).map { _ in "0123456789abcdef".randomElement(using: &rng)! }) }
+        var text = ""
+        for i in 0..<20 { text += "main;svc\(i % 3).\(word());pkg.\(word());leaf.\(word()) \(i + 1)\n" }
+        var tx = StreamEncoder(stream: 4, info: info)
+        try tx.ingest(try foldedProfile(text), mode: .snapshot)
+        let w = tx.nextWindow(timeNanos: Self.t0, durationNanos: Self.tenSeconds)
+        var rx = StreamDecoder()
+        let d = try rx.decode(w.payload)
+        #expect(d.state == tx.state)
+        let compressed = Snappy.compress(w.payload)
+        let config = try FrameConfig(maxDatagram: 576)
+        let address = WindowAddress(connectionID: 0x0102_0304_0506_0708, stream: 4, seq: 1)
+        var out = try OutgoingWindow(address: address, compressed: compressed, config: config)
+        var pn: UInt64 = 0
+        let datagrams = out.initialDatagrams(lossRate: 0.12, config: config, packetNumber: &pn, protection: NullProtection())
+        let layout = out.layout
+        bulkSymbols = (layout.sourceCount(block: 0), datagrams.count - layout.sourceSymbols)
+        // A receiver that lost the dropped datagrams rebuilds the window from parity.
+        var r = Reassembler(protection: NullProtection())
+        var got: [UInt8]?
+        for (i, d) in datagrams.enumerated() where !dropped.contains(i) {
+            if case .window(_, let bytes) = r.receive(d) { got = bytes }
+        }
+        #expect(got == compressed)
+
+        var hex = """
+            # FlameWire v1 test vector: bulk-1.datagrams.hex
+            # The DATA datagrams of one window (stream 4 \"bulk\", seq 1, a keyframe): NullProtection (symbol in
+            # clear, 16 zero tag bytes), connection id 0x0102030405060708, MAX_DATAGRAM 576, parity for loss 0.12.
+            # One datagram per non-comment line. The compressed window (\(compressed.count) bytes) is snappy-compressed
+            # \(w.payload.count) bytes of Window protobuf. Decoders must drop the datagrams on lines \(dropped.map(String.init).joined(separator: ", "))
+            # (0-based, source symbols) and rebuild the block from parity. Expected: bulk-1.datagrams.expected.txt.
+
+            """
+        var expected = ""
+        for (i, d) in datagrams.enumerated() {
+            let h = try DatagramHeader.parse(d)
+            let role = Int(h.symbolIndex) < Int(h.k) ? "source" : "parity"
+            hex += "# datagram \(i): block \(h.blockIndex) of \(h.blockCount), symbol \(h.symbolIndex) (\(role)), packet \(h.packetNumber), \(d.count) bytes\n"
+            hex += Self.hex(d) + "\n"
+            expected += "datagram \(i) version=1 type=1 connection=\(Self.hex64(h.connectionID)) packet=\(h.packetNumber) stream=\(h.stream) seq=\(h.seq) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.windowLength)\n"
+        }
+        expected += "compressed \(compressed.count)\n"
+        expected += Self.hexLines(compressed)
+        expected += Self.render(d, rx.dictionary)
+        files.append(("bulk-1.datagrams.hex", hex))
+        files.append(("bulk-1.datagrams.expected.txt", expected))
+    }
+
+    // MARK: Files
+
+    mutating func add(_ name: String, _ payload: [UInt8], after: [String], decoded: DecodedWindow, rx: StreamDecoder, note: String) throws {
+        windows[name] = payload
+        let w = try Flamewire_Wire_Window(serializedBytes: payload)
+        var text = "# FlameWire v1 test vector: \(name).window.hex\n# \(note).\n"
+        text += "# A Window protobuf message (not compressed), \(payload.count) bytes: stream \(w.stream), seq \(w.seq), base_seq \(w.baseSeq), epoch \(w.epoch).\n"
+        text += "# \(Self.summary(w)).\n"
+        let order = (after + [name]).map { $0 + ".window.hex" }.joined(separator: ", ")
+        text += "# Decode \(order) in order with one receiver; expected state: \(name).expected.txt.\n"
+        text += Self.hexLines(payload)
+        files.append(("\(name).window.hex", text))
+        files.append(("\(name).expected.txt", Self.render(decoded, rx.dictionary)))
+    }
+
+    mutating func addSnappy(_ name: String, _ payload: [UInt8], after: [String], decoded: DecodedWindow, rx: StreamDecoder) throws {
+        let c = Snappy.compress(payload)
+        #expect(try Snappy.decompress(c, limit: StreamDecoder.maxPayload) == payload)
+        var text = "# FlameWire v1 test vector: \(name).snappy.hex\n"
+        text += "# \(name).window.hex compressed as one raw snappy block (SPEC.md §6.1): \(c.count) bytes, \(payload.count) uncompressed.\n"
+        let order = (after.map { $0 + ".window.hex" } + ["\(name).snappy.hex (uncompressed)"]).joined(separator: ", ")
+        text += "# Decode \(order) in order; expected state: \(name).snappy.expected.txt.\n"
+        text += Self.hexLines(c)
+        files.append(("\(name).snappy.hex", text))
+        files.append(("\(name).snappy.expected.txt", Self.render(decoded, rx.dictionary)))
+    }
+
+    static func summary(_ w: Flamewire_Wire_Window) -> String {
+        let fronted = stride(from: 1, to: w.stringPrefixes.count, by: 2).filter { w.stringPrefixes[$0] > 0 }.count
+        let kinds = templateKinds(w)
+        let k = (0...2).map { kind in "\(kinds.filter { $0 == kind }.count)×\(kind)" }.joined(separator: " ")
+        return "Info \(w.hasInfo ? "present" : "absent"); strings \(w.strings.count) (\(fronted) front-coded), functions \(w.functions.count / 4), "
+            + "locations \(lineCounts(w).count), stacks \(kinds.count) (template kinds \(k)), salt pairs \(w.salts.count / 2); "
+            + "changed \(w.changed.count), values \(w.values.count), value_masks \(w.valueMasks.count) bytes, "
+            + "predictors [\(w.predictors.map(String.init).joined(separator: ", "))], removed \(w.removed.count)"
+    }
+
+    /// The template kind of every stack definition (walks the grammar of SPEC.md §5.3).
+    static func templateKinds(_ w: Flamewire_Wire_Window) -> [UInt64] {
+        var out: [UInt64] = []
+        var i = 0
+        let s = w.stacks
+        while i < s.count {
+            let head = s[i]; i += 1
+            let kind = head & 3
+            out.append(kind)
+            if kind == 2 { i += 1 }
+            if kind != 0 { i += 1 }
+            i += Int(head >> 3)
+            if head & 4 == 0 {
+                let n = Int(s[i]); i += 1
+                for _ in 0..<n { i += s[i + 1] == 0 ? 3 : 4 }
+            }
+        }
+        return out
+    }
+
+    static func lineCounts(_ w: Flamewire_Wire_Window) -> [Int] {
+        var out: [Int] = []
+        var i = 0
+        while i < w.locations.count {
+            let n = Int(w.locations[i])
+            out.append(n)
+            i += 2 + 2 * n
+        }
+        return out
+    }
+
+    // MARK: Text forms
+
+    static func hex(_ b: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef")
+        var s = ""
+        for x in b { s.append(digits[Int(x >> 4)]); s.append(digits[Int(x & 15)]) }
+        return s
+    }
+
+    static func hexLines(_ b: [UInt8]) -> String {
+        stride(from: 0, to: b.count, by: 32).map { hex(b[$0..<min($0 + 32, b.count)]) + "\n" }.joined()
+    }
+
+    static func hex64(_ v: UInt64) -> String {
+        let h = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - h.count) + h
+    }
+
+    /// The decoded state as text: the form `Protocol/vectors/README.md` specifies and the
+    /// C decoder prints.
+    static func render(_ w: DecodedWindow, _ d: WireDictionary) -> String {
+        let i = w.info
+        var out = "window stream=\(w.header.stream) seq=\(w.header.seq) base=\(w.header.baseSeq) epoch=\(w.header.epoch) "
+            + "time=\(w.header.timeNanos) duration=\(w.header.durationNanos)\n"
+        let labels = i.labels.keys.sorted().map { "\($0)=\(i.labels[$0]!)" }.joined(separator: ",")
+        let columns = zip(i.columns, i.columnKinds).map { "\($0.type)/\($0.unit):\($1 == .counter ? "counter" : "gauge")" }.joined(separator: ",")
+        let period = i.periodType.map { "\($0.type)/\($0.unit)" } ?? "-"
+        out += "info service=\(i.service) profile_type=\(i.profileType) labels={\(labels)} columns=\(columns) "
+            + "period_type=\(period) period=\(i.period) default_sample_type=\(i.defaultSampleType)\n"
+        out += "dictionary strings=\(d.strings.count) functions=\(d.functions.count) locations=\(d.locations.count) stacks=\(d.stacks.count)\n"
+        out += "state stacks=\(w.state.values.count)\n"
+        func str(_ id: EntryID) -> String { d.strings[id] ?? "?" }
+        var lines: [[UInt8]] = []
+        for (id, values) in w.state.values {
+            let s = d.stacks[id]!
+            var frames: [String] = []
+            for l in s.locations {
+                let loc = d.locations[l]!
+                if loc.lines.isEmpty { frames.append("0x" + String(loc.address, radix: 16)); continue }
+                for line in loc.lines.reversed() {
+                    let f = d.functions[line.function]!
+                    let name = str(f.name), system = str(f.systemName)
+                    frames.append(name + (system == name ? "" : "[\(system)]") + "@\(str(f.filename))#\(f.startLine):\(line.line)")
+                }
+            }
+            let labels = s.labels.map { l -> String in
+                switch l.value {
+                case .string(let v): return "\(str(l.key))=\(str(v))"
+                case .number(let n, let unit): return "\(str(l.key))=#\(n)[\(str(unit))]"
+                }
+            }
+            let line = "\(hex64(id)) \(frames.isEmpty ? "-" : frames.joined(separator: ";")) {\(labels.joined(separator: ","))} "
+                + values.map(String.init).joined(separator: " ")
+            lines.append(Array(line.utf8))
+        }
+        lines.sort { $0.lexicographicallyPrecedes($1) }
+        for l in lines { out += String(decoding: l, as: UTF8.self) + "\n" }
+        return out
+    }
+}
+
+/// Small profiles with named functions, inlined locations and labels.
+struct ProfileBuilder {
+    var columns: [ValueType]
+    var period: Int64
+    var functions: [Function] = []
+    var functionIndex: [String: Int] = [:]
+    var locations: [Location] = []
+
+    init(columns: [ValueType], period: Int64) {
+        self.columns = columns
+        self.period = period
+    }
+
+    mutating func function(_ name: String, system: String, file: String, start: Int64) {
+        functionIndex[name] = functions.count
+        functions.append(Function(name: name, systemName: system, filename: file, startLine: start))
+    }
+
+    /// A location with lines innermost first.
+    mutating func location(_ lines: [(String, Int64)]) -> Int {
+        locations.append(Location(address: 0, lines: lines.map { Line(function: functionIndex[$0.0]!, line: $0.1) }))
+        return locations.count - 1
+    }
+
+    mutating func location(address: UInt64) -> Int {
+        locations.append(Location(address: address, lines: []))
+        return locations.count - 1
+    }
+
+    /// Samples given root first.
+    func profile(_ samples: [(rootFirst: [Int], values: [Int64], labels: [Label])]) -> Profile {
+        Profile(sampleTypes: columns, period: period, functions: functions, locations: locations,
+                samples: samples.map { Sample(locations: $0.rootFirst.reversed(), values: $0.values, labels: $0.labels) })
+    }
+}
