@@ -113,6 +113,7 @@ struct WindowReader {
         }
 
         var kr = PackedReader("stacks", w.stacks)
+        var totalFrames = 0
         while !kr.atEnd {
             let head = try kr.next()
             let kind = head & 3, sameLabels = head & 4 != 0
@@ -143,6 +144,11 @@ struct WindowReader {
             guard n64 <= UInt64(kr.remaining) else { throw .truncatedStream(field: "stacks") }
             for _ in 0..<Int(n64) { locations.append(try ref(try kr.next(), base: base.locations, new: newLocations, "stacks.location")) }
             guard locations.count <= Self.maxDepth else { throw .tooLarge(field: "stack depth", count: locations.count, limit: Self.maxDepth) }
+            // Templates copy frames, so a small window could expand into a huge one.
+            totalFrames += locations.count
+            guard totalFrames <= Self.maxWindowFrames else {
+                throw .tooLarge(field: "frames defined in one window", count: totalFrames, limit: Self.maxWindowFrames)
+            }
             var labels: [LabelEntry]
             if sameLabels {
                 labels = templateLabels ?? []
@@ -231,4 +237,6 @@ struct WindowReader {
 
     /// The deepest stack a window may define.
     static let maxDepth = 65_536
+    /// The most locations, summed over all stacks, that one window may define (SPEC.md §2).
+    static let maxWindowFrames = 1 << 22
 }

@@ -186,7 +186,9 @@ struct WindowWriter {
             salt(id, kind: .stack, index: i)
             // Head: (n << 3) | (same labels << 2) | template kind (0 none, 1 previous, 2 explicit).
             let n = UInt64(s.locations.count - bestKeep)
-            let kind: UInt64 = bestKeep == 0 ? 0 : (bestRef == base.stacks.count + i - 1 ? 1 : 2)
+            // Kind 1 only for the stack defined just before (i > 0): for i = 0, count - 1 is the
+            // last base rank, which needs an explicit reference.
+            let kind: UInt64 = bestKeep == 0 ? 0 : (i > 0 && bestRef == base.stacks.count + i - 1 ? 1 : 2)
             let sameLabels = bestKeep > 0 && bestLabels == s.labels
             stacks.append(n << 3 | (sameLabels ? 4 : 0) | kind)
             if kind == 2 { stacks.append(UInt64(bestRef)) }

@@ -102,3 +102,36 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         #expect(throws: WireError.self) { try rx.decode([0xff, 0xff, 0xff]) }
     }
 }
+
+@Suite struct AmplificationTests {
+    /// Chained templates copy frames: 100 stacks of 65,536 frames from a ~70 KB window must be
+    /// refused, not expanded into 6.5 million frames.
+    @Test func chainedTemplatesCannotExpandWithoutBound() throws {
+        var w = Flamewire_Wire_Window()
+        w.stream = 1
+        w.seq = 1
+        w.epoch = 1
+        var info = Flamewire_Wire_StreamInfo()
+        var column = Flamewire_Wire_ValueType()
+        column.type = "samples"
+        column.unit = "count"
+        info.columns = [column]
+        info.columnKinds = [0]
+        w.info = info
+        w.strings = ["f"]
+        w.functions = [1, 0, 0, 0]
+        w.locations = [1, 0, 0, 0]  // one location: one line of function 0
+        let depth: UInt64 = 65_536
+        var stacks: [UInt64] = [depth << 3 | 0]
+        stacks += Array(repeating: 0, count: Int(depth))  // all frames: location 0
+        stacks.append(0)  // no labels
+        for _ in 0..<100 { stacks += [0 << 3 | 4 | 1, depth] }  // previous stack as template, keep all
+        w.stacks = stacks
+        let payload: [UInt8] = try w.serializedBytes()
+        #expect(payload.count < 80_000)
+        var rx = StreamDecoder()
+        #expect(throws: WireError.tooLarge(field: "frames defined in one window", count: 65_536 * 65, limit: 1 << 22)) {
+            try rx.decode(payload)
+        }
+    }
+}

@@ -135,6 +135,7 @@ struct VectorSet {
         try v.heap()
         try v.collision()
         try v.bulk()
+        try v.edges()
         return v
     }
 
@@ -357,6 +358,76 @@ struct VectorSet {
         files.append(("\(name).expected.txt", Self.render(decoded, rx.dictionary)))
     }
 
+    /// Edge cases of protobuf parsing (SPEC.md §5), built by appending fields to the bytes
+    /// of demo-1 (a keyframe, decoded alone). Protobuf concatenates repeated fields, merges
+    /// repeated message fields and ignores unknown fields and known fields with another
+    /// wire type.
+    mutating func edges() throws {
+        let demo1 = windows["demo-1"]!
+        var rx = StreamDecoder()
+        let plain = Self.render(try rx.decode(demo1), rx.dictionary)
+        func tag(_ field: UInt64, _ wireType: UInt64) -> [UInt8] { Self.varint(field << 3 | wireType) }
+        func lengthDelimited(_ field: UInt64, _ body: [UInt8]) -> [UInt8] { tag(field, 2) + Self.varint(UInt64(body.count)) + body }
+        let ignored: [UInt8] =
+            tag(19, 0) + [0x05]                                         // unknown varint
+            + tag(20, 1) + [1, 2, 3, 4, 5, 6, 7, 8]                     // unknown fixed64
+            + lengthDelimited(21, Array("abc".utf8))                    // unknown length-delimited
+            + tag(22, 3) + tag(1, 0) + [0x05] + tag(22, 4)              // unknown group
+            + tag(23, 5) + [1, 2, 3, 4]                                 // unknown fixed32
+            + tag(1, 5) + [9, 0, 0, 0]                                  // stream (varint) as fixed32
+            + tag(5, 0) + [0x07]                                        // info (message) as varint
+            + tag(8, 0) + [0x01]                                        // strings (string) as varint
+            + tag(11, 1) + [1, 2, 3, 4, 5, 6, 7, 8]                     // stacks (packed varints) as fixed64
+        try addEdge("edge-ignored-fields", demo1 + ignored,
+                    note: "demo-1.window.hex followed by unknown fields of every wire type (a group included) and by known fields with another wire type (stream as fixed32, info as varint, strings as varint, stacks as fixed64): all are ignored, the result is demo-1's")
+        // A second `info` merges into the first: its label "instance" repeats the key, and
+        // the later value counts (stream labels are a map).
+        let label = lengthDelimited(1, Array("instance".utf8)) + lengthDelimited(2, Array("demo-2".utf8))
+        try addEdge("edge-labels-merged", demo1 + lengthDelimited(5, lengthDelimited(3, label)),
+                    note: "demo-1.window.hex followed by a second info field holding only the stream label instance=demo-2: the two info messages merge, and the repeated key keeps its last value")
+        try addEdge("edge-invalid-utf8", demo1 + lengthDelimited(8, [0xC3, 0x28]),
+                    note: "demo-1.window.hex followed by one more string that is not UTF-8 (C3 28): the window must be refused")
+        try addEdge("edge-field-zero", demo1 + lengthDelimited(0, []),
+                    note: "demo-1.window.hex followed by a field with number 0: not protobuf, the window must be refused")
+        #expect(files.first { $0.name == "edge-ignored-fields.expected.txt" }?.text == plain)
+        #expect(files.first { $0.name == "edge-invalid-utf8.expected.txt" }?.text == "rejected\n")
+        #expect(files.first { $0.name == "edge-field-zero.expected.txt" }?.text == "rejected\n")
+        #expect(files.first { $0.name == "edge-labels-merged.expected.txt" }?.text.contains("labels={instance=demo-2}") == true)
+    }
+
+    /// An edge-case window decoded alone: its expected file is the decoded state, or
+    /// "rejected" when a receiver must refuse it.
+    mutating func addEdge(_ name: String, _ payload: [UInt8], note: String) throws {
+        var text = "# FlameWire v1 test vector: \(name).window.hex\n"
+        for line in Self.wrap(note + ".", width: 88) { text += "# \(line)\n" }
+        text += "# \(payload.count) bytes; decode alone with a fresh receiver; expected: \(name).expected.txt.\n"
+        text += Self.hexLines(payload)
+        files.append(("\(name).window.hex", text))
+        var rx = StreamDecoder()
+        let expected: String
+        do { expected = Self.render(try rx.decode(payload), rx.dictionary) } catch { expected = "rejected\n" }
+        files.append(("\(name).expected.txt", expected))
+    }
+
+    static func varint(_ v: UInt64) -> [UInt8] {
+        var out: [UInt8] = []
+        var x = v
+        while x >= 0x80 { out.append(UInt8(truncatingIfNeeded: x) | 0x80); x >>= 7 }
+        out.append(UInt8(x))
+        return out
+    }
+
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width { lines.append(line); line = "" }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+
     mutating func addSnappy(_ name: String, _ payload: [UInt8], after: [String], decoded: DecodedWindow, rx: StreamDecoder) throws {
         let c = Snappy.compress(payload)
         #expect(try Snappy.decompress(c, limit: StreamDecoder.maxPayload) == payload)
@@ -434,7 +505,10 @@ struct VectorSet {
         let i = w.info
         var out = "window stream=\(w.header.stream) seq=\(w.header.seq) base=\(w.header.baseSeq) epoch=\(w.header.epoch) "
             + "time=\(w.header.timeNanos) duration=\(w.header.durationNanos)\n"
-        let labels = i.labels.keys.sorted().map { "\($0)=\(i.labels[$0]!)" }.joined(separator: ",")
+        // Compare and sort strings by their UTF-8 bytes (Swift's String comparison is
+        // Unicode-aware; the C decoder's is bytewise).
+        let labels = i.labels.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            .map { "\($0)=\(i.labels[$0]!)" }.joined(separator: ",")
         let columns = zip(i.columns, i.columnKinds).map { "\($0.type)/\($0.unit):\($1 == .counter ? "counter" : "gauge")" }.joined(separator: ",")
         let period = i.periodType.map { "\($0.type)/\($0.unit)" } ?? "-"
         out += "info service=\(i.service) profile_type=\(i.profileType) labels={\(labels)} columns=\(columns) "
@@ -452,7 +526,8 @@ struct VectorSet {
                 for line in loc.lines.reversed() {
                     let f = d.functions[line.function]!
                     let name = str(f.name), system = str(f.systemName)
-                    frames.append(name + (system == name ? "" : "[\(system)]") + "@\(str(f.filename))#\(f.startLine):\(line.line)")
+                    let same = Array(system.utf8) == Array(name.utf8)
+                    frames.append(name + (same ? "" : "[\(system)]") + "@\(str(f.filename))#\(f.startLine):\(line.line)")
                 }
             }
             let labels = s.labels.map { l -> String in

@@ -34,6 +34,48 @@ let package = Package(
                 .product(name: "Profile", package: mainPackage),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // Wire protocol fuzzers (SPEC.md §5–7) and what they share with the seed generator.
+        .target(
+            name: "WireFuzzSupport",
+            dependencies: [
+                .product(name: "WireCodec", package: mainPackage),
+                .product(name: "WireFrame", package: mainPackage),
+                .product(name: "FEC", package: mainPackage),
+                .product(name: "Profile", package: mainPackage),
+            ]),
+        .executableTarget(
+            name: "fuzz-datagram",
+            dependencies: [
+                "WireFuzzSupport",
+                .product(name: "WireFrame", package: mainPackage),
+                .product(name: "FEC", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
+            name: "fuzz-fec",
+            dependencies: ["WireFuzzSupport", .product(name: "FEC", package: mainPackage)],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
+            name: "fuzz-window",
+            dependencies: [
+                "WireFuzzSupport",
+                .product(name: "WireCodec", package: mainPackage),
+                .product(name: "Compression", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // Writes corpus/{datagram,fec,window}/; built without sanitizers by
+        // corpus/make-wire-seeds.sh (never by run.sh).
+        .executableTarget(
+            name: "wire-seeds",
+            dependencies: [
+                "WireFuzzSupport",
+                .product(name: "WireCodec", package: mainPackage),
+                .product(name: "WireFrame", package: mainPackage),
+                .product(name: "FEC", package: mainPackage),
+                .product(name: "Compression", package: mainPackage),
+                .product(name: "Pprof", package: mainPackage),
+                .product(name: "Profile", package: mainPackage),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,7 +4,7 @@
 #   Tools/fuzz/run.sh [SECONDS]
 #
 # Environment:
-#   FUZZ_TARGETS   which fuzzers, comma-separated (default: folded,pprof)
+#   FUZZ_TARGETS   which fuzzers, comma-separated (default: folded,pprof,datagram,fec,window)
 #   FUZZ_CONFIG    swift build configuration, release or debug (default: release; debug
 #                  builds faster but fuzzes about 10x slower)
 #   FUZZ_SEED      libFuzzer -seed, for a reproducible mutation sequence (default: random)
@@ -26,7 +26,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 config="${FUZZ_CONFIG:-release}"
 [[ "$config" == release || "$config" == debug ]] || die "FUZZ_CONFIG must be release or debug, got '$config'"
-IFS=',' read -r -a targets <<< "${FUZZ_TARGETS:-folded,pprof}"
+IFS=',' read -r -a targets <<< "${FUZZ_TARGETS:-folded,pprof,datagram,fec,window}"
 samples="${SAMPLES_DIR:-$root/../shared/samples/go119}"
 scratch="$here/.build-fuzz"   # ignored by git (.build-*/)
 work="$here/bin"              # ignored by git (Tools/fuzz/bin/)
@@ -38,7 +38,18 @@ max_len_for() {
     case "$1" in
         pprof) echo 1048576 ;;   # 1 MiB: the Go samples inflate to a few hundred KB
         folded) echo 262144 ;;   # 256 KiB: room for a stack deeper than the 65,536-frame limit
-        *) die "unknown fuzz target '$1' (known: folded, pprof)" ;;
+        datagram) echo 131072 ;; # 128 KiB: a few windows of 1400-byte datagrams, or one of 64 KiB symbols
+        fec) echo 65536 ;;       # 64 KiB: k × size up to 255 × 1023 comes from a shorter input, repeated
+        window) echo 262144 ;;   # 256 KiB: real keyframes of the small samples are 1–15 KB
+        *) die "unknown fuzz target '$1' (known: folded, pprof, datagram, fec, window)" ;;
+    esac
+}
+# Per-target libFuzzer options beyond the common ones. The window decoder must not turn a
+# payload into unbounded memory (SPEC.md §8): any single allocation over 512 MiB is a finding.
+extra_args_for() {
+    case "$1" in
+        window) echo "-malloc_limit_mb=512" ;;
+        *) echo "" ;;
     esac
 }
 for t in "${targets[@]}"; do max_len_for "$t" >/dev/null; done
@@ -86,6 +97,10 @@ seed_dirs_for() {
     fi
 }
 
+# libFuzzer reports crashes itself; Swift's backtracer would symbolicate for up to a
+# minute per crash (and keep the log open while it does).
+export SWIFT_BACKTRACE=enable=no
+
 found=()
 bin_dir="$(swift build --package-path "$here" --scratch-path "$scratch" -c "$config" --sanitize=fuzzer \
     -Xswiftc -sanitize=fuzzer,address --show-bin-path 2>/dev/null)" \
@@ -99,6 +114,8 @@ for t in "${built[@]}"; do
     mapfile -t seeds < <(seed_dirs_for "$t")
     args=(-max_total_time="$seconds" -max_len="$(max_len_for "$t")" -rss_limit_mb=4096 -timeout=10
           -artifact_prefix="$artifacts/" -print_final_stats=1)
+    read -r -a extra <<< "$(extra_args_for "$t")"
+    args+=("${extra[@]}")
     [[ -n "${FUZZ_SEED:-}" ]] && args+=(-seed="$FUZZ_SEED")
     echo "fuzz: running fuzz-$t for ${seconds}s (seeds: ${seeds[*]#"$root"/}; log: ${log#"$root"/})"
     rc=0

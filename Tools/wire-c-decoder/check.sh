@@ -1,26 +1,61 @@
 #!/bin/sh
 # Builds the independent C decoder and runs it over every test vector of
-# Protocol/vectors/, comparing its output with the *.expected.txt files byte for byte.
-# Exit status 0 when everything matches, 1 on any difference or failure.
-# CFLAGS is passed to the build (e.g. CFLAGS='-g -fsanitize=address,undefined').
+# Protocol/vectors/, comparing its output with the *.expected.txt files byte for byte,
+# then checks that it refuses what it must refuse and that no truncation or single-byte
+# change of any vector makes it crash (`wire-c-decoder sweep`).
+#
+#   check.sh              build into .build-c/ and check
+#   check.sh --sanitize   build into .build-c-asan/ with AddressSanitizer and
+#                         UndefinedBehaviorSanitizer (leak checks on) and check
+#
+# Exit status 0 when everything matches, 1 on any difference, failure or crash.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 vec="$root/Protocol/vectors"
-bin="$here/.build-c/wire-c-decoder"
-"$here/build.sh" || { echo "check.sh: build failed" >&2; exit 1; }
+case "${1:-}" in
+--sanitize)
+    out=.build-c-asan
+    CFLAGS="${CFLAGS:-} -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+    export CFLAGS
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+    export ASAN_OPTIONS UBSAN_OPTIONS
+    ;;
+"") out=.build-c ;;
+*)
+    echo "usage: check.sh [--sanitize]" >&2
+    exit 2
+    ;;
+esac
+bin="$here/$out/wire-c-decoder"
+OUT=$out "$here/build.sh" || {
+    echo "check.sh: build failed" >&2
+    exit 1
+}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wire-c-check.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 failures=0
 runs=0
 
-# expect EXPECTED_FILE ARGS...: the decoder's output must equal EXPECTED_FILE.
+# expect EXPECTED_FILE ARGS...: the decoder's output must equal EXPECTED_FILE; an expected
+# file that holds the single line "rejected" means the decoder must refuse the input.
 expect() {
     expected=$1
     shift
     runs=$((runs + 1))
-    if ! (cd "$vec" && "$bin" "$@") >"$tmp/out" 2>"$tmp/err"; then
-        echo "FAIL $expected: wire-c-decoder $* exited with an error:" >&2
+    (cd "$vec" && "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
+    status=$?
+    if [ "$(cat "$vec/$expected")" = rejected ]; then
+        if [ "$status" -ne 1 ] || [ ! -s "$tmp/err" ]; then
+            echo "FAIL $expected: wire-c-decoder $* exited with $status instead of refusing the input" >&2
+            cat "$tmp/err" >&2
+            failures=$((failures + 1))
+        else
+            echo "ok   $expected (refused: $(head -n 1 "$tmp/err" | sed 's/^wire-c-decoder: [^:]*: //'))"
+        fi
+    elif [ "$status" -ne 0 ]; then
+        echo "FAIL $expected: wire-c-decoder $* exited with $status:" >&2
         cat "$tmp/err" >&2
         failures=$((failures + 1))
     elif ! diff -u "$vec/$expected" "$tmp/out" >"$tmp/diff"; then
@@ -44,7 +79,20 @@ reject() {
         cat "$tmp/err" >&2
         failures=$((failures + 1))
     else
-        echo "ok   rejects $why: $(head -n 1 "$tmp/err")"
+        echo "ok   rejects $why: $(head -n 1 "$tmp/err" | sed 's/^wire-c-decoder: [^:]*: //')"
+    fi
+}
+
+# sweep ARGS...: every truncation and single-byte change of the last file must be decoded
+# or refused, never crash (each runs in a child process; sanitizer reports are crashes).
+sweep() {
+    runs=$((runs + 1))
+    if (cd "$vec" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$bin" sweep "$@") >"$tmp/sweep" 2>&1; then
+        echo "ok   $(tail -n 1 "$tmp/sweep")"
+    else
+        echo "FAIL sweep $*:" >&2
+        head -n 25 "$tmp/sweep" >&2
+        failures=$((failures + 1))
     fi
 }
 
@@ -59,12 +107,31 @@ expect collision-1.expected.txt windows --hash-bits 8 collision-1.window.hex
 expect collision-2.expected.txt windows --hash-bits 8 collision-1.window.hex collision-2.window.hex
 expect bulk-1.datagrams.expected.txt datagrams --drop 0,2,3 bulk-1.datagrams.hex
 expect bulk-1.datagrams.expected.txt datagrams bulk-1.datagrams.hex
+# A window received again is a duplicate: no change (§4.5).
+expect demo-2.expected.txt windows demo-1.window.hex demo-2.window.hex demo-2.window.hex
+# Protobuf rules, stream labels as a map (edge-*.window.hex, see README.md).
+for f in "$vec"/edge-*.window.hex; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .window.hex)
+    expect "$name.expected.txt" windows "$name.window.hex"
+done
 
 # Negative checks: what the spec says a receiver must refuse.
 reject "a delta without its base" windows demo-2.window.hex
 grep -v '^#' "$vec/demo-1.window.hex" | sed '$d' >"$tmp/truncated.window.hex"
 reject "a truncated window" windows "$tmp/truncated.window.hex"
 reject "too few symbols to rebuild the block" datagrams --drop 0,1,2,3,4 bulk-1.datagrams.hex
+
+# Robustness: no input makes the decoder crash.
+sweep windows demo-1.window.hex
+sweep windows demo-1.window.hex demo-2.window.hex
+sweep windows demo-1.window.hex demo-2.window.hex demo-3.window.hex
+sweep windows demo-1.snappy.hex
+sweep windows heap-1.window.hex
+sweep windows heap-1.window.hex heap-2.window.hex
+sweep windows --hash-bits 8 collision-1.window.hex
+sweep windows --hash-bits 8 collision-1.window.hex collision-2.window.hex
+sweep datagrams --drop 0,2,3 bulk-1.datagrams.hex
 
 if [ "$failures" -ne 0 ]; then
     echo "check.sh: $failures of $runs checks failed" >&2

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Wire benchmark: bytes on the wire per profile type (keyframe, steady-state delta, with and
+# without FEC) against gzip pprof, encode + decode time of one heap window, and Reed–Solomon
+# throughput per GF(2^8) kernel, each figure next to its target.
+#
+#   Tools/bench/wire.sh [--runs N] [--rs-runs N] [--only sizes,codec,fec] [--windows]
+#                       [--no-build] [--samples DIR] [--profile-loop N]
+#
+#   --runs          timed runs of the codec benchmark, the median counts (default 101)
+#   --rs-runs       samples per Reed–Solomon figure, the median counts (default 21)
+#   --only          sections to run: sizes, codec, fec (default all three)
+#   --windows       also print every window of every sequence
+#   --no-build      use the existing binary instead of `swift build -c release`
+#   --samples       the Go profiles (default ../shared/samples/go119)
+#   --profile-loop  run only the steady-state heap window N times and exit, for
+#                   `perf record` or callgrind (see Tools/README.md)
+#
+# Builds Tools/bench/wire (a package depending on the main one by path) in release mode in
+# Tools/bench/wire/.build-bench. Raw figures go to Tools/bench/out/wire-results.tsv.
+# Misses are flagged "MISSES TARGET"; the exit status is non-zero only when the build
+# fails or a window does not round-trip.
+set -euo pipefail
+
+die() { echo "wire.sh: $*" >&2; exit 2; }
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+pkg="$here/wire"
+scratch="$pkg/.build-bench"   # ignored by git (.build-*/)
+out="$here/out"               # ignored by git
+samples="$root/../shared/samples/go119"
+build=1
+args=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --runs|--rs-runs|--only|--profile-loop)
+            [[ $# -ge 2 ]] || die "$1 needs a value"; args+=("$1" "$2"); shift 2 ;;
+        --windows) args+=("$1"); shift ;;
+        --samples) [[ $# -ge 2 ]] || die "--samples needs a value"; samples="$2"; shift 2 ;;
+        --no-build) build=0; shift ;;
+        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument '$1' (see --help)" ;;
+    esac
+done
+[[ -d "$samples" ]] || die "no samples at $samples (pass --samples DIR)"
+command -v swift >/dev/null || die "swift is not on PATH"
+mkdir -p "$out"
+
+if [[ $build -eq 1 ]]; then
+    # Pin the dependencies to the main package's resolution (no network when SwiftPM's cache has them).
+    if [[ -f "$root/Package.resolved" ]]; then cp "$root/Package.resolved" "$pkg/Package.resolved"; fi
+    echo "wire.sh: building wire-bench (release; log: Tools/bench/out/wire-build.log)"
+    swift build --package-path "$pkg" --scratch-path "$scratch" -c release --product wire-bench >"$out/wire-build.log" 2>&1 || {
+        echo "wire.sh: release build failed; first errors:" >&2
+        grep -E 'error:' "$out/wire-build.log" | sort -u | head -n 10 >&2 || tail -n 20 "$out/wire-build.log" >&2
+        exit 2
+    }
+fi
+bin="$(swift build --package-path "$pkg" --scratch-path "$scratch" -c release --show-bin-path)/wire-bench"
+[[ -x "$bin" ]] || die "no wire-bench binary at $bin (run without --no-build)"
+
+echo "wire.sh: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+"$bin" --samples "$samples" --tsv "$out/wire-results.tsv" "${args[@]}"

@@ -1,0 +1,194 @@
+import FEC
+import WireFrame
+
+// Input formats of the wire fuzzers. The harnesses parse them; the seed generator
+// (`wire-seeds`) writes them, so both sides live here.
+
+/// `fuzz-datagram` input: one control byte, then datagrams.
+///
+/// Control byte:
+/// - bits 0–1: `maxPartialWindows` 1, 2, 3 or 1024;
+/// - bits 2–3: `maxBufferedBytes` 2 KiB, 16 KiB, 256 KiB or 64 MiB;
+/// - bit 4: `rememberCompleted` 2 instead of 4096;
+/// - bit 5: feed every datagram a second time after the first pass;
+/// - bit 6: self-delimiting datagrams: each is 35 header bytes, then as many bytes as the
+///   header's symbol size (bytes 29–30) says, then 16 tag bytes (the last one may be cut
+///   short); otherwise each datagram is a 2-byte big-endian length and that many bytes.
+public struct DatagramInput: Sendable {
+    public var control: UInt8
+    public var datagrams: [[UInt8]]
+
+    public init(control: UInt8, datagrams: [[UInt8]]) {
+        self.control = control
+        self.datagrams = datagrams
+    }
+
+    public var maxPartialWindows: Int { [1, 2, 3, 1024][Int(control & 3)] }
+    public var maxBufferedBytes: Int { [2048, 16384, 262_144, 64 << 20][Int(control >> 2 & 3)] }
+    public var rememberCompleted: Int { control & 0x10 != 0 ? 2 : 4096 }
+    public var replay: Bool { control & 0x20 != 0 }
+    public var selfDelimiting: Bool { control & 0x40 != 0 }
+
+    public static func parse(_ bytes: [UInt8]) -> DatagramInput {
+        guard let control = bytes.first else { return DatagramInput(control: 0, datagrams: []) }
+        var out: [[UInt8]] = []
+        var i = 1
+        if control & 0x40 != 0 {
+            while i < bytes.count {
+                var n = 35 + 16
+                if i + 31 <= bytes.count { n += Int(bytes[i + 29]) << 8 | Int(bytes[i + 30]) }
+                let end = min(bytes.count, i + n)
+                out.append(Array(bytes[i..<end]))
+                i = end
+            }
+        } else {
+            while i + 2 <= bytes.count {
+                let n = Int(bytes[i]) << 8 | Int(bytes[i + 1])
+                let end = min(bytes.count, i + 2 + n)
+                out.append(Array(bytes[(i + 2)..<end]))
+                i = end
+            }
+        }
+        return DatagramInput(control: control, datagrams: out)
+    }
+
+    public var bytes: [UInt8] {
+        var out: [UInt8] = [control]
+        for d in datagrams {
+            if !selfDelimiting {
+                precondition(d.count <= 0xFFFF)
+                out.append(UInt8(d.count >> 8))
+                out.append(UInt8(d.count & 0xFF))
+            }
+            out.append(contentsOf: d)
+        }
+        return out
+    }
+}
+
+/// `fuzz-fec` input: a block description, the symbols a receiver holds, and source bytes.
+///
+/// - byte 0: k − 1 (k = 1 + byte0 & 63; with flag 0x40, k = 1 + byte0, so 256 is possible);
+/// - byte 1: symbol size, low 8 bits;
+/// - byte 2: flags: bits 0–1 symbol size bits 8–9 (sizes 0–1023); bits 2–3 kernel
+///   (0 portable, 1 SSSE3, 2 AVX2, 3 all three, compared); bit 4 corrupt mode; bit 6 wide k;
+/// - byte 3: n, the number of symbol entries that follow;
+/// - n entries: the symbol index (1 byte); in corrupt mode one more byte per entry,
+///   `op`: op & 3 = 0 keep, 1 flip byte (op >> 2) of the symbol, 2 wrong size,
+///   3 index out of range;
+/// - the rest: source bytes, repeated (or zeros if none) up to k × size.
+public struct FECInput: Sendable {
+    public enum Op: Equatable, Sendable { case keep, flip(Int), wrongSize, badIndex }
+    public var k: Int
+    public var symbolSize: Int
+    public var kernel: Int
+    public var corrupt: Bool
+    public var entries: [(index: Int, op: Op)]
+    public var source: [UInt8]
+
+    public init(k: Int, symbolSize: Int, kernel: Int, corrupt: Bool, entries: [(index: Int, op: Op)], source: [UInt8]) {
+        self.k = k
+        self.symbolSize = symbolSize
+        self.kernel = kernel
+        self.corrupt = corrupt
+        self.entries = entries
+        self.source = source
+    }
+
+    public static func parse(_ b: [UInt8]) -> FECInput? {
+        guard b.count >= 4 else { return nil }
+        let flags = b[2]
+        let k = flags & 0x40 != 0 ? 1 + Int(b[0]) : 1 + Int(b[0] & 63)
+        let size = Int(b[1]) | Int(flags & 3) << 8
+        let corrupt = flags & 0x10 != 0
+        var i = 4
+        var entries: [(Int, Op)] = []
+        for _ in 0..<Int(b[3]) {
+            guard i < b.count else { break }
+            let index = Int(b[i])
+            i += 1
+            var op = Op.keep
+            if corrupt {
+                guard i < b.count else { break }
+                let o = b[i]
+                i += 1
+                switch o & 3 {
+                case 1: op = .flip(Int(o >> 2))
+                case 2: op = .wrongSize
+                case 3: op = .badIndex
+                default: op = .keep
+                }
+            }
+            entries.append((index, op))
+        }
+        let rest = Array(b[i...])
+        var source = [UInt8](repeating: 0, count: k * size)
+        if !rest.isEmpty { for j in source.indices { source[j] = rest[j % rest.count] &+ UInt8(truncatingIfNeeded: j / rest.count) } }
+        return FECInput(k: k, symbolSize: size, kernel: Int(flags >> 2 & 3), corrupt: corrupt, entries: entries, source: source)
+    }
+
+    /// Bytes that parse back to this input (`source` is written as is, so it must be
+    /// k × size bytes or shorter).
+    public var bytes: [UInt8] {
+        var flags = UInt8(symbolSize >> 8 & 3) | UInt8(kernel & 3) << 2
+        if corrupt { flags |= 0x10 }
+        let wide = k > 64
+        if wide { flags |= 0x40 }
+        var out: [UInt8] = [UInt8(k - 1), UInt8(symbolSize & 0xFF), flags, UInt8(entries.count)]
+        for e in entries {
+            out.append(UInt8(e.index & 0xFF))
+            if corrupt {
+                switch e.op {
+                case .keep: out.append(0)
+                case .flip(let at): out.append(UInt8(at & 63) << 2 | 1)
+                case .wrongSize: out.append(2)
+                case .badIndex: out.append(3)
+                }
+            }
+        }
+        out.append(contentsOf: source)
+        return out
+    }
+}
+
+/// `fuzz-window` input: one mode byte, then a window payload.
+///
+/// Mode byte:
+/// - bits 0–1: what the decoder holds first: 0 nothing; 1 the fixed stream's keyframe
+///   (seq 1); 2 the keyframe and the delta seq 2; 3 as 2, and the payload is decoded twice;
+/// - bit 2: the payload is snappy-compressed (decompressed with a 1 MiB limit first);
+/// - bit 3: with bits 0–1 = 0, the decoder hashes content ids to 8 bits, so collision
+///   salts and `idConflict` are reachable (the protocol's collision test vectors use 8).
+public enum WindowInput {
+    public static func bytes(mode: UInt8, payload: [UInt8]) -> [UInt8] { [mode] + payload }
+}
+
+/// Builds the datagrams of a window directly from a symbol size, without the 576-byte
+/// floor of `FrameConfig`: tiny symbols make multi-block seeds of a few KB.
+public enum TinyFrames {
+    public static func datagrams(window: [UInt8], symbolSize s: Int, parity m: Int, connection: UInt64 = 1, stream: UInt32 = 1,
+                                 seq: UInt32 = 1, packetNumber: inout UInt64) throws -> [[UInt8]] {
+        let layout = try WindowLayout(windowLength: window.count, symbolSize: s)
+        var out: [[UInt8]] = []
+        for b in 0..<layout.blockCount {
+            let k = layout.sourceCount(block: b)
+            var source = [UInt8](repeating: 0, count: k * s)
+            let start = layout.offset(block: b)
+            for j in 0..<source.count where start + j < window.count { source[j] = window[start + j] }
+            let code = try ReedSolomon(sourceCount: k)
+            let parity = try code.encodeParity(indices: k..<min(256, k + m), source: source, symbolSize: s)
+            for index in 0..<min(256, k + m) {
+                packetNumber += 1
+                let h = DatagramHeader(connectionID: connection, packetNumber: packetNumber, stream: stream, seq: seq,
+                                       blockIndex: UInt8(b), blockCount: UInt8(layout.blockCount), k: UInt8(k),
+                                       symbolIndex: UInt8(index), symbolSize: UInt16(s), windowLength: UInt32(window.count))
+                var d: [UInt8] = []
+                h.write(into: &d)
+                d.append(contentsOf: index < k ? Array(source[(index * s)..<((index + 1) * s)]) : parity[index - k])
+                d.append(contentsOf: [UInt8](repeating: 0, count: Protection.tagLength))
+                out.append(d)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,181 @@
+import FEC
+import WireFrame
+import WireFuzzSupport
+
+/// libFuzzer entry point for datagram parsing and reassembly (`DatagramHeader.parse`,
+/// `Reassembler` with `NullProtection`).
+///
+/// The input (format: `DatagramInput` in WireFuzzSupport) is a control byte that sets the
+/// reassembler's bounds, then a sequence of datagrams, fed in order (and optionally a
+/// second time). A small reference model of SPEC.md §6.5 and §7 runs beside the
+/// reassembler and predicts every event. Findings besides crashes:
+/// - a parsed header does not write back to the same 35 bytes;
+/// - the reassembler drops a datagram for another reason than `parse` gives, or accepts
+///   one that `parse` rejects or whose tag is not all zeros;
+/// - an event differs from the model's (duplicate, progress with the missing count,
+///   window, conflicting layout);
+/// - a `.window` event's bytes are not the header's window length, or a block of them is
+///   not the unique block consistent with the k symbols it was rebuilt from (source
+///   symbols equal, parity symbols re-encode to what was received);
+/// - `bufferedBytes` is negative, differs from the bytes the model holds, or exceeds
+///   `maxBufferedBytes` while more than the current window is partial; more partial
+///   windows than `maxPartialWindows`.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzDatagram(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let input = DatagramInput.parse(Array(UnsafeBufferPointer(start: data, count: size)))
+    var r = Reassembler(protection: NullProtection())
+    r.maxPartialWindows = input.maxPartialWindows
+    r.maxBufferedBytes = input.maxBufferedBytes
+    r.rememberCompleted = input.rememberCompleted
+    var model = Model(rememberCompleted: input.rememberCompleted)
+    let passes = input.replay ? 2 : 1
+    for _ in 0..<passes {
+        for d in input.datagrams { step(&r, &model, d) }
+    }
+    return 0
+}
+
+/// What the reassembler should hold: per partial window, per block, the symbols received
+/// in order until the block had k of them.
+private struct Model {
+    struct Window {
+        var layout: WindowLayout
+        var blocks: [[(index: Int, bytes: [UInt8])]]
+        var done: [Bool]
+    }
+    var partial: [WindowAddress: Window] = [:]
+    var completed: Set<WindowAddress> = []
+    var completedOrder: [WindowAddress] = []
+    let rememberCompleted: Int
+
+    init(rememberCompleted: Int) { self.rememberCompleted = rememberCompleted }
+
+    var bufferedBytes: Int {
+        partial.values.reduce(0) { sum, w in
+            sum + w.blocks.indices.reduce(0) { $0 + (w.done[$1] ? 0 : w.blocks[$1].count * w.layout.symbolSize) }
+        }
+    }
+
+    mutating func complete(_ a: WindowAddress) {
+        partial[a] = nil
+        completed.insert(a)
+        completedOrder.append(a)
+        if completedOrder.count > rememberCompleted {
+            let n = completedOrder.count - rememberCompleted
+            for old in completedOrder[0..<n] { completed.remove(old) }
+            completedOrder.removeFirst(n)
+        }
+    }
+}
+
+private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
+    let parsed: Result<DatagramHeader, FrameError> = Result { () throws(FrameError) in try DatagramHeader.parse(d) }
+    let event = r.receive(d)
+    check(r.bufferedBytes >= 0, "bufferedBytes \(r.bufferedBytes) < 0")
+
+    let h: DatagramHeader
+    switch parsed {
+    case .failure(let e):
+        check(event == .dropped(e), "parse fails with \(e) but the reassembler gives \(event)")
+        return
+    case .success(let header):
+        h = header
+    }
+    var written: [UInt8] = []
+    h.write(into: &written)
+    check(written == Array(d[0..<DatagramHeader.length]), "header \(h) does not write back to its bytes")
+    let s = Int(h.symbolSize)
+    check(d.count == DatagramHeader.length + s + Protection.tagLength, "parse accepted a \(d.count)-byte datagram with symbol size \(s)")
+    guard d[(DatagramHeader.length + s)...].allSatisfy({ $0 == 0 }) else {
+        check(event == .dropped(.authenticationFailed), "a datagram with a non-zero tag gave \(event)")
+        return
+    }
+    let a = WindowAddress(connectionID: h.connectionID, stream: h.stream, seq: h.seq)
+    if model.completed.contains(a) {
+        check(event == .duplicate(a), "a symbol of completed window \(a) gave \(event)")
+        return
+    }
+    guard let layout = try? WindowLayout(windowLength: Int(h.windowLength), symbolSize: s) else {
+        check(false, "parse accepted a header whose layout is invalid: \(h)")
+        return
+    }
+    var w = model.partial[a] ?? Model.Window(layout: layout, blocks: Array(repeating: [], count: layout.blockCount),
+                                            done: Array(repeating: false, count: layout.blockCount))
+    guard w.layout == layout else {
+        if case .dropped(.conflictsWithEarlier) = event {} else { check(false, "a datagram contradicting its window's layout gave \(event)") }
+        return
+    }
+    let b = Int(h.blockIndex), i = Int(h.symbolIndex)
+    check(b < layout.blockCount && Int(h.k) == layout.sourceCount(block: b), "parse accepted block \(b) with k \(h.k) for \(layout)")
+    if w.done[b] || w.blocks[b].contains(where: { $0.index == i }) {
+        check(event == .duplicate(a), "a symbol already held gave \(event)")
+        return
+    }
+    w.blocks[b].append((i, Array(d[DatagramHeader.length..<(DatagramHeader.length + s)])))
+    let k = layout.sourceCount(block: b)
+    if w.blocks[b].count >= k { w.done[b] = true }
+
+    if w.done.allSatisfy({ $0 }) {
+        guard case .window(let got, let bytes) = event else {
+            check(false, "the last symbol of window \(a) gave \(event)")
+            return
+        }
+        check(got == a, "window event for \(got), datagram of \(a)")
+        check(bytes.count == Int(h.windowLength), "window of \(bytes.count) bytes, header says \(h.windowLength)")
+        verify(bytes, w)
+        model.complete(a)
+    } else {
+        model.partial[a] = w
+        let missing = w.blocks.indices.reduce(0) { $0 + (w.done[$1] ? 0 : layout.sourceCount(block: $1) - w.blocks[$1].count) }
+        check(event == .progress(a, missing: missing), "expected progress with \(missing) missing, got \(event)")
+        check(r.missing(a) != nil, "window \(a) is not partial after progress")
+    }
+    // Evictions: windows the reassembler no longer holds. The current window is never evicted.
+    for other in model.partial.keys where other != a && r.missing(other) == nil { model.partial[other] = nil }
+    check(r.partialWindows == model.partial.count, "\(r.partialWindows) partial windows, the model holds \(model.partial.count)")
+    check(r.bufferedBytes == model.bufferedBytes, "bufferedBytes \(r.bufferedBytes), the model holds \(model.bufferedBytes)")
+    if r.partialWindows > 1 {
+        check(r.partialWindows <= r.maxPartialWindows, "\(r.partialWindows) partial windows > \(r.maxPartialWindows)")
+        check(r.bufferedBytes <= r.maxBufferedBytes, "bufferedBytes \(r.bufferedBytes) > \(r.maxBufferedBytes) with \(r.partialWindows) partial windows")
+    }
+    if let m = r.missing(a), let pw = model.partial[a] {
+        let expected = pw.blocks.indices.map { pw.done[$0] ? 0 : pw.layout.sourceCount(block: $0) - pw.blocks[$0].count }
+        check(m == expected, "missing per block \(m), the model says \(expected)")
+    }
+}
+
+/// Each block of a delivered window must be the one block consistent with the k symbols it
+/// was rebuilt from: the source symbols appear as they were received and the parity
+/// symbols are what the rebuilt block encodes to.
+private func verify(_ window: [UInt8], _ w: Model.Window) {
+    let s = w.layout.symbolSize
+    for b in w.blocks.indices {
+        let k = w.layout.sourceCount(block: b)
+        let used = Array(w.blocks[b].prefix(k))
+        check(used.count == k, "block \(b) completed with \(used.count) of \(k) symbols")
+        let code = try! ReedSolomon(sourceCount: k)
+        var symbols: [Int: [UInt8]] = [:]
+        for u in used { symbols[u.index] = u.bytes }
+        // The padded block, rebuilt independently of the reassembler.
+        let block: [UInt8]
+        do { block = try code.decode(symbols, symbolSize: s) } catch {
+            check(false, "k distinct symbols of block \(b) do not decode: \(error)")
+            return
+        }
+        let start = w.layout.offset(block: b)
+        let visible = min(block.count, window.count - start)
+        check(Array(window[start..<(start + visible)]) == Array(block[0..<visible]), "block \(b) of the window differs from its decoding")
+        for u in used {
+            if u.index < k {
+                check(Array(block[(u.index * s)..<((u.index + 1) * s)]) == u.bytes, "block \(b) does not keep source symbol \(u.index)")
+            } else {
+                let p = try! code.encodeParity(indices: [u.index], source: block, symbolSize: s)[0]
+                check(p == u.bytes, "block \(b) does not re-encode to parity symbol \(u.index)")
+            }
+        }
+    }
+}
+
+private func check(_ ok: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+    if !ok() { fatalError("fuzz-datagram invariant broken: \(message())") }
+}

@@ -1,0 +1,200 @@
+// Writes the seed corpora of the wire fuzzers: Tools/fuzz/corpus/{datagram,fec,window}/.
+//
+//   wire-seeds CORPUS_DIR SAMPLES_DIR [VECTORS_DIR]
+//
+// Run by Tools/fuzz/corpus/make-wire-seeds.sh. Seeds are real encoded windows and their
+// datagrams: the fixed stream of WireFuzzSupport, a few Go sample profiles (small ones,
+// so seeds stay a few KB), and the protocol test vectors when present. Every seed is
+// written only when its bytes changed, so re-running leaves git clean; files in the three
+// directories that it no longer makes are removed.
+import Compression
+import FEC
+import Foundation
+import Pprof
+import Profile
+import WireCodec
+import WireFrame
+import WireFuzzSupport
+
+let args = CommandLine.arguments
+guard args.count >= 3 else {
+    FileHandle.standardError.write("usage: wire-seeds CORPUS_DIR SAMPLES_DIR [VECTORS_DIR]\n".data(using: .utf8)!)
+    exit(2)
+}
+let corpus = URL(fileURLWithPath: args[1])
+let samples = URL(fileURLWithPath: args[2])
+let vectors = args.count > 3 ? URL(fileURLWithPath: args[3]) : nil
+var written = 0, unchanged = 0
+var names: [String: Set<String>] = [:]
+
+@MainActor func write(_ dir: String, _ name: String, _ bytes: [UInt8]) throws {
+    let d = corpus.appendingPathComponent(dir)
+    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    names[dir, default: []].insert(name)
+    let f = d.appendingPathComponent(name)
+    if let old = try? Data(contentsOf: f), [UInt8](old) == bytes { unchanged += 1; return }
+    try Data(bytes).write(to: f)
+    written += 1
+}
+
+/// A deterministic generator for shuffles and payload bytes (xorshift64*).
+struct Rng {
+    var s: UInt64
+    mutating func next() -> UInt64 {
+        s ^= s >> 12; s ^= s << 25; s ^= s >> 27
+        return s &* 0x2545_F491_4F6C_DD1D
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func shuffle<T>(_ a: inout [T]) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, below(i + 1)) }
+    }
+}
+var rng = Rng(s: 0x9E37_79B9_7F4A_7C15)
+
+func profile(_ name: String) throws -> Profile {
+    try PprofDecoder.decode([UInt8](try Data(contentsOf: samples.appendingPathComponent(name))))
+}
+
+/// Keyframe and first delta of a real sample sequence.
+func sampleWindows(_ files: [String], type: String) throws -> [[UInt8]] {
+    let first = try profile(files[0])
+    let info = StreamInfo(service: "sample", profileType: type, columns: first.sampleTypes,
+                          columnKinds: StreamInfo.goColumnKinds(first.sampleTypes), periodType: first.periodType,
+                          period: first.period, defaultSampleType: first.defaultSampleType ?? "")
+    var tx = StreamEncoder(stream: 3, info: info)
+    var out: [[UInt8]] = []
+    for f in files {
+        try tx.ingest(try profile(f), mode: type == "cpu" ? .delta : .snapshot)
+        let (h, payload) = tx.nextWindow()
+        out.append(payload)
+        tx.acknowledge(seq: h.seq)
+    }
+    return out
+}
+
+let fixed = FixedStream.windows()
+// The fixed stream's windows must decode as the fuzzers expect, or the seeds are useless.
+do {
+    var rx = StreamDecoder()
+    for (seq, payload) in [(UInt64(1), fixed.keyframe), (2, fixed.deltaOn1), (3, fixed.deltaOn2)] {
+        let w = try rx.decode(payload)
+        precondition(w.state == fixed.states[seq], "fixed window \(seq) decodes to another state")
+    }
+    var rx1 = StreamDecoder()
+    _ = try rx1.decode(fixed.keyframe)
+    let check = try rx1.decode(fixed.check)
+    precondition(check.state == fixed.checkState, "the check window decodes to another state")
+}
+let block = try sampleWindows(["block-001.pb.gz", "block-002.pb.gz"], type: "block")
+let mutex = try sampleWindows(["mutex-001.pb.gz"], type: "mutex")
+let goroutine = try sampleWindows(["goroutine-001.pb.gz"], type: "goroutine")
+let cpu = try sampleWindows(["cpu-01.pb.gz"], type: "cpu")
+
+// MARK: window: mode byte + payload (WindowInput).
+try write("window", "fixed-keyframe", WindowInput.bytes(mode: 0, payload: fixed.keyframe))
+try write("window", "fixed-delta-on-1", WindowInput.bytes(mode: 1, payload: fixed.deltaOn1))
+try write("window", "fixed-delta-on-2", WindowInput.bytes(mode: 2, payload: fixed.deltaOn2))
+try write("window", "fixed-delta-on-2-twice", WindowInput.bytes(mode: 3, payload: fixed.deltaOn2))
+try write("window", "fixed-check-on-1", WindowInput.bytes(mode: 2, payload: fixed.check))
+try write("window", "fixed-keyframe-again", WindowInput.bytes(mode: 1, payload: fixed.keyframe))
+try write("window", "fixed-delta-on-1-snappy", WindowInput.bytes(mode: 5, payload: Snappy.compress(fixed.deltaOn1)))
+try write("window", "block-keyframe", WindowInput.bytes(mode: 0, payload: block[0]))
+try write("window", "block-keyframe-snappy", WindowInput.bytes(mode: 4, payload: Snappy.compress(block[0])))
+try write("window", "mutex-keyframe", WindowInput.bytes(mode: 0, payload: mutex[0]))
+try write("window", "goroutine-keyframe", WindowInput.bytes(mode: 0, payload: goroutine[0]))
+try write("window", "cpu-keyframe", WindowInput.bytes(mode: 0, payload: cpu[0]))
+if let vectors {
+    for (name, mode) in [("demo-1", UInt8(0)), ("heap-1", 0), ("collision-1", 8)] {
+        let f = vectors.appendingPathComponent("\(name).window.hex")
+        guard let text = try? String(contentsOf: f, encoding: .utf8) else { continue }
+        var hex = ""
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") { hex += line.filter(\.isHexDigit) }
+        var bytes: [UInt8] = []
+        var i = hex.startIndex
+        while i < hex.endIndex, let j = hex.index(i, offsetBy: 2, limitedBy: hex.endIndex) {
+            bytes.append(UInt8(hex[i..<j], radix: 16)!)
+            i = j
+        }
+        try write("window", "vector-\(name)", WindowInput.bytes(mode: mode, payload: bytes))
+    }
+}
+
+// MARK: datagram: control byte + datagrams (DatagramInput).
+let config = try FrameConfig()
+let small = try FrameConfig(maxDatagram: 576)
+var pn: UInt64 = 0
+@MainActor func datagrams(_ payload: [UInt8], seq: UInt32, loss: Double, config: FrameConfig) throws -> [[UInt8]] {
+    var w = try OutgoingWindow(address: WindowAddress(connectionID: 0xC0FFEE, stream: 7, seq: seq), compressed: Snappy.compress(payload),
+                               config: config)
+    return w.initialDatagrams(lossRate: loss, config: config, packetNumber: &pn, protection: NullProtection())
+}
+// The fixed stream's three windows, with parity, in order: every window completes.
+var fixedDatagrams: [[UInt8]] = []
+for (i, p) in [fixed.keyframe, fixed.deltaOn1, fixed.deltaOn2].enumerated() {
+    fixedDatagrams += try datagrams(p, seq: UInt32(i + 1), loss: 0.12, config: config)
+}
+try write("datagram", "fixed-in-order", DatagramInput(control: 0x0F, datagrams: fixedDatagrams).bytes)
+// A real keyframe in 576-byte datagrams with parity, shuffled, every fourth lost: parity rebuilds it.
+var blockDatagrams = try datagrams(block[0], seq: 1, loss: 0.12, config: small)
+rng.shuffle(&blockDatagrams)
+let lossy = blockDatagrams.enumerated().filter { $0.offset % 4 != 3 }.map(\.element)
+try write("datagram", "block-keyframe-lossy", DatagramInput(control: 0x0F, datagrams: lossy).bytes)
+try write("datagram", "block-keyframe-lossy-self-delimiting", DatagramInput(control: 0x4F, datagrams: lossy).bytes)
+// Two blocks of tiny symbols (75 source symbols of 8 bytes), sources lost, replayed.
+var window = (0..<600).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+var tiny = try TinyFrames.datagrams(window: window, symbolSize: 8, parity: 6, seq: 9, packetNumber: &pn)
+tiny = tiny.enumerated().filter { $0.offset % 9 != 2 }.map(\.element)
+try write("datagram", "tiny-two-blocks-replayed", DatagramInput(control: 0x6F, datagrams: tiny).bytes)
+// Several interleaved partial windows with tight bounds: evictions.
+window = (0..<90).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+var interleaved: [[UInt8]] = []
+for seq in 1...4 { interleaved += try TinyFrames.datagrams(window: window, symbolSize: 10, parity: 2, stream: 2, seq: UInt32(seq), packetNumber: &pn) }
+rng.shuffle(&interleaved)
+try write("datagram", "interleaved-evicting", DatagramInput(control: 0x01 | 0x10, datagrams: interleaved).bytes)
+try write("datagram", "interleaved-small-buffer", DatagramInput(control: 0x03, datagrams: interleaved).bytes)
+// Malformed datagrams next to good ones: each drop reason and a conflicting layout.
+let good = fixedDatagrams[0]
+func mutated(_ f: (inout [UInt8]) -> Void) -> [UInt8] { var d = good; f(&d); return d }
+let bad: [[UInt8]] = [
+    Array(good.prefix(40)), mutated { $0[0] = 0x21 }, mutated { $0[0] = 0x1F }, mutated { $0.removeLast() },
+    mutated { $0[27] = 9 }, mutated { $0[26] = 4 }, mutated { $0[$0.count - 1] = 1 },
+    mutated { $0[31...34] = [0, 0, 0, 1]; $0[29...30] = [0, 1]; $0.removeSubrange(36..<($0.count - 16)) },
+    good, good,
+]
+// Two symbols of one partial window that disagree about its length.
+var conflicting = blockDatagrams[1]
+let length = UInt32(conflicting[31]) << 24 | UInt32(conflicting[32]) << 16 | UInt32(conflicting[33]) << 8 | UInt32(conflicting[34])
+conflicting[34] = UInt8((length - 1) & 0xFF)
+conflicting[33] = UInt8((length - 1) >> 8 & 0xFF)
+try write("datagram", "malformed", DatagramInput(control: 0x0F, datagrams: bad + [blockDatagrams[0], conflicting]).bytes)
+
+// MARK: fec: FECInput.
+@MainActor func fec(_ name: String, k: Int, size: Int, kernel: Int, indices: [Int], corrupt: [FECInput.Op]? = nil) throws {
+    let source = (0..<(k * size)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    let ops = corrupt ?? Array(repeating: .keep, count: indices.count)
+    let input = FECInput(k: k, symbolSize: size, kernel: kernel, corrupt: corrupt != nil,
+                         entries: zip(indices, ops).map { ($0, $1) }, source: source)
+    try write("fec", name, input.bytes)
+}
+try fec("k8-4-erased-all-kernels", k: 8, size: 64, kernel: 3, indices: [0, 2, 5, 7, 8, 9, 10, 11])
+try fec("k1-parity-only", k: 1, size: 1, kernel: 2, indices: [200])
+try fec("k64-half-parity", k: 64, size: 33, kernel: 2, indices: Array(0..<32) + Array(64..<96))
+try fec("k12-tail-sizes", k: 12, size: 47, kernel: 1, indices: Array(3..<12) + [12, 40, 255])
+try fec("k20-size0", k: 20, size: 0, kernel: 0, indices: Array(0..<20))
+try fec("k10-not-enough", k: 10, size: 16, kernel: 3, indices: [1, 3, 10, 11, 12])
+try fec("k4-corrupt", k: 4, size: 16, kernel: 3, indices: [0, 1, 4, 5, 6, 2],
+        corrupt: [.keep, .flip(3), .keep, .wrongSize, .badIndex, .keep])
+try fec("k200-wide", k: 200, size: 3, kernel: 2, indices: Array(55..<255))
+try fec("k3-size1023", k: 3, size: 1023, kernel: 3, indices: [2, 3, 4])
+
+// Seeds this generator no longer makes.
+var removed = 0
+for (dir, keep) in names {
+    let d = corpus.appendingPathComponent(dir)
+    for f in try FileManager.default.contentsOfDirectory(atPath: d.path) where !keep.contains(f) {
+        try FileManager.default.removeItem(at: d.appendingPathComponent(f))
+        removed += 1
+    }
+}
+print("wire-seeds: \(written) written, \(unchanged) unchanged, \(removed) removed in \(corpus.path)")

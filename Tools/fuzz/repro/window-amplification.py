@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Writes fuzz-window inputs that show decode-time amplification in WindowReader (open
+finding, see Tools/README.md): small, valid keyframes whose decoded state is orders of
+magnitude larger than the payload, against SPEC.md §8 ("none may ... allocate without
+bound").
+
+    Tools/fuzz/repro/window-amplification.py OUT_DIR
+    Tools/fuzz/.build-fuzz/x86_64-unknown-linux-gnu/release/fuzz-window -rss_limit_mb=8000 -timeout=600 OUT_DIR/fan-1000
+
+Each file is the fuzz-window mode byte 0 (empty decoder) followed by a Window payload:
+- deep-N: stack i is stack i-1 plus one frame (template kind 1, keep = all): 3-5 bytes per
+  stack, i frames each, so N stacks cost O(N) bytes and O(N^2) memory and hashing.
+- fan-N: stack 0 lists 65,535 frames once (64 KB); stacks 1..N each keep all 65,535 of
+  them and add one distinct location: ~7 bytes per stack (and snappy shrinks the run to
+  ~10 bytes per stack), 512 KiB of location ids each.
+- wide-SxC: C columns (no limit on columns in StreamInfo) and S one-frame stacks: S x C
+  zero-filled values on arrival, again in the increment, the profile and every base.
+"""
+import os
+import sys
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def ld(num, data):
+    return varint(num << 3 | 2) + varint(len(data)) + data
+
+
+def vi(num, v):
+    return varint(num << 3) + varint(v)
+
+
+def packed(num, vals):
+    return ld(num, b"".join(varint(v) for v in vals))
+
+
+def info(columns):
+    vt = ld(1, b"a") + ld(2, b"b")
+    return ld(1, b"s") + ld(2, b"p") + b"".join(ld(4, vt) for _ in range(columns)) + packed(5, [0] * columns)
+
+
+def window(stacks, locations, columns=1):
+    # stream 1, seq 1, keyframe (base 0), epoch 1, info; locations (field 10), stacks (field 11).
+    return vi(1, 1) + vi(2, 1) + vi(4, 1) + ld(5, info(columns)) + packed(10, locations) + packed(11, stacks)
+
+
+def deep(n):
+    stacks = [1 << 3, 0, 0]                      # one frame (location 0), no labels
+    for depth in range(1, n):
+        stacks += [1 << 3 | 4 | 1, depth, 0]     # template = previous stack, keep all, +1 frame
+    return window(stacks, [0, 0])                # location 0: no lines, address 0
+
+
+def fan(n):
+    locations = []
+    for i in range(n + 1):
+        locations += [0, i]                      # location i: no lines, address i
+    stacks = [65535 << 3] + [0] * 65535 + [0]    # 65,535 frames of location 0, no labels
+    for i in range(1, n + 1):
+        stacks += [1 << 3 | 4 | 2, 0, 65535, i]  # template = stack 0, keep 65,535, + location i
+    return window(stacks, locations)
+
+
+def wide(s, c):
+    locations, stacks = [], []
+    for i in range(s):
+        locations += [0, i]
+        stacks += [1 << 3, i, 0]
+    return window(stacks, locations, columns=c)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name, payload in [("deep-4000", deep(4000)), ("deep-12000", deep(12000)), ("fan-1000", fan(1000)),
+                          ("wide-2000x2000", wide(2000, 2000))]:
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(b"\x00" + payload)
+        print(f"{name}: {len(payload)} payload bytes")
+
+
+if __name__ == "__main__":
+    main()
