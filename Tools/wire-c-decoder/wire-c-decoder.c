@@ -52,6 +52,7 @@ enum {
     MAX_BLOCKS = 255,
     RING_SIZE = 16,
     MAX_DEPTH = 65536,
+    MAX_WINDOW_FRAMES = 4194304,
 };
 static const size_t MAX_PAYLOAD = (size_t)64 << 20;
 static const uint64_t FNV_OFFSET = 0xcbf29ce484222325ULL;
@@ -897,6 +898,7 @@ static void decode_definitions(Ctx *x, const PbWindow *w) {
 
     /* stacks (§5.3) */
     Cursor sc = {"stacks", w->stacks, w->n_stacks, 0};
+    uint64_t frames = 0; /* locations of all stacks defined so far (MAX_WINDOW_FRAMES) */
     while (remaining(&sc)) {
         size_t index = x->new_stacks.n;
         uint64_t head = next(&sc);
@@ -918,6 +920,8 @@ static void decode_definitions(Ctx *x, const PbWindow *w) {
         }
         if (n > remaining(&sc)) fail("stacks: the packed stream ends in the middle of an entry");
         if (keep + n > MAX_DEPTH) fail("stack %zu has %" PRIu64 " locations (MAX_DEPTH %d)", index, keep + n, MAX_DEPTH);
+        frames += keep + n;
+        if (frames > MAX_WINDOW_FRAMES) fail("tooLarge: the stacks defined so far have %" PRIu64 " locations (MAX_WINDOW_FRAMES %d)", frames, MAX_WINDOW_FRAMES);
         Entry *e = xcalloc(1, sizeof *e);
         e->kind = K_STACK;
         e->nlocs = (size_t)(keep + n);
