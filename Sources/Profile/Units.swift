@@ -47,7 +47,10 @@ public enum UnitFormatter {
         case .megabytes: return bytes(value * 1e6)
         case .count(let noun):
             let n = grouped(value)
-            return noun.isEmpty ? n : "\(n) \(noun)"
+            if noun.isEmpty { return n }
+            // "1 sample", "1 goroutine": one of anything is singular.
+            if n == "1", noun.hasSuffix("s"), noun.count > 1 { return "1 \(noun.dropLast())" }
+            return "\(n) \(noun)"
         }
     }
 

@@ -161,6 +161,8 @@ func sampleProfile(values: [[Int64]] = [[10, 100], [5, 50], [1, 10]], types: [Va
         #expect(UnitFormatter.format(512, as: ValueType(type: "x", unit: "bytes")) == "512 B")
         #expect(UnitFormatter.format(90_000_000_000, as: ValueType(type: "cpu", unit: "nanoseconds")) == "1.5 min")
         #expect(UnitFormatter.format(3, as: ValueType(type: "contentions", unit: "count")) == "3 contentions")
+        #expect(UnitFormatter.format(1, as: ValueType(type: "samples", unit: "count")) == "1 sample")
+        #expect(UnitFormatter.format(1, as: ValueType(type: "goroutine", unit: "count")) == "1 goroutine")
         #expect(UnitFormatter.format(-1_500_000, as: ValueType(type: "cpu", unit: "nanoseconds")) == "-1.5 ms")
         #expect(UnitFormatter.grouped(1_234_567_890_123) == "1,234,567,890,123")
         #expect(UnitFormatter.grouped(-1000) == "-1,000")
