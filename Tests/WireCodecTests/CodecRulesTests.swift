@@ -135,3 +135,28 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         }
     }
 }
+
+@Suite struct ByteExactStringTests {
+    /// "é" precomposed and decomposed are equal as Swift Strings but are different bytes,
+    /// so they are different entries with different ids, and both survive the wire.
+    @Test func canonicallyEquivalentStringsStayDistinct() throws {
+        var d = WireDictionary()
+        let a = d.intern(string: "caf\u{E9}")
+        let b = d.intern(string: "cafe\u{301}")
+        #expect(a != b)
+        #expect(Array(d.strings[b]!.utf8) == Array("cafe\u{301}".utf8))
+        var tx = StreamEncoder(stream: 1, info: foldedInfo)
+        var rx = StreamDecoder()
+        let p = Profile(
+            sampleTypes: [FoldedReader.valueType],
+            functions: [Function(name: "caf\u{E9}"), Function(name: "cafe\u{301}")],
+            locations: [Location(lines: [Line(function: 0)]), Location(lines: [Line(function: 1)])],
+            samples: [Sample(locations: [0], values: [1]), Sample(locations: [1], values: [2])])
+        try tx.ingest(p, mode: .delta)
+        let w = try rx.decode(tx.nextWindow().payload)
+        #expect(w.state == tx.state)
+        #expect(w.state.values.count == 2)
+        let names = Set(rx.dictionary.strings.values.map { Array($0.utf8) })
+        #expect(names.contains(Array("caf\u{E9}".utf8)) && names.contains(Array("cafe\u{301}".utf8)))
+    }
+}

@@ -15,6 +15,13 @@ Each file is the fuzz-window mode byte 0 (empty decoder) followed by a Window pa
   ~10 bytes per stack), 512 KiB of location ids each.
 - wide-SxC: C columns (no limit on columns in StreamInfo) and S one-frame stacks: S x C
   zero-filled values on arrival, again in the increment, the profile and every base.
+  MAX_WINDOW_FRAMES (SPEC.md §2) bounds S, not S x C, so this one is still open.
+- wide-snappy-SxC: the same, snappy-compressed (mode byte 4): the columns repeat, so
+  100,000 of them cost ~45 KB; the payload stays under the fuzzer's 1 MiB decompression
+  limit and the input under run.sh's -max_len, so fuzz-window can reach it as it runs.
+
+deep-N and fan-N are now rejected (`tooLarge`, "frames defined in one window") once the
+frames they define pass MAX_WINDOW_FRAMES = 4,194,304; they stay here as regression inputs.
 """
 import os
 import sys
@@ -79,6 +86,46 @@ def wide(s, c):
     return window(stacks, locations, columns=c)
 
 
+def snappy_compress(data):
+    """Raw snappy (the block format Compression.Snappy reads): greedy 4-byte-hash matches,
+    copies of up to 64 bytes with 2-byte offsets. Small, slow, and enough for repetitive input."""
+    out = bytearray(varint(len(data)))
+
+    def literal(lo, hi):
+        while lo < hi:
+            n = min(hi - lo, 65536)
+            if n <= 60:
+                out.append((n - 1) << 2)
+            elif n <= 256:
+                out.extend([60 << 2, n - 1])
+            else:
+                out.extend([61 << 2, (n - 1) & 0xFF, (n - 1) >> 8])
+            out.extend(data[lo:lo + n])
+            lo += n
+
+    table, i, lit = {}, 0, 0
+    while i + 4 <= len(data):
+        key = data[i:i + 4]
+        j = table.get(key)
+        table[key] = i
+        if j is None or i - j > 0xFFFF:
+            i += 1
+            continue
+        n = 4
+        while i + n < len(data) and data[j + n] == data[i + n]:
+            n += 1
+        literal(lit, i)
+        k = 0
+        while n - k >= 4:   # a tail of 1-3 bytes is left for the next literal
+            m = min(64, n - k)
+            out.extend([(m - 1) << 2 | 2, (i - j) & 0xFF, (i - j) >> 8])
+            k += m
+        i += k
+        lit = i
+    literal(lit, len(data))
+    return bytes(out)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -89,6 +136,14 @@ def main():
         with open(os.path.join(out, name), "wb") as f:
             f.write(b"\x00" + payload)
         print(f"{name}: {len(payload)} payload bytes")
+    s, c = 15000, 100000
+    payload = wide(s, c)
+    assert len(payload) <= 1 << 20, "over fuzz-window's decompression limit"
+    compressed = snappy_compress(payload)
+    name = f"wide-snappy-{s}x{c}"
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(b"\x04" + compressed)   # mode 4: empty decoder, snappy payload
+    print(f"{name}: {len(payload)} payload bytes, {len(compressed)} after snappy")
 
 
 if __name__ == "__main__":
