@@ -22,6 +22,10 @@ public struct DecodedWindow: Sendable {
 public struct StreamDecoder: Sendable {
     /// How many decoded states are kept as possible bases.
     public static let ringSize = 16
+    /// The most value columns a stream may have (pprof profiles have up to a handful).
+    public static let maxColumns = 64
+    /// The most values (stacks × columns) one decoded state may hold.
+    public static let maxStateValues = 1 << 24
     /// The largest window payload accepted after snappy decompression.
     public static let maxPayload = 64 << 20
 

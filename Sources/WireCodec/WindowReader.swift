@@ -185,6 +185,12 @@ struct WindowReader {
             removedSet.insert(rank)
             prev = rank
         }
+        // Bound the state before allocating a row per stack: stacks with no frames cost no
+        // frames, so MAX_WINDOW_FRAMES alone does not bound their number.
+        let (cells, overflow) = (state.values.count + newStacks.count).multipliedReportingOverflow(by: max(columns, 1))
+        guard !overflow, cells <= StreamDecoder.maxStateValues else {
+            throw .tooLarge(field: "values in one state", count: overflow ? Int.max : cells, limit: StreamDecoder.maxStateValues)
+        }
         for id in newStacks where state.values[id] == nil { state.values[id] = [Int64](repeating: 0, count: columns) }
         // Expand presence bits (if any) into one value per column per changed stack.
         var values = w.values

@@ -35,6 +35,9 @@ enum WireInfo {
             throw .malformedPayload("stream info has \(m.columns.count) columns but \(m.columnKinds.count) column kinds")
         }
         guard !m.columns.isEmpty else { throw .malformedPayload("stream info has no columns") }
+        guard m.columns.count <= StreamDecoder.maxColumns else {
+            throw .tooLarge(field: "columns", count: m.columns.count, limit: StreamDecoder.maxColumns)
+        }
         var kinds: [StreamInfo.ColumnKind] = []
         for k in m.columnKinds {
             guard let kind = StreamInfo.ColumnKind(rawValue: k) else { throw .malformedPayload("unknown column kind \(k)") }

@@ -160,3 +160,30 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         #expect(names.contains(Array("caf\u{E9}".utf8)) && names.contains(Array("cafe\u{301}".utf8)))
     }
 }
+
+@Suite struct StateBoundTests {
+    /// Stacks without frames cost a few bytes each; with many columns they must not make
+    /// the decoder allocate without bound.
+    @Test func columnsAndStateSizeAreBounded() throws {
+        func window(columns: Int, stacks: Int) throws -> [UInt8] {
+            var w = Flamewire_Wire_Window()
+            w.stream = 1
+            w.seq = 1
+            w.epoch = 1
+            var info = Flamewire_Wire_StreamInfo()
+            var column = Flamewire_Wire_ValueType()
+            column.type = "samples"
+            info.columns = Array(repeating: column, count: columns)
+            info.columnKinds = Array(repeating: 0, count: columns)
+            w.info = info
+            w.strings = (0..<stacks).map { "k\($0)" }
+            // Each stack: no frames, one distinct string label.
+            w.stacks = (0..<stacks).flatMap { i -> [UInt64] in [0, 1, UInt64(i + 1), 0, 0] }
+            return try w.serializedBytes()
+        }
+        var rx = StreamDecoder()
+        #expect(throws: WireError.tooLarge(field: "columns", count: 65, limit: 64)) { try rx.decode(try window(columns: 65, stacks: 1)) }
+        #expect(throws: WireError.self) { try rx.decode(try window(columns: 64, stacks: 300_000)) }
+        #expect(try rx.decode(try window(columns: 4, stacks: 100)).state.values.count == 100)
+    }
+}

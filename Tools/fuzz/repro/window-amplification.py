@@ -5,9 +5,10 @@ magnitude larger than the payload, against SPEC.md §8 ("none may ... allocate w
 bound").
 
     Tools/fuzz/repro/window-amplification.py OUT_DIR
-    Tools/fuzz/.build-fuzz/x86_64-unknown-linux-gnu/release/fuzz-window -rss_limit_mb=8000 -timeout=600 OUT_DIR/fan-1000
+    Tools/fuzz/.build-fuzz/x86_64-unknown-linux-gnu/release/fuzz-window -rss_limit_mb=4096 -timeout=10 \
+        -malloc_limit_mb=512 OUT_DIR/wide-snappy-15000x100000
 
-Each file is the fuzz-window mode byte 0 (empty decoder) followed by a Window payload:
+Each file is a fuzz-window mode byte (0: empty decoder; 4 for wide-snappy) and a Window payload:
 - deep-N: stack i is stack i-1 plus one frame (template kind 1, keep = all): 3-5 bytes per
   stack, i frames each, so N stacks cost O(N) bytes and O(N^2) memory and hashing.
 - fan-N: stack 0 lists 65,535 frames once (64 KB); stacks 1..N each keep all 65,535 of
