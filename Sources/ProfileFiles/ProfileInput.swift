@@ -32,8 +32,7 @@ public enum ProfileInput {
 
     /// Reads and decodes a whole profile (pprof or folded, gzip or not).
     public static func loadProfile(_ path: String) throws(FileError) -> Profile {
-        let bytes = try decompressedBytes(path)
-        return try decode(bytes, path: path)
+        try decode(try RawFile.readAll(path), path: path)
     }
 
     /// Decodes bytes already in memory (decompressed or not).
@@ -52,16 +51,6 @@ public enum ProfileInput {
             do { return try PprofDecoder.decode(bytes) } catch { throw FileError(path: path, reason: .pprof(error)) }
         case .folded:
             do { return try FoldedReader.profile(from: bytes) } catch { throw FileError(path: path, reason: .folded(error)) }
-        }
-    }
-
-    /// The file's bytes, gunzipped when they are gzip.
-    static func decompressedBytes(_ path: String) throws(FileError) -> [UInt8] {
-        let raw = try RawFile.readAll(path)
-        if raw.isEmpty { throw FileError(path: path, reason: .empty) }
-        guard Gzip.isGzip(raw) else { return raw }
-        do { return try Gzip.decompress(raw, limit: maxInflatedSize) } catch {
-            throw FileError(path: path, reason: .compression(error))
         }
     }
 

@@ -76,9 +76,7 @@ struct WindowWriter {
                 if k > best.shared { best = (UInt64(order[pos] + 1), k) }
             }
         }
-        for (j, other) in strings.enumerated().suffix(8) {
-            let full = newStringText[j]
-            _ = other
+        for (j, full) in newStringText.enumerated().suffix(8) {
             let k = sharedStart(full, text)
             if k > best.shared { best = (UInt64(1 + base.strings.count + j), k) }
         }

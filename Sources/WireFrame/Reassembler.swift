@@ -30,6 +30,11 @@ public struct Reassembler: Sendable {
         var blocks: [[Int: [UInt8]]]
         var done: [[UInt8]?]
         var arrival: UInt64
+
+        /// Symbols still needed per block.
+        var missingPerBlock: [Int] {
+            blocks.indices.map { b in done[b] != nil ? 0 : max(0, layout.sourceCount(block: b) - blocks[b].count) }
+        }
     }
 
     private var partials: [WindowAddress: Partial] = [:]
@@ -44,8 +49,7 @@ public struct Reassembler: Sendable {
 
     /// Symbols still missing per block of a partial window (nil if it is not partial).
     public func missing(_ a: WindowAddress) -> [Int]? {
-        guard let p = partials[a] else { return nil }
-        return p.blocks.indices.map { b in p.done[b] != nil ? 0 : max(0, p.layout.sourceCount(block: b) - p.blocks[b].count) }
+        partials[a]?.missingPerBlock
     }
 
     public mutating func receive(_ datagram: [UInt8]) -> ReassemblyEvent {
@@ -90,10 +94,7 @@ public struct Reassembler: Sendable {
         }
         partials[a] = p
         enforceBounds(keeping: a)
-        let missing = p.blocks.indices.reduce(0) { sum, b in
-            sum + (p.done[b] != nil ? 0 : layout.sourceCount(block: b) - p.blocks[b].count)
-        }
-        return .progress(a, missing: missing)
+        return .progress(a, missing: p.missingPerBlock.reduce(0, +))
     }
 
     private mutating func drop(_ e: FrameError) -> ReassemblyEvent {

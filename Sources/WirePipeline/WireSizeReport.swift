@@ -52,13 +52,14 @@ public struct WireSizeReport: Sendable {
             let (header, payload) = tx.nextWindow(timeNanos: input.profile.timeNanos, durationNanos: input.profile.durationNanos)
             let compressed = Snappy.compress(payload)
             let address = WindowAddress(connectionID: 1, stream: 1, seq: UInt32(truncatingIfNeeded: header.seq))
-            var plain = try OutgoingWindow(address: address, compressed: compressed, config: config)
-            let d0 = plain.initialDatagrams(lossRate: 0, config: config, packetNumber: &packet, protection: NullProtection())
-            var fec = try OutgoingWindow(address: address, compressed: compressed, config: config)
-            let d1 = fec.initialDatagrams(lossRate: loss, config: config, packetNumber: &packet, protection: NullProtection())
+            var window = try OutgoingWindow(address: address, compressed: compressed, config: config)
+            let sent = window.initialDatagrams(lossRate: loss, config: config, packetNumber: &packet, protection: NullProtection())
+            // Every datagram of a window has the same size; without FEC only the source symbols go out.
+            let datagramSize = DatagramHeader.length + window.layout.symbolSize + Protection.tagLength
+            let plain = window.layout.sourceSymbols
             rows.append(Row(name: input.name, inputBytes: input.bytes, keyframe: header.baseSeq == 0, payloadBytes: payload.count,
-                            compressedBytes: compressed.count, datagrams: d0.count, wireBytes: d0.reduce(0) { $0 + $1.count },
-                            datagramsWithFEC: d1.count, wireBytesWithFEC: d1.reduce(0) { $0 + $1.count }))
+                            compressedBytes: compressed.count, datagrams: plain, wireBytes: plain * datagramSize,
+                            datagramsWithFEC: sent.count, wireBytesWithFEC: sent.count * datagramSize))
             tx.acknowledge(seq: header.seq)
         }
         return WireSizeReport(rows: rows, loss: loss, maxDatagram: maxDatagram)
