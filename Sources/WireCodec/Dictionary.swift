@@ -18,10 +18,10 @@ public struct WireDictionary: Sendable {
     /// The id of "" (always present; string reference 0 on the wire).
     public let emptyString: EntryID
 
-    public var strings: [EntryID: String] { stringTable.byID }
-    public var functions: [EntryID: FunctionEntry] { functionTable.byID }
-    public var locations: [EntryID: LocationEntry] { locationTable.byID }
-    public var stacks: [EntryID: StackEntry] { stackTable.byID }
+    public var strings: IDMap<String> { stringTable.byID }
+    public var functions: IDMap<FunctionEntry> { functionTable.byID }
+    public var locations: IDMap<LocationEntry> { locationTable.byID }
+    public var stacks: IDMap<StackEntry> { stackTable.byID }
 
     public var count: Int { stringTable.count + functionTable.count + locationTable.count + stackTable.count }
 
@@ -60,6 +60,13 @@ public struct WireDictionary: Sendable {
     public mutating func intern(stack s: StackEntry) -> EntryID {
         let h = hasher
         return stackTable.intern(s) { h.stackID($0, salt: $1) }
+    }
+
+    /// Interns a stack the caller's own cache has not seen, skipping the content index
+    /// (the stack cache is the sender's index of stacks).
+    mutating func internUncached(stack s: StackEntry) -> EntryID {
+        let h = hasher
+        return stackTable.internUnindexed(s, index: false) { h.stackID($0, salt: $1) }
     }
 
     // MARK: Receiver side: insert defined content under the id it hashes to.

@@ -1,11 +1,13 @@
+import Foundation
+
 /// The entries of one kind by content id, with the reverse map from content to id.
 ///
 /// `intern` is the sender's rule (pick the smallest free salt), `define` the receiver's
 /// (insert under the id the content hashes to, reject contradictions): SPEC.md §4.3.
 struct EntryTable<Content: EntryContent>: Sendable {
-    private(set) var byID: [EntryID: Content] = [:]
+    private(set) var byID = IDMap<Content>()
     private(set) var ids: [Content.Key: EntryID] = [:]
-    private(set) var salts: [EntryID: UInt64] = [:]
+    private(set) var salts = IDMap<UInt64>()
 
     var count: Int { byID.count }
 
@@ -13,13 +15,20 @@ struct EntryTable<Content: EntryContent>: Sendable {
 
     mutating func intern(_ c: Content, hash: (Content, UInt64) -> EntryID) -> EntryID {
         if let id = ids[c.key] { return id }
+        return internUnindexed(c, index: true, hash: hash)
+    }
+
+    /// `intern` without the content lookup, for a sender that keeps its own cache of what
+    /// it interned (the stack cache); `index: false` also skips the content index.
+    mutating func internUnindexed(_ c: Content, index: Bool, hash: (Content, UInt64) -> EntryID) -> EntryID {
         var salt: UInt64 = 0
         while true {
             let id = hash(c, salt)
-            if byID[id] == nil {
-                insert(c, id: id, salt: salt)
+            guard let old = byID[id] else {
+                insert(c, id: id, salt: salt, index: index)
                 return id
             }
+            if old.key == c.key { return id }
             salt += 1
         }
     }
@@ -43,10 +52,10 @@ struct EntryTable<Content: EntryContent>: Sendable {
         return true
     }
 
-    private mutating func insert(_ c: Content, id: EntryID, salt: UInt64) {
-        byID[id] = c
-        if ids[c.key] == nil { ids[c.key] = id }
-        if salt > 0 { salts[id] = salt }
+    private mutating func insert(_ c: Content, id: EntryID, salt: UInt64, index: Bool = true) {
+        byID.set(id, c)
+        if index, ids[c.key] == nil { ids[c.key] = id }
+        if salt > 0 { salts.set(id, salt) }
     }
 }
 
@@ -62,7 +71,7 @@ protocol EntryContent: Sendable {
 struct ByteString: Hashable, Sendable {
     let value: String
 
-    static func == (a: ByteString, b: ByteString) -> Bool { a.value.utf8.elementsEqual(b.value.utf8) }
+    static func == (a: ByteString, b: ByteString) -> Bool { sameUTF8(a.value, b.value) }
 
     func hash(into h: inout Hasher) {
         var s = value
@@ -77,3 +86,13 @@ extension String: EntryContent {
 extension FunctionEntry: EntryContent { var key: FunctionEntry { self } }
 extension LocationEntry: EntryContent { var key: LocationEntry { self } }
 extension StackEntry: EntryContent { var key: StackEntry { self } }
+
+/// Whether two strings have the same UTF-8 bytes (not Swift's canonical equivalence).
+@inline(__always)
+func sameUTF8(_ a: String, _ b: String) -> Bool {
+    let n = a.utf8.count
+    guard n == b.utf8.count else { return false }
+    if n == 0 { return true }
+    var a = a, b = b
+    return a.withUTF8 { pa in b.withUTF8 { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 } }
+}

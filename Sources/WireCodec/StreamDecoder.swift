@@ -10,9 +10,12 @@ public struct DecodedWindow: Sendable {
     /// The window whose state `increment` is measured from (the latest earlier window this
     /// receiver decoded), or nil for the first one.
     public var previousSeq: UInt64?
+    /// The state `increment` is measured from (empty for the first window).
+    public var previousState: StreamState
     /// `state` minus the previous decoded state. For counters this is what happened in
-    /// between, even when windows in the middle were lost.
-    public var increment: [EntryID: [Int64]]
+    /// between, even when windows in the middle were lost. Computed when asked for: a
+    /// collector that stores gauge states never pays for it.
+    public var increment: StreamState { isDuplicate ? StreamState(columns: state.columns) : state.increment(since: previousState) }
     /// True when this window had been decoded before; nothing changed.
     public var isDuplicate: Bool
 }
@@ -32,8 +35,8 @@ public struct StreamDecoder: Sendable {
     public private(set) var info: StreamInfo?
     public private(set) var epoch: UInt32?
     public private(set) var dictionary: WireDictionary
-    private var ring: [(seq: UInt64, state: StreamState)] = []
-    private var tables: [UInt64: BaseTables] = [:]
+    /// Decoded states with the tables a window based on them indexes into.
+    private var ring: [(seq: UInt64, state: StreamState, tables: BaseTables)] = []
 
     public init(hasher: ContentHasher = ContentHasher()) {
         dictionary = WireDictionary(hasher: hasher)
@@ -60,56 +63,52 @@ public struct StreamDecoder: Sendable {
         if w.baseSeq != 0 && w.baseSeq >= w.seq { throw .malformedPayload("base \(w.baseSeq) is not before window \(w.seq)") }
         // A window already decoded is a duplicate whatever happened to its base since.
         if w.epoch == epoch, let info, let held = ring.first(where: { $0.seq == w.seq }) {
-            return DecodedWindow(header: header, info: info, state: held.state, previousSeq: nil, increment: [:], isDuplicate: true)
+            return DecodedWindow(header: header, info: info, state: held.state, previousSeq: nil, previousState: held.state, isDuplicate: true)
         }
-        let baseState: StreamState
-        let baseTables: BaseTables
         if w.baseSeq == 0 {
             guard w.hasInfo else { throw .missingStreamInfo }
             let newInfo = try WireInfo.info(w.info)
             if epoch != w.epoch || info != newInfo {
-                // A new epoch (or a different stream shape): start over.
-                dictionary = WireDictionary(hasher: dictionary.hasher)
-                ring.removeAll()
-                tables.removeAll()
+                // A new epoch (or a different stream shape) starts over, but only once the
+                // keyframe has decoded: a bad one must not wipe a working stream.
+                var fresh = WireDictionary(hasher: dictionary.hasher)
+                let (state, tables) = try Self.read(w, into: &fresh, baseState: StreamState(columns: newInfo.columns.count),
+                                                    baseTables: BaseTables(forEncoding: false), columns: newInfo.columns.count)
+                dictionary = fresh
+                ring = [(w.seq, state, tables)]
                 epoch = w.epoch
+                info = newInfo
+                return DecodedWindow(header: header, info: newInfo, state: state, previousSeq: nil,
+                                     previousState: StreamState(columns: newInfo.columns.count), isDuplicate: false)
             }
-            info = newInfo
-            baseState = StreamState()
-            baseTables = .empty
         } else {
             guard let epoch else { throw .unknownBase(seq: w.baseSeq) }
             guard w.epoch == epoch else { throw .wrongEpoch(window: w.epoch, current: epoch) }
-            guard let b = ring.first(where: { $0.seq == w.baseSeq }) else { throw .unknownBase(seq: w.baseSeq) }
-            baseState = b.state
-            if let t = tables[w.baseSeq] { baseTables = t } else {
-                baseTables = try BaseTables(state: b.state, dictionary: dictionary, forEncoding: false)
-                tables[w.baseSeq] = baseTables
-            }
+            guard ring.contains(where: { $0.seq == w.baseSeq }) else { throw .unknownBase(seq: w.baseSeq) }
         }
         guard let info else { throw .missingStreamInfo }
-        // Decode into the live dictionary (no copy); definitions are content-checked, so a
-        // window that fails half way leaves only valid, unreferenced entries behind.
+        let columns = info.columns.count
+        let b = w.baseSeq == 0 ? nil : ring.first(where: { $0.seq == w.baseSeq })
+        let (result, resultTables) = try Self.read(w, into: &dictionary, baseState: b?.state ?? StreamState(columns: columns),
+                                                   baseTables: b?.tables ?? BaseTables(forEncoding: false), columns: columns)
+        let previous = ring.last(where: { $0.seq < w.seq })
+        ring.append((w.seq, result, resultTables))
+        ring.sort { $0.seq < $1.seq }
+        if ring.count > Self.ringSize { ring.removeFirst(ring.count - Self.ringSize) }
+        return DecodedWindow(header: header, info: info, state: result, previousSeq: previous?.seq,
+                             previousState: previous?.state ?? StreamState(columns: columns), isDuplicate: false)
+    }
+
+    /// Decodes `w` against a base, defining its entries in `dictionary`, and derives the
+    /// new state's tables. Definitions are content-checked, so a window that fails half
+    /// way leaves only valid, unreferenced entries behind.
+    private static func read(_ w: Flamewire_Wire_Window, into dictionary: inout WireDictionary, baseState: StreamState,
+                             baseTables: BaseTables, columns: Int) throws(WireError) -> (StreamState, BaseTables) {
+        // Decode into the dictionary without copying it: move it into the reader and back.
         var reader = WindowReader(dictionary: WireDictionary(hasher: dictionary.hasher), base: baseTables)
         swap(&reader.d, &dictionary)
-        let result: StreamState
-        do {
-            result = try reader.read(w, baseState: baseState, columns: info.columns.count)
-        } catch {
-            swap(&reader.d, &dictionary)
-            throw error
-        }
-        swap(&reader.d, &dictionary)
-
-        let previous = ring.last(where: { $0.seq < w.seq })
-        let increment = result.increment(since: previous?.state ?? StreamState(), columns: info.columns.count)
-        ring.append((w.seq, result))
-        ring.sort { $0.seq < $1.seq }
-        while ring.count > Self.ringSize {
-            let evicted = ring.removeFirst()
-            tables[evicted.seq] = nil
-        }
-        return DecodedWindow(header: header, info: info, state: result, previousSeq: previous?.seq,
-                             increment: increment, isDuplicate: false)
+        defer { swap(&reader.d, &dictionary) }
+        let state = try reader.read(w, baseState: baseState, columns: columns)
+        return (state, try baseTables.moved(to: state, dictionary: reader.d))
     }
 }

@@ -9,7 +9,7 @@ public struct StreamEncoder: Sendable {
     public let stream: UInt32
     public private(set) var info: StreamInfo
     public private(set) var dictionary: WireDictionary
-    public private(set) var state = StreamState()
+    public private(set) var state: StreamState
     public private(set) var epoch: UInt32 = 1
     /// Sequence number of the last window encoded (0 before the first).
     public private(set) var lastSeq: UInt64 = 0
@@ -24,30 +24,24 @@ public struct StreamEncoder: Sendable {
     private var inFlight: [(seq: UInt64, epoch: UInt32, state: StreamState)] = []
     private var base: (seq: UInt64, state: StreamState, tables: BaseTables)?
     private var newEpochPending = false
+    /// Stack ids of content seen in this epoch (reset with the dictionary).
+    private var stackCache = StackCache()
 
     public init(stream: UInt32, info: StreamInfo, hasher: ContentHasher = ContentHasher(), maxDictionaryEntries: Int = 2_000_000) {
         self.stream = stream
         self.info = info
         self.dictionary = WireDictionary(hasher: hasher)
         self.maxDictionaryEntries = maxDictionaryEntries
+        state = StreamState(columns: info.columns.count)
     }
 
     /// Adds a profile to the cumulative state: `.delta` adds it, `.snapshot` replaces the state.
     public mutating func ingest(_ profile: Profile, mode: IngestMode) throws(StreamError) {
         guard profile.sampleTypes == info.columns else { throw .columnsChanged(expected: info.columns, got: profile.sampleTypes) }
-        let values = dictionary.stackValues(of: profile)
+        let values = dictionary.state(of: profile, cache: &stackCache)
         switch mode {
-        case .snapshot:
-            state = StreamState(values: values)
-        case .delta:
-            for (id, v) in values {
-                if var old = state.values[id] {
-                    for c in old.indices { old[c] &+= v[c] }
-                    state.values[id] = old
-                } else {
-                    state.values[id] = v
-                }
-            }
+        case .snapshot: state = values
+        case .delta: state = state.adding(values)
         }
     }
 
@@ -57,7 +51,8 @@ public struct StreamEncoder: Sendable {
     /// Encodes the next window of the current state.
     public mutating func nextWindow(timeNanos: Int64 = 0, durationNanos: Int64 = 0) -> (header: WindowHeader, payload: [UInt8]) {
         if dictionary.count > maxDictionaryEntries || newEpochPending {
-            dictionary = dictionary.compacted(keeping: state.values.keys)
+            dictionary = dictionary.compacted(keeping: state.ids)
+            stackCache = StackCache()
             epoch &+= 1
             base = nil
             inFlight.removeAll()
@@ -68,7 +63,7 @@ public struct StreamEncoder: Sendable {
                                   timeNanos: timeNanos, durationNanos: durationNanos)
         var writer = WindowWriter(dictionary: dictionary, base: base?.tables ?? .empty)
         let payload = writer.write(header: header, info: base == nil ? info : nil, state: state,
-                                   baseState: base?.state ?? StreamState(), columns: info.columns.count)
+                                   baseState: base?.state ?? StreamState(columns: info.columns.count), columns: info.columns.count)
         inFlight.append((lastSeq, epoch, state))
         if inFlight.count > Self.maxInFlight { inFlight.removeFirst(inFlight.count - Self.maxInFlight) }
         return (header, payload)
@@ -79,7 +74,7 @@ public struct StreamEncoder: Sendable {
         guard seq > (base?.seq ?? 0), let i = inFlight.firstIndex(where: { $0.seq == seq }), inFlight[i].epoch == epoch else { return }
         let s = inFlight[i].state
         // Entries of an acknowledged state are all in the dictionary: tables cannot fail.
-        guard let tables = try? BaseTables(state: s, dictionary: dictionary) else { return }
+        guard let tables = try? (base?.tables ?? .empty).moved(to: s, dictionary: dictionary) else { return }
         base = (seq, s, tables)
         inFlight.removeSubrange(...i)
     }

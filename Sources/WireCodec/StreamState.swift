@@ -1,161 +1,152 @@
-import Profile
+/// A stream's cumulative state: for every stack, one value per column (SPEC.md §4.2).
+///
+/// Stored flat and sorted by stack id: the rows of a state are exactly the stack table of
+/// the base it becomes (SPEC.md §5.1), so the rank of a stack on the wire is its row here,
+/// and comparing two states is one merge walk with no hashing.
+public struct StreamState: Equatable, Sendable {
+    /// Stack ids, strictly ascending.
+    public private(set) var ids: [EntryID]
+    /// `ids.count × columns` values, row by row.
+    public private(set) var cells: [Int64]
+    /// Values per stack.
+    public private(set) var columns: Int
 
-/// What a stream is: service, profile type, identifying labels and value columns.
-public struct StreamInfo: Hashable, Sendable {
-    /// Whether a column accumulates (CPU time, allocations, contentions) or is a level
-    /// (in-use memory, goroutine counts). Counters never lose value when a window is lost:
-    /// the next delivered state carries it (SPEC.md §4.2).
-    public enum ColumnKind: UInt32, Sendable { case counter = 0, gauge = 1 }
-
-    public var service: String
-    public var profileType: String
-    public var labels: [String: String]
-    public var columns: [ValueType]
-    public var columnKinds: [ColumnKind]
-    public var periodType: ValueType?
-    public var period: Int64
-    public var defaultSampleType: String
-
-    public init(service: String, profileType: String, labels: [String: String] = [:], columns: [ValueType],
-                columnKinds: [ColumnKind], periodType: ValueType? = nil, period: Int64 = 0, defaultSampleType: String = "") {
-        precondition(columns.count == columnKinds.count, "one kind per column")
-        self.service = service
-        self.profileType = profileType
-        self.labels = labels
+    /// The empty state.
+    public init(columns: Int = 0) {
+        ids = []
+        cells = []
         self.columns = columns
-        self.columnKinds = columnKinds
-        self.periodType = periodType
-        self.period = period
-        self.defaultSampleType = defaultSampleType
     }
 
-    /// Column kinds as Go's runtime reports them: `inuse_*` and `goroutine` are gauges,
-    /// everything else (cpu, samples, alloc_*, contentions, delay) is a counter.
-    public static func goColumnKinds(_ columns: [ValueType]) -> [ColumnKind] {
-        columns.map { c in
-            (c.type.hasPrefix("inuse_") || c.type == "goroutine" || c.type == "threadcreate") ? .gauge : .counter
+    /// A state from rows already sorted by id (checked only in debug builds).
+    init(columns: Int, sortedIDs: [EntryID], cells: [Int64]) {
+        assert(cells.count == sortedIDs.count * columns)
+        assert(zip(sortedIDs, sortedIDs.dropFirst()).allSatisfy { $0 < $1 })
+        ids = sortedIDs
+        self.cells = cells
+        self.columns = columns
+    }
+
+    /// A state from a map of stack id to values (every row must have `columns` values).
+    public init(columns: Int, byStack: [EntryID: [Int64]]) {
+        self.columns = columns
+        ids = byStack.keys.sorted()
+        cells = []
+        cells.reserveCapacity(ids.count * columns)
+        for id in ids {
+            let v = byStack[id]!
+            precondition(v.count == columns, "one value per column")
+            cells.append(contentsOf: v)
         }
     }
-}
 
-/// A stream's cumulative state: for every stack, one value per column (SPEC.md §4.2).
-public struct StreamState: Equatable, Sendable {
-    public var values: [EntryID: [Int64]]
+    /// Number of stacks.
+    public var count: Int { ids.count }
+    public var isEmpty: Bool { ids.isEmpty }
 
-    public init(values: [EntryID: [Int64]] = [:]) { self.values = values }
+    /// The row of stack `id`, if the state holds it.
+    public func row(of id: EntryID) -> Int? {
+        let i = ids.lowerBound(of: id)
+        return i < ids.count && ids[i] == id ? i : nil
+    }
+
+    /// The values of row `r`.
+    public func values(row r: Int) -> ArraySlice<Int64> { cells[r * columns ..< (r + 1) * columns] }
+
+    /// The values of stack `id`, if the state holds it.
+    public subscript(id: EntryID) -> ArraySlice<Int64>? { row(of: id).map(values(row:)) }
+
+    /// The state as a map (for tests and tools; the codec never builds it).
+    public var byStack: [EntryID: [Int64]] {
+        var out = [EntryID: [Int64]](minimumCapacity: ids.count)
+        for (r, id) in ids.enumerated() { out[id] = Array(values(row: r)) }
+        return out
+    }
+
+    /// The sum of column `c` over all stacks.
+    public func total(column c: Int) -> Int64 {
+        var t: Int64 = 0
+        for r in ids.indices { t &+= cells[r * columns + c] }
+        return t
+    }
+
+    /// The row-wise sum of two states of the same columns (a delta profile added in).
+    public func adding(_ other: StreamState) -> StreamState {
+        let n = columns
+        var outIDs: [EntryID] = []
+        var out: [Int64] = []
+        outIDs.reserveCapacity(max(ids.count, other.ids.count))
+        out.reserveCapacity(outIDs.capacity * n)
+        var i = 0, j = 0
+        let a = ids, b = other.ids
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) {
+                outIDs.append(a[i]); for c in 0..<n { out.append(cells[i * n + c]) }; i += 1
+            } else if i == a.count || b[j] < a[i] {
+                outIDs.append(b[j]); for c in 0..<n { out.append(other.cells[j * n + c]) }; j += 1
+            } else {
+                outIDs.append(a[i])
+                for c in 0..<n { out.append(cells[i * n + c] &+ other.cells[j * n + c]) }
+                i += 1; j += 1
+            }
+        }
+        return StreamState(columns: n, sortedIDs: outIDs, cells: out)
+    }
+
+    public static func == (a: StreamState, b: StreamState) -> Bool {
+        a.ids == b.ids && a.cells == b.cells
+    }
 
     /// The change from `previous` to `self`, per stack (stacks missing on one side count as
-    /// zero). For counters this is the increment over the time between the two states.
-    public func increment(since previous: StreamState, columns: Int) -> [EntryID: [Int64]] {
-        var out: [EntryID: [Int64]] = [:]
-        for (id, v) in values {
-            let old = previous.values[id]
-            var d = [Int64](repeating: 0, count: columns)
+    /// zero); stacks whose values did not change are left out. For counters this is the
+    /// increment over the time between the two states.
+    public func increment(since previous: StreamState) -> StreamState {
+        let n = columns
+        var outIDs: [EntryID] = []
+        var out: [Int64] = []
+        var i = 0, j = 0
+        let a = ids, b = previous.ids
+        let pn = previous.columns
+        @inline(__always) func emit(_ id: EntryID, _ row: (Int) -> Int64) {
             var any = false
-            for c in 0..<columns {
-                d[c] = v[c] &- (old?[c] ?? 0)
-                if d[c] != 0 { any = true }
-            }
-            if any { out[id] = d }
+            for c in 0..<n where row(c) != 0 { any = true; break }
+            guard any else { return }
+            outIDs.append(id)
+            for c in 0..<n { out.append(row(c)) }
         }
-        for (id, old) in previous.values where values[id] == nil {
-            if old.contains(where: { $0 != 0 }) { out[id] = old.map { 0 &- $0 } }
-        }
-        return out
-    }
-}
-
-/// How a profile source reports its values.
-public enum IngestMode: Sendable {
-    /// Each profile holds only what happened in its window (Go CPU profiles): it is added
-    /// to the state.
-    case delta
-    /// Each profile holds totals since the process started (Go heap, allocs, mutex, block)
-    /// or current levels (goroutine): it replaces the state.
-    case snapshot
-}
-
-/// Errors about the profiles fed into a stream.
-public enum StreamError: Error, Equatable, CustomStringConvertible, Sendable {
-    case columnsChanged(expected: [ValueType], got: [ValueType])
-
-    public var description: String {
-        switch self {
-        case .columnsChanged(let e, let g):
-            return "the profile's sample types [\(g.map(\.description).joined(separator: ", "))] differ from the stream's [\(e.map(\.description).joined(separator: ", "))]; start a new stream"
-        }
-    }
-}
-
-extension WireDictionary {
-    /// Interns every sample of `profile` and returns its values summed per stack id.
-    public mutating func stackValues(of profile: Profile) -> [EntryID: [Int64]] {
-        let functionIDs = profile.functions.map { f in
-            intern(function: FunctionEntry(
-                name: intern(string: f.name), systemName: intern(string: f.systemName),
-                filename: intern(string: f.filename), startLine: f.startLine))
-        }
-        let locationIDs = profile.locations.map { l in
-            intern(location: LocationEntry(
-                lines: l.lines.map { LineEntry(function: functionIDs[$0.function], line: $0.line) },
-                address: l.lines.isEmpty ? l.address : 0))
-        }
-        var out: [EntryID: [Int64]] = [:]
-        out.reserveCapacity(profile.samples.count)
-        for s in profile.samples {
-            var labels = s.labels.map { label -> LabelEntry in
-                switch label.value {
-                case .string(let v): return LabelEntry(key: intern(string: label.key), value: .string(intern(string: v)))
-                case .number(let n, let unit): return LabelEntry(key: intern(string: label.key), value: .number(n, unit: intern(string: unit)))
-                }
-            }
-            labels.sort()
-            let id = intern(stack: StackEntry(locations: s.locations.reversed().map { locationIDs[$0] }, labels: labels))
-            if var v = out[id] {
-                for c in v.indices { v[c] &+= s.values[c] }
-                out[id] = v
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) {
+                emit(a[i]) { c in cells[i * n + c] }
+                i += 1
+            } else if i == a.count || b[j] < a[i] {
+                emit(b[j]) { c in c < pn ? 0 &- previous.cells[j * pn + c] : 0 }
+                j += 1
             } else {
-                out[id] = s.values
+                emit(a[i]) { c in cells[i * n + c] &- (c < pn ? previous.cells[j * pn + c] : 0) }
+                i += 1
+                j += 1
             }
         }
-        return out
+        return StreamState(columns: n, sortedIDs: outIDs, cells: out)
+    }
+}
+
+extension Array where Element == EntryID {
+    /// The first index whose element is not less than `x` (the array must be ascending).
+    @inline(__always)
+    func lowerBound(of x: EntryID) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo &+ hi) >> 1
+            if self[mid] < x { lo = mid &+ 1 } else { hi = mid }
+        }
+        return lo
     }
 
-    /// Rebuilds a profile from a state: what the collector stores and renders.
-    public func profile(of values: [EntryID: [Int64]], info: StreamInfo, timeNanos: Int64 = 0, durationNanos: Int64 = 0) -> Profile {
-        var p = Profile(sampleTypes: info.columns, defaultSampleType: info.defaultSampleType.isEmpty ? nil : info.defaultSampleType,
-                        periodType: info.periodType, period: info.period, timeNanos: timeNanos, durationNanos: durationNanos)
-        var functionIndex: [EntryID: Int] = [:]
-        var locationIndex: [EntryID: Int] = [:]
-        func string(_ id: EntryID) -> String { strings[id] ?? "" }
-        func location(_ id: EntryID) -> Int {
-            if let i = locationIndex[id] { return i }
-            let l = locations[id] ?? LocationEntry(lines: [], address: 0)
-            let lines = l.lines.map { line -> Line in
-                let f: Int
-                if let i = functionIndex[line.function] { f = i } else {
-                    let fe = functions[line.function] ?? FunctionEntry(name: emptyString, systemName: emptyString, filename: emptyString, startLine: 0)
-                    f = p.functions.count
-                    p.functions.append(Function(name: string(fe.name), systemName: string(fe.systemName), filename: string(fe.filename), startLine: fe.startLine))
-                    functionIndex[line.function] = f
-                }
-                return Line(function: f, line: line.line)
-            }
-            let i = p.locations.count
-            p.locations.append(Location(address: l.address, lines: lines))
-            locationIndex[id] = i
-            return i
-        }
-        for id in values.keys.sorted() {
-            guard let stack = stacks[id], let v = values[id] else { continue }
-            let labels = stack.labels.map { l -> Label in
-                switch l.value {
-                case .string(let s): return Label(key: string(l.key), string: string(s))
-                case .number(let n, let unit): return Label(key: string(l.key), number: n, unit: string(unit))
-                }
-            }
-            p.samples.append(Sample(locations: stack.locations.reversed().map(location), values: v, labels: labels))
-        }
-        return p
+    /// The index of `x` in an ascending array, if present.
+    @inline(__always)
+    func sortedIndex(of x: EntryID) -> Int? {
+        let i = lowerBound(of: x)
+        return i < count && self[i] == x ? i : nil
     }
 }

@@ -60,6 +60,15 @@ struct WindowReader {
         return new[Int(j)]
     }
 
+    /// A reference with a fresh code (SPEC.md §5.1): 0 names the next definition of this
+    /// window not yet named by a fresh code; v ≥ 1 is the reference v − 1.
+    func fresh(_ v: UInt64, base table: [EntryID], new: [EntryID], next: inout Int, _ field: String) throws(WireError) -> EntryID {
+        if v != 0 { return try ref(v - 1, base: table, new: new, field) }
+        guard next < new.count else { throw .badReference(field: field + " (fresh)", ref: UInt64(next), limit: new.count) }
+        next += 1
+        return new[next - 1]
+    }
+
     func salt(_ kind: EntryKind, _ index: Int) -> UInt64 {
         salts[UInt64(index) << 2 | UInt64(kind.rawValue - 1)] ?? 0
     }
@@ -99,21 +108,27 @@ struct WindowReader {
         }
 
         var lr = PackedReader("locations", w.locations)
+        var freshFunctions = 0
         while !lr.atEnd {
-            let n = try lr.count(per: 2)
+            let head = try lr.next()
+            let hasAddress = head & 1 != 0
+            let n64 = head >> 1
+            guard n64 <= UInt64(lr.remaining / 2) else { throw .truncatedStream(field: "locations") }
+            let n = Int(n64)
             var lines: [LineEntry] = []
             lines.reserveCapacity(n)
             for _ in 0..<n {
-                let f = try ref(try lr.next(), base: base.functions, new: newFunctions, "locations.function")
+                let f = try fresh(try lr.next(), base: base.functions, new: newFunctions, next: &freshFunctions, "locations.function")
                 guard let start = d.functions[f]?.startLine else { throw .missingEntry(kind: .function, id: f) }
                 lines.append(LineEntry(function: f, line: ZigZag.decode(try lr.next()) &+ start))
             }
-            let l = LocationEntry(lines: lines, address: try lr.next())
+            let l = LocationEntry(lines: lines, address: hasAddress ? try lr.next() : 0)
             newLocations.append(try d.define(location: l, salt: salt(.location, newLocations.count)))
         }
 
         var kr = PackedReader("stacks", w.stacks)
         var totalFrames = 0
+        var freshLocations = 0
         while !kr.atEnd {
             let head = try kr.next()
             let kind = head & 3, sameLabels = head & 4 != 0
@@ -142,7 +157,9 @@ struct WindowReader {
                 throw .malformedPayload("stack \(newStacks.count) has unknown template kind 3")
             }
             guard n64 <= UInt64(kr.remaining) else { throw .truncatedStream(field: "stacks") }
-            for _ in 0..<Int(n64) { locations.append(try ref(try kr.next(), base: base.locations, new: newLocations, "stacks.location")) }
+            for _ in 0..<Int(n64) {
+                locations.append(try fresh(try kr.next(), base: base.locations, new: newLocations, next: &freshLocations, "stacks.location"))
+            }
             guard locations.count <= Self.maxDepth else { throw .tooLarge(field: "stack depth", count: locations.count, limit: Self.maxDepth) }
             // Templates copy frames, so a small window could expand into a huge one.
             totalFrames += locations.count
@@ -172,30 +189,68 @@ struct WindowReader {
             newStacks.append(try d.define(stack: s, salt: salt(.stack, newStacks.count)))
         }
 
-        // Apply removals, new stacks and changes to the base state.
-        var state = baseState
-        let stackLimit = base.stacks.count + newStacks.count
-        var removedSet = Set<Int>()
+        // Apply removals, new stacks and changes to the base state. References name base
+        // ranks (the base state's rows) and then the window's new stacks; `rowOf` maps each
+        // to its row in the new state.
+        let baseCount = base.stacks.count
+        let stackLimit = baseCount + newStacks.count
+        var kept = [Bool](repeating: true, count: baseCount)
         var prev = -1
         for g in w.removed {
-            guard g < UInt64(base.stacks.count) else { throw .badReference(field: "removed", ref: g, limit: base.stacks.count) }
+            guard g < UInt64(baseCount) else { throw .badReference(field: "removed", ref: g, limit: baseCount) }
             let rank = prev + 1 + Int(g)
-            guard rank < base.stacks.count else { throw .badReference(field: "removed", ref: UInt64(rank), limit: base.stacks.count) }
-            state.values[base.stacks[rank]] = nil
-            removedSet.insert(rank)
+            guard rank < baseCount else { throw .badReference(field: "removed", ref: UInt64(rank), limit: baseCount) }
+            kept[rank] = false
             prev = rank
         }
+        // A new stack that a kept base row already holds shares that row; others (also one
+        // that was just removed, or defined twice) get one zero row per distinct id.
+        var fresh: [(id: EntryID, ref: Int)] = []
+        var rowOf = [Int](repeating: -1, count: stackLimit)
+        for (k, id) in newStacks.enumerated() {
+            if let r = base.stackRank(id), kept[r] { rowOf[baseCount + k] = -2 - r } else { fresh.append((id, baseCount + k)) }
+        }
+        fresh.sort { $0.id != $1.id ? $0.id < $1.id : $0.ref < $1.ref }
+        var freshCount = 0
+        for (k, f) in fresh.enumerated() where k == 0 || fresh[k - 1].id != f.id { freshCount += 1 }
+        let keptCount = kept.reduce(0) { $0 + ($1 ? 1 : 0) }
         // Bound the state before allocating a row per stack: stacks with no frames cost no
         // frames, so MAX_WINDOW_FRAMES alone does not bound their number.
-        let (cells, overflow) = (state.values.count + newStacks.count).multipliedReportingOverflow(by: max(columns, 1))
+        let (cells, overflow) = (keptCount + freshCount).multipliedReportingOverflow(by: max(columns, 1))
         guard !overflow, cells <= StreamDecoder.maxStateValues else {
             throw .tooLarge(field: "values in one state", count: overflow ? Int.max : cells, limit: StreamDecoder.maxStateValues)
         }
-        for id in newStacks where state.values[id] == nil { state.values[id] = [Int64](repeating: 0, count: columns) }
-        // Expand presence bits (if any) into one value per column per changed stack.
+        // Merge kept base rows and fresh stacks by id.
+        var ids: [EntryID] = []
+        var out: [Int64] = []
+        ids.reserveCapacity(keptCount + freshCount)
+        out.reserveCapacity(cells)
+        var baseRow = [Int](repeating: -1, count: baseCount)
+        var bi = 0, fi = 0
+        while bi < baseCount || fi < fresh.count {
+            if bi < baseCount && !kept[bi] { bi += 1; continue }
+            if fi == fresh.count || (bi < baseCount && base.stacks[bi] < fresh[fi].id) {
+                baseRow[bi] = ids.count
+                ids.append(base.stacks[bi])
+                for c in 0..<columns { out.append(baseState.cells[bi * columns + c]) }
+                bi += 1
+            } else {
+                let id = fresh[fi].id
+                let row = ids.count
+                ids.append(id)
+                for _ in 0..<columns { out.append(0) }
+                while fi < fresh.count && fresh[fi].id == id { rowOf[fresh[fi].ref] = row; fi += 1 }
+            }
+        }
+        for r in 0..<baseCount { rowOf[r] = baseRow[r] }
+        for r in baseCount..<stackLimit where rowOf[r] <= -2 { rowOf[r] = baseRow[-2 - rowOf[r]] }
+
+        // One row of values per changed base stack, then one per stack definition.
+        let rowCount = w.changed.count + newStacks.count
+        // Expand presence bits (if any) into one value per column per row.
         var values = w.values
         if !w.valueMasks.isEmpty {
-            let bits = w.changed.count * columns
+            let bits = rowCount * columns
             guard w.valueMasks.count == (bits + 7) / 8 else { throw .columnCount(got: w.valueMasks.count * 8, expected: bits) }
             let masks = [UInt8](w.valueMasks)
             var expanded = [Int64](repeating: 0, count: bits)
@@ -208,7 +263,7 @@ struct WindowReader {
             guard next == w.values.count else { throw .trailingData(field: "values") }
             values = expanded
         }
-        guard values.count == w.changed.count * columns else { throw .columnCount(got: values.count, expected: w.changed.count * columns) }
+        guard values.count == rowCount * columns else { throw .columnCount(got: values.count, expected: rowCount * columns) }
         guard w.predictors.isEmpty || w.predictors.count == columns else {
             throw .columnCount(got: w.predictors.count, expected: columns)
         }
@@ -217,15 +272,22 @@ struct WindowReader {
         }
         var refs = Prediction.References(columns: columns)
         var delta = [Int64](repeating: 0, count: columns)
+        var v = [Int64](repeating: 0, count: columns)
         prev = -1
-        for (i, g) in w.changed.enumerated() {
-            guard g < UInt64(stackLimit) else { throw .badReference(field: "changed", ref: g, limit: stackLimit) }
-            let r = prev + 1 + Int(g)
-            guard r < stackLimit else { throw .badReference(field: "changed", ref: UInt64(r), limit: stackLimit) }
-            guard !removedSet.contains(r) else { throw .malformedPayload("stack \(r) is both removed and changed") }
-            let id = r < base.stacks.count ? base.stacks[r] : newStacks[r - base.stacks.count]
-            let old = r < base.stacks.count ? baseState.values[id] : nil
-            var v = state.values[id] ?? [Int64](repeating: 0, count: columns)
+        for i in 0..<rowCount {
+            let r: Int
+            if i < w.changed.count {
+                let g = w.changed[i]
+                guard g < UInt64(baseCount) else { throw .badReference(field: "changed", ref: g, limit: baseCount) }
+                r = prev + 1 + Int(g)
+                guard r < baseCount else { throw .badReference(field: "changed", ref: UInt64(r), limit: baseCount) }
+                guard kept[r] else { throw .malformedPayload("stack \(r) is both removed and changed") }
+            } else {
+                r = baseCount + i - w.changed.count
+            }
+            let row = rowOf[r]
+            let old: [Int64]? = r < baseCount ? Array(baseState.values(row: r)) : nil
+            for c in 0..<columns { v[c] = out[row * columns + c] }
             for c in 0..<columns {
                 var d = values[i * columns + c]
                 if c > 0, !w.predictors.isEmpty, w.predictors[c] != 0 {
@@ -235,10 +297,10 @@ struct WindowReader {
                 v[c] = v[c] &+ d
             }
             refs.update(newValues: v)
-            state.values[id] = v
+            for c in 0..<columns { out[row * columns + c] = v[c] }
             prev = r
         }
-        return state
+        return StreamState(columns: columns, sortedIDs: ids, cells: out)
     }
 
     /// The deepest stack a window may define.

@@ -40,6 +40,10 @@ struct WindowWriter {
     var locations: [UInt64] = []
     var locationRefs: [EntryID: UInt64] = [:]
     var locationCount = 0
+    /// Definitions already named by a fresh code (SPEC.md §5.1): the next fresh code
+    /// names definition `freshFunctions` (resp. `freshLocations`).
+    var freshFunctions = 0
+    var freshLocations = 0
     var stacks: [UInt64] = []
     var salts: [UInt64] = []
 
@@ -57,7 +61,7 @@ struct WindowWriter {
 
     mutating func stringRef(_ id: EntryID) -> UInt64 {
         if id == d.emptyString { return 0 }
-        if let r = base.stringRank[id] { return UInt64(r + 1) }
+        if let r = base.stringRank(id) { return UInt64(r + 1) }
         if let r = stringRefs[id] { return r }
         let r = UInt64(1 + base.strings.count + strings.count)
         salt(id, kind: .string, index: strings.count)
@@ -69,11 +73,11 @@ struct WindowWriter {
             var lo = 0, hi = order.count
             while lo < hi {
                 let mid = (lo + hi) / 2
-                if d.strings[base.strings[order[mid]]]! < text { lo = mid + 1 } else { hi = mid }
+                if d.strings[order[mid]]!.utf8.lexicographicallyPrecedes(text.utf8) { lo = mid + 1 } else { hi = mid }
             }
             for pos in [lo - 1, lo] where pos >= 0 && pos < order.count {
-                let k = sharedStart(d.strings[base.strings[order[pos]]]!, text)
-                if k > best.shared { best = (UInt64(order[pos] + 1), k) }
+                let k = sharedStart(d.strings[order[pos]]!, text)
+                if k > best.shared { best = (UInt64(base.stringRank(order[pos])! + 1), k) }
             }
         }
         for (j, full) in newStringText.enumerated().suffix(8) {
@@ -96,7 +100,7 @@ struct WindowWriter {
     }
 
     mutating func functionRef(_ id: EntryID) -> UInt64 {
-        if let r = base.functionRank[id] { return UInt64(r) }
+        if let r = base.functionRank(id) { return UInt64(r) }
         if let r = functionRefs[id] { return r }
         let f = d.functions[id]!
         let name = stringRef(f.name)
@@ -111,15 +115,23 @@ struct WindowWriter {
     }
 
     mutating func locationRef(_ id: EntryID) -> UInt64 {
-        if let r = base.locationRank[id] { return UInt64(r) }
+        if let r = base.locationRank(id) { return UInt64(r) }
         if let r = locationRefs[id] { return r }
         let l = d.locations[id]!
-        var entry: [UInt64] = [UInt64(l.lines.count)]
+        var entry: [UInt64] = [UInt64(l.lines.count) << 1 | (l.address != 0 ? 1 : 0)]
         for line in l.lines {
-            entry.append(functionRef(line.function))
+            let f = functionRef(line.function)
+            // A function's first reference is always the next fresh one: functions are
+            // defined in order of first reference from `locations`.
+            if f == UInt64(base.functions.count + freshFunctions) {
+                entry.append(0)
+                freshFunctions += 1
+            } else {
+                entry.append(f + 1)
+            }
             entry.append(ZigZag.encode(line.line &- d.functions[line.function]!.startLine))
         }
-        entry.append(l.address)
+        if l.address != 0 { entry.append(l.address) }
         locations.append(contentsOf: entry)
         let r = UInt64(base.locations.count + locationCount)
         salt(id, kind: .location, index: locationCount)
@@ -144,33 +156,56 @@ struct WindowWriter {
         }
     }
 
-    /// Writes the window and returns the payload bytes.
+    /// Writes the window and returns the payload bytes. `baseState` is the state the base
+    /// tables were computed for (its rows are `base.stacks`).
     mutating func write(header: WindowHeader, info: StreamInfo?, state: StreamState, baseState: StreamState, columns: Int) -> [UInt8] {
+        // One merge walk over the two sorted states: removed base rows, changed base rows,
+        // and stacks new to the base.
+        var removed: [Int] = []
+        var changed: [(ref: Int, values: [Int64], old: [Int64]?, new: [Int64])] = []
+        var newRows: [Int] = []
+        let a = baseState.ids, b = state.ids
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) {
+                removed.append(i)
+                i += 1
+            } else if i == a.count || b[j] < a[i] {
+                newRows.append(j)
+                j += 1
+            } else {
+                var same = true
+                for c in 0..<columns where baseState.cells[i * columns + c] != state.cells[j * columns + c] { same = false; break }
+                if !same {
+                    let o = Array(baseState.values(row: i)), v = Array(state.values(row: j))
+                    changed.append((i, (0..<columns).map { v[$0] &- o[$0] }, o, v))
+                }
+                i += 1
+                j += 1
+            }
+        }
         // Stacks new to the base, ordered by their frames so each can borrow its
         // predecessor's prefix.
-        var newIDs = state.values.keys.filter { base.stackRank[$0] == nil }
-        newIDs.sort { a, b in
-            let la = d.stacks[a]!.locations, lb = d.stacks[b]!.locations
-            return la == lb ? a < b : la.lexicographicallyPrecedes(lb)
-        }
-        var newRef: [EntryID: Int] = [:]
+        var keyed = newRows.map { (id: b[$0], frames: d.stacks[b[$0]]!.locations) }
+        keyed.sort { x, y in x.frames == y.frames ? x.id < y.id : x.frames.lexicographicallyPrecedes(y.frames) }
+        let newIDs = keyed.map(\.id)
         for (i, id) in newIDs.enumerated() {
             let s = d.stacks[id]!
             // The best template: the base stack next to it in frame order, or the previous new stack.
             var bestRef = -1, bestKeep = 0
             var bestLabels: [LabelEntry] = []
-            if !base.prefixOrder.isEmpty {
-                var lo = 0, hi = base.prefixOrder.count
+            let order = base.prefixOrder
+            if !order.isEmpty {
+                var lo = 0, hi = order.count
                 while lo < hi {
                     let mid = (lo + hi) / 2
-                    if d.stacks[base.stacks[base.prefixOrder[mid]]]!.locations.lexicographicallyPrecedes(s.locations) { lo = mid + 1 } else { hi = mid }
+                    if d.stacks[order[mid]]!.locations.lexicographicallyPrecedes(s.locations) { lo = mid + 1 } else { hi = mid }
                 }
-                for pos in [lo - 1, lo] where pos >= 0 && pos < base.prefixOrder.count {
-                    let rank = base.prefixOrder[pos]
-                    let t = d.stacks[base.stacks[rank]]!
+                for pos in [lo - 1, lo] where pos >= 0 && pos < order.count {
+                    let t = d.stacks[order[pos]]!
                     let k = commonPrefix(t.locations, s.locations)
                     if k > bestKeep || (k == bestKeep && k > 0 && t.labels == s.labels && bestLabels != s.labels) {
-                        bestRef = rank; bestKeep = k; bestLabels = t.labels
+                        bestRef = base.stackRank(order[pos])!; bestKeep = k; bestLabels = t.labels
                     }
                 }
             }
@@ -191,22 +226,22 @@ struct WindowWriter {
             stacks.append(n << 3 | (sameLabels ? 4 : 0) | kind)
             if kind == 2 { stacks.append(UInt64(bestRef)) }
             if kind != 0 { stacks.append(UInt64(bestKeep)) }
-            for l in s.locations[bestKeep...] { stacks.append(locationRef(l)) }
+            for l in s.locations[bestKeep...] {
+                let r = locationRef(l)
+                // Locations are defined in order of first reference from `stacks`.
+                if r == UInt64(base.locations.count + freshLocations) {
+                    stacks.append(0)
+                    freshLocations += 1
+                } else {
+                    stacks.append(r + 1)
+                }
+            }
             if !sameLabels { labels(s.labels) }
-            newRef[id] = base.stacks.count + i
+            // Every stack defined has a row of values, after the changed base stacks.
+            let v = Array(state[id]!)
+            changed.append((base.stacks.count + i, v, nil, v))
         }
 
-        // Changed values, in ascending stack-reference order.
-        var changed: [(ref: Int, values: [Int64], old: [Int64]?, new: [Int64])] = []
-        for (id, v) in state.values {
-            let ref: Int
-            let old: [Int64]?
-            if let r = base.stackRank[id] { ref = r; old = baseState.values[id] } else { ref = newRef[id]!; old = nil }
-            if let old, old == v { continue }
-            if old == nil && v.allSatisfy({ $0 == 0 }) { continue }
-            changed.append((ref, (0..<columns).map { v[$0] &- (old?[$0] ?? 0) }, old, v))
-        }
-        changed.sort { $0.ref < $1.ref }
         // Per column, choose the predictor (none, 1 or 2) that makes the values smallest.
         var predictors = [UInt32](repeating: 0, count: columns)
         var residuals = changed.map(\.values)
@@ -231,8 +266,6 @@ struct WindowWriter {
                 }
             }
         }
-        var removed: [Int] = []
-        for (rank, id) in base.stacks.enumerated() where state.values[id] == nil { removed.append(rank) }
 
         var w = Flamewire_Wire_Window()
         w.stream = header.stream
@@ -248,7 +281,7 @@ struct WindowWriter {
         w.locations = locations
         w.stacks = stacks
         w.salts = salts
-        w.changed = gaps(changed.map(\.ref))
+        w.changed = gaps(changed.prefix { $0.ref < base.stacks.count }.map(\.ref))
         if columns > 1 {
             // Presence bits pay when many values are zero.
             let zeros = residuals.reduce(0) { $0 + $1.filter { $0 == 0 }.count }

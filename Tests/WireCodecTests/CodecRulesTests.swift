@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Profile
 import Folded
@@ -23,7 +24,7 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         text += "main;f1;new 5\n"
         try tx.ingest(try foldedProfile(text), mode: .snapshot)
         #expect(try rx.decode(tx.nextWindow().payload).state == tx.state)
-        let rebuilt = rx.dictionary.profile(of: tx.state.values, info: foldedInfo)
+        let rebuilt = rx.dictionary.profile(of: tx.state, info: foldedInfo)
         #expect(FoldedWriter.text(rebuilt, sampleIndex: 0) == FoldedWriter.text(try foldedProfile(text), sampleIndex: 0))
     }
 
@@ -38,7 +39,7 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         try tx.ingest(try foldedProfile("a;b 3\nd 2\n"), mode: .snapshot)
         let w = try rx.decode(tx.nextWindow().payload)
         #expect(w.state == tx.state)
-        #expect(w.state.values.count == 2)
+        #expect(w.state.count == 2)
     }
 
     @Test func unknownBaseIsRejectedAndKeyframeRecovers() throws {
@@ -120,10 +121,11 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         w.info = info
         w.strings = ["f"]
         w.functions = [1, 0, 0, 0]
-        w.locations = [1, 0, 0, 0]  // one location: one line of function 0
+        w.locations = [1 << 1, 0, 0]  // one location without address: one line of the fresh function 0
         let depth: UInt64 = 65_536
         var stacks: [UInt64] = [depth << 3 | 0]
-        stacks += Array(repeating: 0, count: Int(depth))  // all frames: location 0
+        stacks.append(0)  // first frame: the fresh location 0
+        stacks += Array(repeating: 1, count: Int(depth) - 1)  // other frames: location ref 0 (+1)
         stacks.append(0)  // no labels
         for _ in 0..<100 { stacks += [0 << 3 | 4 | 1, depth] }  // previous stack as template, keep all
         w.stacks = stacks
@@ -155,7 +157,7 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         try tx.ingest(p, mode: .delta)
         let w = try rx.decode(tx.nextWindow().payload)
         #expect(w.state == tx.state)
-        #expect(w.state.values.count == 2)
+        #expect(w.state.count == 2)
         let names = Set(rx.dictionary.strings.values.map { Array($0.utf8) })
         #expect(names.contains(Array("caf\u{E9}".utf8)) && names.contains(Array("cafe\u{301}".utf8)))
     }
@@ -165,7 +167,7 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
     /// Stacks without frames cost a few bytes each; with many columns they must not make
     /// the decoder allocate without bound.
     @Test func columnsAndStateSizeAreBounded() throws {
-        func window(columns: Int, stacks: Int) throws -> [UInt8] {
+        func window(columns: Int, stacks: Int, masks: Bool = false) throws -> [UInt8] {
             var w = Flamewire_Wire_Window()
             w.stream = 1
             w.seq = 1
@@ -179,11 +181,13 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
             w.strings = (0..<stacks).map { "k\($0)" }
             // Each stack: no frames, one distinct string label.
             w.stacks = (0..<stacks).flatMap { i -> [UInt64] in [0, 1, UInt64(i + 1), 0, 0] }
+            // Every defined stack has a row of values: all zero, as presence bits.
+            if masks { w.valueMasks = Data(count: (stacks * columns + 7) / 8) }
             return try w.serializedBytes()
         }
         var rx = StreamDecoder()
         #expect(throws: WireError.tooLarge(field: "columns", count: 65, limit: 64)) { try rx.decode(try window(columns: 65, stacks: 1)) }
         #expect(throws: WireError.self) { try rx.decode(try window(columns: 64, stacks: 300_000)) }
-        #expect(try rx.decode(try window(columns: 4, stacks: 100)).state.values.count == 100)
+        #expect(try rx.decode(try window(columns: 4, stacks: 100, masks: true)).state.count == 100)
     }
 }

@@ -121,13 +121,13 @@ struct Pipeline {
         #expect(w4.header.baseSeq == 2)
         // The increment of window 4 holds windows 3 and 4 together, exactly.
         for c in 0..<2 {
-            let inc = w4.increment.values.reduce(Int64(0)) { $0 + $1[c] }
+            let inc = w4.increment.total(column: c)
             #expect(inc == totals[2][c] + totals[3][c])
         }
         // And the final state's totals equal the sum of all windows, exactly.
         let last = try #require(p.decoded[UInt64(files.count)])
         for c in 0..<2 {
-            #expect(last.state.values.values.reduce(Int64(0)) { $0 + $1[c] } == totals.reduce(0) { $0 + $1[c] })
+            #expect(last.state.total(column: c) == totals.reduce(0) { $0 + $1[c] })
         }
     }
 }

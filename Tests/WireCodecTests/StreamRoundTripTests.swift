@@ -26,7 +26,7 @@ import Profile
             let gz = try Samples.bytes(f).count
             report.append("\(f): gz \(gz) payload \(payload.count) snappy \(Snappy.compress(payload).count) base \(header.baseSeq)")
             if mode(for: type) == .snapshot {
-                let rebuilt = rx.dictionary.profile(of: decoded.state.values, info: decoded.info)
+                let rebuilt = rx.dictionary.profile(of: decoded.state, info: decoded.info)
                 for c in p.sampleTypes.indices {
                     #expect(FoldedWriter.text(rebuilt, sampleIndex: c) == FoldedWriter.text(p, sampleIndex: c), "\(f) column \(c)")
                 }

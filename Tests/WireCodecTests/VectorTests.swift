@@ -514,10 +514,10 @@ struct VectorSet {
         out += "info service=\(i.service) profile_type=\(i.profileType) labels={\(labels)} columns=\(columns) "
             + "period_type=\(period) period=\(i.period) default_sample_type=\(i.defaultSampleType)\n"
         out += "dictionary strings=\(d.strings.count) functions=\(d.functions.count) locations=\(d.locations.count) stacks=\(d.stacks.count)\n"
-        out += "state stacks=\(w.state.values.count)\n"
+        out += "state stacks=\(w.state.count)\n"
         func str(_ id: EntryID) -> String { d.strings[id] ?? "?" }
         var lines: [[UInt8]] = []
-        for (id, values) in w.state.values {
+        for (id, values) in w.state.byStack {
             let s = d.stacks[id]!
             var frames: [String] = []
             for l in s.locations {

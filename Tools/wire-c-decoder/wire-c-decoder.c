@@ -53,6 +53,8 @@ enum {
     RING_SIZE = 16,
     MAX_DEPTH = 65536,
     MAX_WINDOW_FRAMES = 4194304,
+    MAX_COLUMNS = 64,
+    MAX_STATE_VALUES = 16777216,
 };
 static const size_t MAX_PAYLOAD = (size_t)64 << 20;
 static const uint64_t FNV_OFFSET = 0xcbf29ce484222325ULL;
@@ -764,6 +766,7 @@ static int info_eq(const PbInfo *a, const PbInfo *b) {
 /* §5: what a keyframe's info must hold (UTF-8 was checked by pb_filter). */
 static void check_info(const PbInfo *i) {
     if (i->n_columns == 0) fail("stream info has no columns");
+    if (i->n_columns > MAX_COLUMNS) fail("tooLarge: stream info has %zu columns (MAX_COLUMNS %d)", i->n_columns, MAX_COLUMNS);
     if (i->n_column_kinds != i->n_columns) fail("stream info has %zu columns but %zu column kinds", i->n_columns, i->n_column_kinds);
     for (size_t c = 0; c < i->n_column_kinds; c++)
         if (i->column_kinds[c] > 1) fail("unknown column kind %" PRIu32, i->column_kinds[c]);
@@ -809,6 +812,16 @@ static uint64_t string_ref(const Ctx *x, uint64_t r, const char *field) {
     uint64_t j = i - x->base->T.n;
     if (j >= x->new_strings.n) fail("badReference: %s: string ref %" PRIu64 " (%zu strings)", field, r, 1 + x->base->T.n + x->new_strings.n);
     return x->new_strings.v[j];
+}
+
+static uint64_t table_ref(const Vec *base, const Vec *fresh, uint64_t r, const char *field);
+
+/* A reference with a fresh code (SPEC.md §5.1): 0 names the next definition of this
+   window that no fresh code named yet (*next counts them); v >= 1 is the reference v - 1. */
+static uint64_t fresh_ref(const Vec *base, const Vec *defs, uint64_t v, size_t *next, const char *field) {
+    if (v != 0) return table_ref(base, defs, v - 1, field);
+    if (*next >= defs->n) fail("badReference: %s: fresh code with %zu of %zu definitions named", field, *next, defs->n);
+    return defs->v[(*next)++];
 }
 
 static uint64_t table_ref(const Vec *base, const Vec *fresh, uint64_t r, const char *field) {
@@ -879,8 +892,11 @@ static void decode_definitions(Ctx *x, const PbWindow *w) {
 
     /* locations */
     Cursor lc = {"locations", w->locations, w->n_locations, 0};
+    size_t fresh_functions = 0;
     while (remaining(&lc)) {
-        uint64_t n = next(&lc);
+        uint64_t head = next(&lc);
+        int has_address = (head & 1) != 0;
+        uint64_t n = head >> 1;
         if (n > remaining(&lc) / 2) fail("locations: the packed stream ends in the middle of an entry");
         Entry *e = xcalloc(1, sizeof *e);
         e->kind = K_LOCATION;
@@ -888,17 +904,18 @@ static void decode_definitions(Ctx *x, const PbWindow *w) {
         e->line_fn = xcalloc(e->nlines, sizeof *e->line_fn);
         e->line_no = xcalloc(e->nlines, sizeof *e->line_no);
         for (size_t j = 0; j < e->nlines; j++) {
-            e->line_fn[j] = table_ref(&x->base->F, &x->new_functions, next(&lc), "locations.function");
+            e->line_fn[j] = fresh_ref(&x->base->F, &x->new_functions, next(&lc), &fresh_functions, "locations.function");
             int64_t start = dict_need(d, K_FUNCTION, e->line_fn[j])->start;
             e->line_no[j] = wrap_add(unzigzag(next(&lc)), start);
         }
-        e->address = next(&lc);
+        e->address = has_address ? next(&lc) : 0;
         vec_push(&x->new_locations, dict_define(d, e, salt_of(x, K_LOCATION, x->new_locations.n)));
     }
 
     /* stacks (§5.3) */
     Cursor sc = {"stacks", w->stacks, w->n_stacks, 0};
     uint64_t frames = 0; /* locations of all stacks defined so far (MAX_WINDOW_FRAMES) */
+    size_t fresh_locations = 0;
     while (remaining(&sc)) {
         size_t index = x->new_stacks.n;
         uint64_t head = next(&sc);
@@ -928,7 +945,7 @@ static void decode_definitions(Ctx *x, const PbWindow *w) {
         e->locs = xcalloc(e->nlocs, sizeof *e->locs);
         if (keep) memcpy(e->locs, t->locs, (size_t)keep * sizeof *e->locs);
         for (size_t j = (size_t)keep; j < e->nlocs; j++)
-            e->locs[j] = table_ref(&x->base->L, &x->new_locations, next(&sc), "stacks.location");
+            e->locs[j] = fresh_ref(&x->base->L, &x->new_locations, next(&sc), &fresh_locations, "stacks.location");
         if (same_labels) {
             e->nlabels = t->nlabels;
             e->labels = xcalloc(e->nlabels, sizeof *e->labels);
@@ -1020,12 +1037,22 @@ static void apply_changes(Ctx *x, const PbWindow *w, const State *base, State *o
         removed[rank] = 1;
         prev = rank;
     }
-    /* every defined stack is in the new state (§5.4) */
+    /* every defined stack is in the new state (§5.4), within MAX_STATE_VALUES */
+    size_t alive = 0;
+    for (size_t r = 0; r < wk.ids.n; r++) alive += wk.alive[r];
     for (size_t i = 0; i < x->new_stacks.n; i++)
-        if (work_find(&wk, x->new_stacks.v[i]) < 0) work_add(&wk, x->new_stacks.v[i], NULL);
+        if (work_find(&wk, x->new_stacks.v[i]) < 0) {
+            alive++;
+            if ((uint64_t)alive * ncol > MAX_STATE_VALUES)
+                fail("tooLarge: the new state has more than %d values (MAX_STATE_VALUES)", MAX_STATE_VALUES);
+            work_add(&wk, x->new_stacks.v[i], NULL);
+        }
+    if ((uint64_t)alive * ncol > MAX_STATE_VALUES)
+        fail("tooLarge: the new state has more than %d values (MAX_STATE_VALUES)", MAX_STATE_VALUES);
 
-    /* values, expanded through value_masks (§5.5) */
-    size_t nch = w->n_changed;
+    /* values, expanded through value_masks (§5.5): one row per changed base stack, then
+       one per stack definition */
+    size_t nch = w->n_changed + x->new_stacks.n;
     if (ncol && nch > SIZE_MAX / ncol) fail("changed: too many values");
     size_t bits = nch * ncol;
     int64_t *values;
@@ -1042,7 +1069,7 @@ static void apply_changes(Ctx *x, const PbWindow *w, const State *base, State *o
         }
         if (used != w->n_values) fail("values: %zu values left over after the last set bit", w->n_values - used);
     } else {
-        if (w->n_values != bits) fail("%zu values for %zu changed stacks x %zu columns", w->n_values, nch, ncol);
+        if (w->n_values != bits) fail("%zu values for %zu rows x %zu columns", w->n_values, nch, ncol);
         values = xcalloc(bits, sizeof *values);
         if (bits) memcpy(values, w->values, bits * sizeof *values);
     }
@@ -1057,14 +1084,18 @@ static void apply_changes(Ctx *x, const PbWindow *w, const State *base, State *o
     int64_t *last_x = xcalloc(ncol, sizeof *last_x), *last_y = xcalloc(ncol, sizeof *last_y);
     unsigned char *have_last = xcalloc(ncol, 1);
 
-    size_t limit = nS + x->new_stacks.n;
     prev = UINT64_MAX;
     for (size_t i = 0; i < nch; i++) {
-        uint64_t g = w->changed[i];
-        if (g >= limit) fail("badReference: changed: gap %" PRIu64 " (%zu stacks)", g, limit);
-        uint64_t r = prev + 1 + g;
-        if (r >= limit) fail("badReference: changed: ref %" PRIu64 " (%zu stacks)", r, limit);
-        if (r < nS && removed[r]) fail("stack %" PRIu64 " is both removed and changed", r);
+        uint64_t r;
+        if (i < w->n_changed) {
+            uint64_t g = w->changed[i];
+            if (g >= nS) fail("badReference: changed: gap %" PRIu64 " (%zu base stacks)", g, nS);
+            r = prev + 1 + g;
+            if (r >= nS) fail("badReference: changed: ref %" PRIu64 " (%zu base stacks)", r, nS);
+            if (removed[r]) fail("stack %" PRIu64 " is both removed and changed", r);
+        } else {
+            r = nS + (i - w->n_changed);
+        }
         uint64_t id = r < nS ? x->base->S.v[r] : x->new_stacks.v[r - nS];
         const int64_t *old = r < nS ? &base->vals[(size_t)r * ncol] : NULL; /* base order = S order */
         long row = work_find(&wk, id);

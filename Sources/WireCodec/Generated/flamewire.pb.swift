@@ -171,15 +171,16 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
     set {_uniqueStorage()._functions = newValue}
   }
 
-  /// New locations: per location n_lines, then (function ref, line − function start line
-  /// zig-zag) per line, innermost first, then address.
+  /// New locations: per location (n_lines << 1 | has_address), then (fresh-coded function
+  /// ref, line − function start line zig-zag) per line, innermost first, then the address
+  /// when has_address is 1 (SPEC.md §5.1, §5.2).
   var locations: [UInt64] {
     get {_storage._locations}
     set {_uniqueStorage()._locations = newValue}
   }
 
-  /// New stacks: per stack a head varint, an optional template ref, keep, n location refs
-  /// (root first) and optional labels (SPEC.md §5.3).
+  /// New stacks: per stack a head varint, an optional template ref, keep, n fresh-coded
+  /// location refs (root first) and optional labels (SPEC.md §5.3).
   var stacks: [UInt64] {
     get {_storage._stacks}
     set {_uniqueStorage()._stacks = newValue}
@@ -191,15 +192,17 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
     set {_uniqueStorage()._salts = newValue}
   }
 
-  /// Stacks whose values changed, as gaps between ascending stack refs (SPEC.md §5.5).
+  /// Base stacks whose values changed, as gaps between ascending base ranks (SPEC.md §5.5).
+  /// Stacks defined in this window are not listed: each has a row of values anyway.
   var changed: [UInt64] {
     get {_storage._changed}
     set {_uniqueStorage()._changed = newValue}
   }
 
-  /// For each changed stack and each column: new value minus base value (zig-zag), or the
-  /// residual after column prediction (`predictors`); with `value_masks`, only the values
-  /// whose presence bit is set (SPEC.md §5.5, §5.6).
+  /// One row per changed base stack, then one per stack definition, each with one value
+  /// per column: new value minus previous value (zig-zag), or the residual after column
+  /// prediction (`predictors`); with `value_masks`, only the values whose presence bit is
+  /// set (SPEC.md §5.5, §5.6).
   var values: [Int64] {
     get {_storage._values}
     set {_uniqueStorage()._values = newValue}
@@ -219,7 +222,7 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
     set {_uniqueStorage()._predictors = newValue}
   }
 
-  /// Optional presence bits for `values` (SPEC.md §5.5): `columns` bits per changed stack,
+  /// Optional presence bits for `values` (SPEC.md §5.5): `columns` bits per row,
   /// least significant bit first; a clear bit means the value is 0 and is not in `values`.
   var valueMasks: Data {
     get {_storage._valueMasks}

@@ -63,27 +63,28 @@ def window(stacks, locations, columns=1):
 
 
 def deep(n):
-    stacks = [1 << 3, 0, 0]                      # one frame (location 0), no labels
+    # Frame refs are fresh-coded (SPEC.md §5.1): 0 = the next fresh location, r + 1 = ref r.
+    stacks = [1 << 3, 0, 0]                      # one frame (fresh location 0), no labels
     for depth in range(1, n):
-        stacks += [1 << 3 | 4 | 1, depth, 0]     # template = previous stack, keep all, +1 frame
-    return window(stacks, [0, 0])                # location 0: no lines, address 0
+        stacks += [1 << 3 | 4 | 1, depth, 1]     # template = previous stack, keep all, + location 0
+    return window(stacks, [0])                   # location 0: head 0 (no lines, no address)
 
 
 def fan(n):
     locations = []
     for i in range(n + 1):
-        locations += [0, i]                      # location i: no lines, address i
-    stacks = [65535 << 3] + [0] * 65535 + [0]    # 65,535 frames of location 0, no labels
+        locations += [1, i]                      # location i: head 1 (no lines, has address), address i
+    stacks = [65535 << 3] + [0] + [1] * 65534 + [0]  # 65,535 frames of location 0, no labels
     for i in range(1, n + 1):
-        stacks += [1 << 3 | 4 | 2, 0, 65535, i]  # template = stack 0, keep 65,535, + location i
+        stacks += [1 << 3 | 4 | 2, 0, 65535, i + 1]  # template = stack 0, keep 65,535, + location i
     return window(stacks, locations)
 
 
 def wide(s, c):
     locations, stacks = [], []
     for i in range(s):
-        locations += [0, i]
-        stacks += [1 << 3, i, 0]
+        locations += [1, i]
+        stacks += [1 << 3, i + 1, 0]
     return window(stacks, locations, columns=c)
 
 

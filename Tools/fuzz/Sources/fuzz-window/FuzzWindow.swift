@@ -81,18 +81,18 @@ private enum Fixed {
 private func checkAccepted(_ w: DecodedWindow, _ rx: StreamDecoder) {
     let columns = w.info.columns.count
     let stacks = rx.dictionary.stacks
-    for (id, values) in w.state.values {
+    for (id, values) in w.state.byStack {
         check(values.count == columns, "stack \(id) has \(values.count) values for \(columns) columns")
         check(stacks[id] != nil, "state has stack \(id) that the dictionary lacks")
     }
-    for (id, values) in w.increment { check(values.count == columns, "increment of stack \(id) has \(values.count) values") }
+    for (id, values) in w.increment.byStack { check(values.count == columns, "increment of stack \(id) has \(values.count) values") }
     do { _ = try BaseTables(state: w.state, dictionary: rx.dictionary, forEncoding: false) } catch {
         check(false, "an accepted state is not a usable base: \(error)")
     }
     check(rx.state(seq: w.header.seq) == w.state, "window \(w.header.seq) is not held after decoding")
     // Rebuilding a profile (what the collector stores) must work for any accepted state.
-    let p = rx.dictionary.profile(of: w.state.values, info: w.info)
-    check(p.samples.count == w.state.values.count, "profile has \(p.samples.count) samples for \(w.state.values.count) stacks")
+    let p = rx.dictionary.profile(of: w.state, info: w.info)
+    check(p.samples.count == w.state.count, "profile has \(p.samples.count) samples for \(w.state.count) stacks")
 }
 
 private func check(_ ok: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
