@@ -24,6 +24,8 @@ public struct BaseTables: Sendable {
     private(set) var stringsByContent: [EntryID] = []
     /// Whether the sender-only orders are kept.
     public let forEncoding: Bool
+    /// Locations summed over the base stacks (what a child index costs to build).
+    public private(set) var frameCount = 0
 
     /// The tables of the empty state (a keyframe's base).
     public static let empty = BaseTables(forEncoding: true)
@@ -90,6 +92,7 @@ public struct BaseTables: Sendable {
         }
         func useStack(_ s: EntryID, _ delta: Int32) throws(WireError) {
             guard let stack = d.stacks[s] else { throw .missingEntry(kind: .stack, id: s) }
+            t.frameCount += Int(delta) * stack.locations.count
             for l in stack.locations { try useLocation(l, delta) }
             for label in stack.labels {
                 try useString(label.key, delta)

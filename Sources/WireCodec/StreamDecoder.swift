@@ -36,7 +36,7 @@ public struct StreamDecoder: Sendable {
     public private(set) var epoch: UInt32?
     public private(set) var dictionary: WireDictionary
     /// Decoded states with the tables a window based on them indexes into.
-    private var ring: [(seq: UInt64, state: StreamState, tables: BaseTables)] = []
+    private var ring: [(seq: UInt64, state: StreamState, tables: BaseTables, context: ChildIndex?)] = []
 
     public init(hasher: ContentHasher = ContentHasher()) {
         dictionary = WireDictionary(hasher: hasher)
@@ -75,7 +75,7 @@ public struct StreamDecoder: Sendable {
                 let (state, tables) = try Self.read(w, into: &fresh, baseState: StreamState(columns: newInfo.columns.count),
                                                     baseTables: BaseTables(forEncoding: false), columns: newInfo.columns.count)
                 dictionary = fresh
-                ring = [(w.seq, state, tables)]
+                ring = [(w.seq, state, tables, nil)]
                 epoch = w.epoch
                 info = newInfo
                 return DecodedWindow(header: header, info: newInfo, state: state, previousSeq: nil,
@@ -88,11 +88,21 @@ public struct StreamDecoder: Sendable {
         }
         guard let info else { throw .missingStreamInfo }
         let columns = info.columns.count
-        let b = w.baseSeq == 0 ? nil : ring.first(where: { $0.seq == w.baseSeq })
+        let bi = w.baseSeq == 0 ? nil : ring.firstIndex(where: { $0.seq == w.baseSeq })
+        let b = bi.map { ring[$0] }
+        // The base's calling context, built once per base and only when a window uses it.
+        var context = ChildIndex.empty
+        if w.frameContext, let bi, let b {
+            if let c = b.context { context = c } else {
+                context = try ChildIndex(stacks: b.state.ids, dictionary: dictionary)
+                ring[bi].context = context
+            }
+        }
         let (result, resultTables) = try Self.read(w, into: &dictionary, baseState: b?.state ?? StreamState(columns: columns),
-                                                   baseTables: b?.tables ?? BaseTables(forEncoding: false), columns: columns)
+                                                   baseTables: b?.tables ?? BaseTables(forEncoding: false), context: context,
+                                                   columns: columns)
         let previous = ring.last(where: { $0.seq < w.seq })
-        ring.append((w.seq, result, resultTables))
+        ring.append((w.seq, result, resultTables, nil))
         ring.sort { $0.seq < $1.seq }
         if ring.count > Self.ringSize { ring.removeFirst(ring.count - Self.ringSize) }
         return DecodedWindow(header: header, info: info, state: result, previousSeq: previous?.seq,
@@ -103,9 +113,9 @@ public struct StreamDecoder: Sendable {
     /// new state's tables. Definitions are content-checked, so a window that fails half
     /// way leaves only valid, unreferenced entries behind.
     private static func read(_ w: Flamewire_Wire_Window, into dictionary: inout WireDictionary, baseState: StreamState,
-                             baseTables: BaseTables, columns: Int) throws(WireError) -> (StreamState, BaseTables) {
+                             baseTables: BaseTables, context: ChildIndex = .empty, columns: Int) throws(WireError) -> (StreamState, BaseTables) {
         // Decode into the dictionary without copying it: move it into the reader and back.
-        var reader = WindowReader(dictionary: WireDictionary(hasher: dictionary.hasher), base: baseTables)
+        var reader = WindowReader(dictionary: WireDictionary(hasher: dictionary.hasher), base: baseTables, context: context)
         swap(&reader.d, &dictionary)
         defer { swap(&reader.d, &dictionary) }
         let state = try reader.read(w, baseState: baseState, columns: columns)

@@ -22,7 +22,9 @@ public struct StreamEncoder: Sendable {
     public static let maxInFlight = 64
 
     private var inFlight: [(seq: UInt64, epoch: UInt32, state: StreamState)] = []
-    private var base: (seq: UInt64, state: StreamState, tables: BaseTables)?
+    private var base: (seq: UInt64, state: StreamState, tables: BaseTables, context: ChildIndex?)?
+    /// Whether windows name base locations by calling context (SPEC.md §5.3).
+    public var frameContext: FrameContext = .auto
     private var newEpochPending = false
     /// Stack ids of content seen in this epoch (reset with the dictionary).
     private var stackCache = StackCache()
@@ -61,9 +63,10 @@ public struct StreamEncoder: Sendable {
         lastSeq += 1
         let header = WindowHeader(stream: stream, seq: lastSeq, baseSeq: base?.seq ?? 0, epoch: epoch,
                                   timeNanos: timeNanos, durationNanos: durationNanos)
-        var writer = WindowWriter(dictionary: dictionary, base: base?.tables ?? .empty)
+        var writer = WindowWriter(dictionary: dictionary, base: base?.tables ?? .empty, policy: frameContext, context: base?.context)
         let payload = writer.write(header: header, info: base == nil ? info : nil, state: state,
                                    baseState: base?.state ?? StreamState(columns: info.columns.count), columns: info.columns.count)
+        if base != nil, base?.context == nil, let c = writer.context { base?.context = c }
         inFlight.append((lastSeq, epoch, state))
         if inFlight.count > Self.maxInFlight { inFlight.removeFirst(inFlight.count - Self.maxInFlight) }
         return (header, payload)
@@ -75,7 +78,7 @@ public struct StreamEncoder: Sendable {
         let s = inFlight[i].state
         // Entries of an acknowledged state are all in the dictionary: tables cannot fail.
         guard let tables = try? (base?.tables ?? .empty).moved(to: s, dictionary: dictionary) else { return }
-        base = (seq, s, tables)
+        base = (seq, s, tables, nil)
         inFlight.removeSubrange(...i)
     }
 

@@ -39,9 +39,13 @@ struct WindowReader {
     var newStacks: [EntryID] = []
     var salts: [UInt64: UInt64] = [:]
 
-    init(dictionary: WireDictionary, base: BaseTables) {
+    /// The base's calling context, for windows with `frame_context` (SPEC.md §5.3).
+    let context: ChildIndex
+
+    init(dictionary: WireDictionary, base: BaseTables, context: ChildIndex = .empty) {
         d = dictionary
         self.base = base
+        self.context = context
     }
 
     func stringID(_ r: UInt64, _ field: String) throws(WireError) -> EntryID {
@@ -97,32 +101,51 @@ struct WindowReader {
         }
 
         var fr = PackedReader("functions", w.functions)
+        var freshStrings = 0
+        // String refs in `functions` are fresh-coded: 0 = the next string definition not yet
+        // named by a fresh code, v = string ref v - 1 (SPEC.md §5.1).
+        func string(_ v: UInt64, _ field: String) throws(WireError) -> EntryID {
+            if v != 0 { return try stringID(v - 1, field) }
+            guard freshStrings < newStrings.count else {
+                throw .badReference(field: field + " (fresh)", ref: UInt64(freshStrings), limit: newStrings.count)
+            }
+            freshStrings += 1
+            return newStrings[freshStrings - 1]
+        }
         while !fr.atEnd {
             guard fr.remaining >= 4 else { throw .truncatedStream(field: "functions") }
-            let name = try stringID(try fr.next(), "functions.name")
-            let systemRef = try fr.next()
-            let system = systemRef == 0 ? name : try stringID(systemRef - 1, "functions.system_name")
+            let name = try string(try fr.next(), "functions.name")
+            let systemCode = try fr.next()
+            let system = systemCode == 0 ? name : try string(systemCode - 1, "functions.system_name")
             let f = FunctionEntry(name: name, systemName: system,
-                                  filename: try stringID(try fr.next(), "functions.filename"), startLine: ZigZag.decode(try fr.next()))
+                                  filename: try string(try fr.next(), "functions.filename"), startLine: ZigZag.decode(try fr.next()))
             newFunctions.append(try d.define(function: f, salt: salt(.function, newFunctions.count)))
         }
 
         var lr = PackedReader("locations", w.locations)
         var freshFunctions = 0
         while !lr.atEnd {
+            // Head: (function code << 1) | 1 for one line without address, else
+            // (lines << 2) | (has_address << 1) (SPEC.md §5.2).
             let head = try lr.next()
-            let hasAddress = head & 1 != 0
-            let n64 = head >> 1
-            guard n64 <= UInt64(lr.remaining / 2) else { throw .truncatedStream(field: "locations") }
-            let n = Int(n64)
             var lines: [LineEntry] = []
-            lines.reserveCapacity(n)
-            for _ in 0..<n {
-                let f = try fresh(try lr.next(), base: base.functions, new: newFunctions, next: &freshFunctions, "locations.function")
+            var address: UInt64 = 0
+            func line(_ code: UInt64) throws(WireError) -> LineEntry {
+                let f = try fresh(code, base: base.functions, new: newFunctions, next: &freshFunctions, "locations.function")
                 guard let start = d.functions[f]?.startLine else { throw .missingEntry(kind: .function, id: f) }
-                lines.append(LineEntry(function: f, line: ZigZag.decode(try lr.next()) &+ start))
+                return LineEntry(function: f, line: ZigZag.decode(try lr.next()) &+ start)
             }
-            let l = LocationEntry(lines: lines, address: hasAddress ? try lr.next() : 0)
+            if head & 1 == 1 {
+                lines = [try line(head >> 1)]
+            } else {
+                let hasAddress = head & 2 != 0
+                let n64 = head >> 2
+                guard n64 <= UInt64(lr.remaining / 2) else { throw .truncatedStream(field: "locations") }
+                lines.reserveCapacity(Int(n64))
+                for _ in 0..<Int(n64) { lines.append(try line(try lr.next())) }
+                if hasAddress { address = try lr.next() }
+            }
+            let l = LocationEntry(lines: lines, address: address)
             newLocations.append(try d.define(location: l, salt: salt(.location, newLocations.count)))
         }
 
@@ -158,7 +181,20 @@ struct WindowReader {
             }
             guard n64 <= UInt64(kr.remaining) else { throw .truncatedStream(field: "stacks") }
             for _ in 0..<Int(n64) {
-                locations.append(try fresh(try kr.next(), base: base.locations, new: newLocations, next: &freshLocations, "stacks.location"))
+                let v = try kr.next()
+                if w.frameContext && v != 0 {
+                    // Odd: child (v - 1) / 2 of the previous frame; even: reference v / 2 - 1.
+                    if v & 1 == 1 {
+                        let kids = context.children(of: locations.last)
+                        let j = (v - 1) / 2
+                        guard j < UInt64(kids.count) else { throw .badReference(field: "stacks.location (child)", ref: j, limit: kids.count) }
+                        locations.append(kids[Int(j)])
+                    } else {
+                        locations.append(try ref(v / 2 - 1, base: base.locations, new: newLocations, "stacks.location"))
+                    }
+                } else {
+                    locations.append(try fresh(v, base: base.locations, new: newLocations, next: &freshLocations, "stacks.location"))
+                }
             }
             guard locations.count <= Self.maxDepth else { throw .tooLarge(field: "stack depth", count: locations.count, limit: Self.maxDepth) }
             // Templates copy frames, so a small window could expand into a huge one.
@@ -205,14 +241,14 @@ struct WindowReader {
         }
         // A new stack that a kept base row already holds shares that row; others (also one
         // that was just removed, or defined twice) get one zero row per distinct id.
-        var fresh: [(id: EntryID, ref: Int)] = []
+        var freshRows: [(id: EntryID, ref: Int)] = []
         var rowOf = [Int](repeating: -1, count: stackLimit)
         for (k, id) in newStacks.enumerated() {
-            if let r = base.stackRank(id), kept[r] { rowOf[baseCount + k] = -2 - r } else { fresh.append((id, baseCount + k)) }
+            if let r = base.stackRank(id), kept[r] { rowOf[baseCount + k] = -2 - r } else { freshRows.append((id, baseCount + k)) }
         }
-        fresh.sort { $0.id != $1.id ? $0.id < $1.id : $0.ref < $1.ref }
+        freshRows.sort { $0.id != $1.id ? $0.id < $1.id : $0.ref < $1.ref }
         var freshCount = 0
-        for (k, f) in fresh.enumerated() where k == 0 || fresh[k - 1].id != f.id { freshCount += 1 }
+        for (k, f) in freshRows.enumerated() where k == 0 || freshRows[k - 1].id != f.id { freshCount += 1 }
         let keptCount = kept.reduce(0) { $0 + ($1 ? 1 : 0) }
         // Bound the state before allocating a row per stack: stacks with no frames cost no
         // frames, so MAX_WINDOW_FRAMES alone does not bound their number.
@@ -227,19 +263,19 @@ struct WindowReader {
         out.reserveCapacity(cells)
         var baseRow = [Int](repeating: -1, count: baseCount)
         var bi = 0, fi = 0
-        while bi < baseCount || fi < fresh.count {
+        while bi < baseCount || fi < freshRows.count {
             if bi < baseCount && !kept[bi] { bi += 1; continue }
-            if fi == fresh.count || (bi < baseCount && base.stacks[bi] < fresh[fi].id) {
+            if fi == freshRows.count || (bi < baseCount && base.stacks[bi] < freshRows[fi].id) {
                 baseRow[bi] = ids.count
                 ids.append(base.stacks[bi])
                 for c in 0..<columns { out.append(baseState.cells[bi * columns + c]) }
                 bi += 1
             } else {
-                let id = fresh[fi].id
+                let id = freshRows[fi].id
                 let row = ids.count
                 ids.append(id)
                 for _ in 0..<columns { out.append(0) }
-                while fi < fresh.count && fresh[fi].id == id { rowOf[fresh[fi].ref] = row; fi += 1 }
+                while fi < freshRows.count && freshRows[fi].id == id { rowOf[freshRows[fi].ref] = row; fi += 1 }
             }
         }
         for r in 0..<baseCount { rowOf[r] = baseRow[r] }

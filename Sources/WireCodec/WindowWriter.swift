@@ -42,14 +42,24 @@ struct WindowWriter {
     var locationCount = 0
     /// Definitions already named by a fresh code (SPEC.md §5.1): the next fresh code
     /// names definition `freshFunctions` (resp. `freshLocations`).
+    var freshStrings = 0
     var freshFunctions = 0
     var freshLocations = 0
     var stacks: [UInt64] = []
     var salts: [UInt64] = []
 
-    init(dictionary: WireDictionary, base: BaseTables) {
+    /// How new stacks name base locations: plain references, or children of the previous
+    /// frame in the base's calling context (SPEC.md §5.3).
+    let policy: FrameContext
+    /// The base's child index, when the caller has it; `context` is the one this window
+    /// used (built here when needed), for the caller to keep.
+    private(set) var context: ChildIndex?
+
+    init(dictionary: WireDictionary, base: BaseTables, policy: FrameContext = .never, context: ChildIndex? = nil) {
         d = dictionary
         self.base = base
+        self.policy = policy
+        self.context = context
     }
 
     mutating func salt(_ id: EntryID, kind: EntryKind, index: Int) {
@@ -99,13 +109,26 @@ struct WindowWriter {
         return r
     }
 
+    /// A fresh-coded reference (SPEC.md §5.1): 0 when `ref` is the next definition no
+    /// fresh code named yet (`first` + `counter`), else `ref` + 1.
+    static func fresh(_ ref: UInt64, first: Int, counter: inout Int) -> UInt64 {
+        if ref == UInt64(first + counter) {
+            counter += 1
+            return 0
+        }
+        return ref + 1
+    }
+
     mutating func functionRef(_ id: EntryID) -> UInt64 {
         if let r = base.functionRank(id) { return UInt64(r) }
         if let r = functionRefs[id] { return r }
         let f = d.functions[id]!
-        let name = stringRef(f.name)
-        let system = f.systemName == f.name ? 0 : 1 + stringRef(f.systemName)
-        let file = stringRef(f.filename)
+        // Strings are defined in order of first reference from `functions` (labels come
+        // after, see `write`), so a new name or file is usually the fresh code 0.
+        let first = 1 + base.strings.count
+        let name = Self.fresh(stringRef(f.name), first: first, counter: &freshStrings)
+        let system = f.systemName == f.name ? 0 : 1 + Self.fresh(stringRef(f.systemName), first: first, counter: &freshStrings)
+        let file = Self.fresh(stringRef(f.filename), first: first, counter: &freshStrings)
         functions.append(contentsOf: [name, system, file, ZigZag.encode(f.startLine)])
         let r = UInt64(base.functions.count + functionCount)
         salt(id, kind: .function, index: functionCount)
@@ -118,21 +141,20 @@ struct WindowWriter {
         if let r = base.locationRank(id) { return UInt64(r) }
         if let r = locationRefs[id] { return r }
         let l = d.locations[id]!
-        var entry: [UInt64] = [UInt64(l.lines.count) << 1 | (l.address != 0 ? 1 : 0)]
-        for line in l.lines {
-            let f = functionRef(line.function)
-            // A function's first reference is always the next fresh one: functions are
-            // defined in order of first reference from `locations`.
-            if f == UInt64(base.functions.count + freshFunctions) {
-                entry.append(0)
-                freshFunctions += 1
-            } else {
-                entry.append(f + 1)
+        // Functions are defined in order of first reference from `locations`.
+        let codes = l.lines.map { Self.fresh(functionRef($0.function), first: base.functions.count, counter: &freshFunctions) }
+        if l.lines.count == 1 && l.address == 0 {
+            // The common location: one line, no address; head (function code << 1) | 1.
+            locations.append(codes[0] << 1 | 1)
+            locations.append(ZigZag.encode(l.lines[0].line &- d.functions[l.lines[0].function]!.startLine))
+        } else {
+            locations.append(UInt64(l.lines.count) << 2 | (l.address != 0 ? 2 : 0))
+            for (k, line) in l.lines.enumerated() {
+                locations.append(codes[k])
+                locations.append(ZigZag.encode(line.line &- d.functions[line.function]!.startLine))
             }
-            entry.append(ZigZag.encode(line.line &- d.functions[line.function]!.startLine))
+            if l.address != 0 { locations.append(l.address) }
         }
-        if l.address != 0 { entry.append(l.address) }
-        locations.append(contentsOf: entry)
         let r = UInt64(base.locations.count + locationCount)
         salt(id, kind: .location, index: locationCount)
         locationCount += 1
@@ -189,6 +211,24 @@ struct WindowWriter {
         var keyed = newRows.map { (id: b[$0], frames: d.stacks[b[$0]]!.locations) }
         keyed.sort { x, y in x.frames == y.frames ? x.id < y.id : x.frames.lexicographicallyPrecedes(y.frames) }
         let newIDs = keyed.map(\.id)
+        // Context coding pays when the new frames are many against the base's frames (what
+        // building the index costs both ends).
+        let newFrames = keyed.reduce(0) { $0 + $1.frames.count }
+        let useContext: Bool
+        switch policy {
+        case .never: useContext = false
+        case .always: useContext = true
+        case .auto: useContext = base.frameCount > 0 && newFrames * 16 >= base.frameCount
+        }
+        var children = ChildIndex.empty
+        if useContext {
+            if context == nil { context = (try? ChildIndex(stacks: base.stacks, dictionary: d)) ?? .empty }
+            children = context!
+        }
+        // Pass 1: pick each new stack's template and define what its own frames need
+        // (locations, functions, their strings), in frame order.
+        var plans: [(ref: Int, keep: Int, labels: [LabelEntry])] = []
+        plans.reserveCapacity(newIDs.count)
         for (i, id) in newIDs.enumerated() {
             let s = d.stacks[id]!
             // The best template: the base stack next to it in frame order, or the previous new stack.
@@ -216,6 +256,14 @@ struct WindowWriter {
                     bestRef = base.stacks.count + i - 1; bestKeep = k; bestLabels = t.labels
                 }
             }
+            plans.append((bestRef, bestKeep, bestLabels))
+            for l in s.locations[bestKeep...] { _ = locationRef(l) }
+        }
+        // Pass 2: the stacks themselves; label strings are defined here, after every string
+        // `functions` names, so those get fresh codes.
+        for (i, id) in newIDs.enumerated() {
+            let s = d.stacks[id]!
+            let (bestRef, bestKeep, bestLabels) = plans[i]
             salt(id, kind: .stack, index: i)
             // Head: (n << 3) | (same labels << 2) | template kind (0 none, 1 previous, 2 explicit).
             let n = UInt64(s.locations.count - bestKeep)
@@ -226,12 +274,16 @@ struct WindowWriter {
             stacks.append(n << 3 | (sameLabels ? 4 : 0) | kind)
             if kind == 2 { stacks.append(UInt64(bestRef)) }
             if kind != 0 { stacks.append(UInt64(bestKeep)) }
-            for l in s.locations[bestKeep...] {
+            for k in bestKeep..<s.locations.count {
+                let l = s.locations[k]
                 let r = locationRef(l)
                 // Locations are defined in order of first reference from `stacks`.
                 if r == UInt64(base.locations.count + freshLocations) {
                     stacks.append(0)
                     freshLocations += 1
+                } else if useContext {
+                    let kids = children.children(of: k == 0 ? nil : s.locations[k - 1])
+                    if let j = kids.sortedIndex(of: l) { stacks.append(2 * UInt64(j) + 1) } else { stacks.append(2 * r + 2) }
                 } else {
                     stacks.append(r + 1)
                 }
@@ -304,10 +356,19 @@ struct WindowWriter {
             w.values = residuals.flatMap { $0 }
         }
         if predictors.contains(where: { $0 != 0 }) { w.predictors = predictors }
+        w.frameContext = useContext
         w.removed = gaps(removed)
         // Serialising a message we built cannot fail.
         return (try? w.serializedBytes()) ?? []
     }
+}
+
+/// Whether a window codes new frames against the base's calling context (SPEC.md §5.3).
+public enum FrameContext: Sendable {
+    /// When the window's new frames are many against the base's (1/16 of them or more).
+    case auto
+    case always
+    case never
 }
 
 /// Bytes at the start of both strings, cut back to a character boundary.

@@ -1,46 +1,51 @@
-/// The 35-byte header of a DATA datagram (SPEC.md §6.3), big-endian.
+/// The 27-byte header of a DATA datagram (SPEC.md §6.3), big-endian.
+///
+/// Only what the receiver cannot derive travels: the symbol size is the datagram's length
+/// minus header and tag, and the block count and a block's source symbol count follow
+/// from the window length and the symbol size (§6.2).
 public struct DatagramHeader: Equatable, Hashable, Sendable {
-    public static let length = 35
+    public static let length = 27
     public static let version: UInt8 = 1
     public static let typeData: UInt8 = 1
 
-    public var connectionID: UInt64
+    public var connectionID: UInt32
     public var packetNumber: UInt64
     public var stream: UInt32
     public var seq: UInt32
     public var blockIndex: UInt8
-    public var blockCount: UInt8
-    public var k: UInt8
     public var symbolIndex: UInt8
-    public var symbolSize: UInt16
     public var windowLength: UInt32
+    /// Not on the wire: the datagram's length minus header and tag.
+    public var symbolSize: UInt16
 
-    public init(connectionID: UInt64, packetNumber: UInt64, stream: UInt32, seq: UInt32, blockIndex: UInt8, blockCount: UInt8,
-                k: UInt8, symbolIndex: UInt8, symbolSize: UInt16, windowLength: UInt32) {
+    public init(connectionID: UInt32, packetNumber: UInt64, stream: UInt32, seq: UInt32, blockIndex: UInt8,
+                symbolIndex: UInt8, windowLength: UInt32, symbolSize: UInt16) {
         self.connectionID = connectionID
         self.packetNumber = packetNumber
         self.stream = stream
         self.seq = seq
         self.blockIndex = blockIndex
-        self.blockCount = blockCount
-        self.k = k
         self.symbolIndex = symbolIndex
-        self.symbolSize = symbolSize
         self.windowLength = windowLength
+        self.symbolSize = symbolSize
     }
 
-    /// Appends the header's 35 bytes to `out`.
+    /// The window's layout (valid for a parsed header).
+    public var layout: WindowLayout { try! WindowLayout(windowLength: Int(windowLength), symbolSize: Int(symbolSize)) }
+    /// Blocks of the window.
+    public var blockCount: Int { layout.blockCount }
+    /// Source symbols of this datagram's block.
+    public var k: Int { layout.sourceCount(block: Int(blockIndex)) }
+
+    /// Appends the header's 27 bytes to `out`.
     public func write(into out: inout [UInt8]) {
         out.append(Self.version << 4 | Self.typeData)
-        put(connectionID, 8, &out)
+        put(UInt64(connectionID), 4, &out)
         put(packetNumber, 8, &out)
         put(UInt64(stream), 4, &out)
         put(UInt64(seq), 4, &out)
         out.append(blockIndex)
-        out.append(blockCount)
-        out.append(k)
         out.append(symbolIndex)
-        put(UInt64(symbolSize), 2, &out)
         put(UInt64(windowLength), 4, &out)
     }
 
@@ -50,27 +55,22 @@ public struct DatagramHeader: Equatable, Hashable, Sendable {
 
     /// Parses and checks the header of `datagram` against the layout rules of SPEC.md §6.5.
     public static func parse(_ d: [UInt8]) throws(FrameError) -> DatagramHeader {
-        guard d.count >= length + Protection.tagLength else { throw .tooShort(d.count) }
+        guard d.count > length + Protection.tagLength else { throw .tooShort(d.count) }
         guard d[0] >> 4 == version else { throw .unknownVersion(d[0] >> 4) }
         guard d[0] & 0x0F == typeData else { throw .unknownType(d[0] & 0x0F) }
+        let symbolSize = d.count - length - Protection.tagLength
+        guard symbolSize <= Int(UInt16.max) else { throw .badLength(datagram: d.count, symbolSize: symbolSize) }
         func get(_ at: Int, _ n: Int) -> UInt64 {
             var v: UInt64 = 0
             for i in 0..<n { v = v << 8 | UInt64(d[at + i]) }
             return v
         }
         let h = DatagramHeader(
-            connectionID: get(1, 8), packetNumber: get(9, 8), stream: UInt32(get(17, 4)), seq: UInt32(get(21, 4)),
-            blockIndex: d[25], blockCount: d[26], k: d[27], symbolIndex: d[28], symbolSize: UInt16(get(29, 2)),
-            windowLength: UInt32(get(31, 4)))
-        guard h.symbolSize > 0, length + Int(h.symbolSize) + Protection.tagLength == d.count else {
-            throw .badLength(datagram: d.count, symbolSize: Int(h.symbolSize))
-        }
-        let layout = try WindowLayout(windowLength: Int(h.windowLength), symbolSize: Int(h.symbolSize))
-        guard h.blockCount > 0, Int(h.blockCount) == layout.blockCount, h.blockIndex < h.blockCount else {
-            throw .inconsistentLayout("block \(h.blockIndex) of \(h.blockCount), but \(layout.blockCount) blocks fit the window")
-        }
-        guard Int(h.k) == layout.sourceCount(block: Int(h.blockIndex)) else {
-            throw .inconsistentLayout("k = \(h.k), but block \(h.blockIndex) has \(layout.sourceCount(block: Int(h.blockIndex))) source symbols")
+            connectionID: UInt32(get(1, 4)), packetNumber: get(5, 8), stream: UInt32(get(13, 4)), seq: UInt32(get(17, 4)),
+            blockIndex: d[21], symbolIndex: d[22], windowLength: UInt32(get(23, 4)), symbolSize: UInt16(symbolSize))
+        let layout = try WindowLayout(windowLength: Int(h.windowLength), symbolSize: symbolSize)
+        guard Int(h.blockIndex) < layout.blockCount else {
+            throw .inconsistentLayout("block \(h.blockIndex), but \(layout.blockCount) blocks fit the window")
         }
         return h
     }
@@ -111,6 +111,8 @@ public struct WindowLayout: Equatable, Sendable {
 /// Why a datagram was dropped. The receiver counts each reason.
 public enum FrameError: Error, Equatable, Hashable, CustomStringConvertible, Sendable {
     case tooShort(Int)
+    case tooLong(Int)
+    case overMemoryBound(windowLength: Int)
     case unknownVersion(UInt8)
     case unknownType(UInt8)
     case badLength(datagram: Int, symbolSize: Int)
@@ -124,6 +126,8 @@ public enum FrameError: Error, Equatable, Hashable, CustomStringConvertible, Sen
     public var reason: String {
         switch self {
         case .tooShort: return "too_short"
+        case .tooLong: return "too_long"
+        case .overMemoryBound: return "over_memory_bound"
         case .unknownVersion: return "unknown_version"
         case .unknownType: return "unknown_type"
         case .badLength: return "bad_length"
@@ -137,7 +141,9 @@ public enum FrameError: Error, Equatable, Hashable, CustomStringConvertible, Sen
 
     public var description: String {
         switch self {
-        case .tooShort(let n): return "datagram of \(n) bytes is shorter than a header and a tag (51 bytes)"
+        case .tooShort(let n): return "datagram of \(n) bytes has no room for a symbol after the header and tag (43 bytes)"
+        case .tooLong(let n): return "datagram of \(n) bytes is longer than this receiver accepts (at most MAX_DATAGRAM, 1472)"
+        case .overMemoryBound(let l): return "a window of \(l) compressed bytes does not fit the receiver's memory bound"
         case .unknownVersion(let v): return "datagram has protocol version \(v); this receiver speaks version 1"
         case .unknownType(let t): return "datagram has unknown type \(t)"
         case .badLength(let d, let s): return "datagram of \(d) bytes cannot hold a \(s)-byte symbol with header and tag"

@@ -25,11 +25,11 @@ public struct FrameConfig: Sendable {
 
 /// Where a window's datagrams go: connection, stream and window sequence number.
 public struct WindowAddress: Hashable, Sendable {
-    public var connectionID: UInt64
+    public var connectionID: UInt32
     public var stream: UInt32
     public var seq: UInt32
 
-    public init(connectionID: UInt64, stream: UInt32, seq: UInt32) {
+    public init(connectionID: UInt32, stream: UInt32, seq: UInt32) {
         self.connectionID = connectionID
         self.stream = stream
         self.seq = seq
@@ -97,8 +97,7 @@ public struct OutgoingWindow: Sendable {
         packetNumber += 1
         let header = DatagramHeader(
             connectionID: address.connectionID, packetNumber: packetNumber, stream: address.stream, seq: address.seq,
-            blockIndex: UInt8(b), blockCount: UInt8(layout.blockCount), k: UInt8(k), symbolIndex: UInt8(index),
-            symbolSize: UInt16(s), windowLength: UInt32(layout.windowLength))
+            blockIndex: UInt8(b), symbolIndex: UInt8(index), windowLength: UInt32(layout.windowLength), symbolSize: UInt16(s))
         var d: [UInt8] = []
         d.reserveCapacity(DatagramHeader.length + s + Protection.tagLength)
         header.write(into: &d)

@@ -18,7 +18,11 @@ public enum ReassemblyEvent: Equatable, Sendable {
 /// is dropped first.
 public struct Reassembler: Sendable {
     public var maxPartialWindows = 1024
+    /// Bytes of symbols and rebuilt blocks held for partial windows, all windows together.
     public var maxBufferedBytes = 64 << 20
+    /// Longer datagrams are dropped (`tooLong`): the largest a sender may use (SPEC.md §2),
+    /// so a window is at most 255 blocks of 64 symbols of 1,429 bytes.
+    public var maxDatagram = 1472
     /// Recently completed windows, so late symbols are recognised as duplicates.
     public var rememberCompleted = 4096
 
@@ -30,6 +34,11 @@ public struct Reassembler: Sendable {
         var blocks: [[Int: [UInt8]]]
         var done: [[UInt8]?]
         var arrival: UInt64
+
+        /// Bytes held: received symbols and rebuilt blocks.
+        var heldBytes: Int {
+            blocks.reduce(0) { $0 + $1.count } * layout.symbolSize + done.reduce(0) { $0 + ($1?.count ?? 0) }
+        }
 
         /// Symbols still needed per block.
         var missingPerBlock: [Int] {
@@ -53,6 +62,7 @@ public struct Reassembler: Sendable {
     }
 
     public mutating func receive(_ datagram: [UInt8]) -> ReassemblyEvent {
+        guard datagram.count <= maxDatagram else { return drop(.tooLong(datagram.count)) }
         let h: DatagramHeader
         do { h = try DatagramHeader.parse(datagram) } catch { return drop(error) }
         let s = Int(h.symbolSize)
@@ -80,11 +90,12 @@ public struct Reassembler: Sendable {
             // k distinct symbols of a valid block always decode.
             let code = try! ReedSolomon(sourceCount: k)
             p.done[b] = try! code.decode(p.blocks[b], symbolSize: s)
-            bufferedBytes -= p.blocks[b].count * s
+            bufferedBytes += p.done[b]!.count - p.blocks[b].count * s
             p.blocks[b] = [:]
         }
         if p.done.allSatisfy({ $0 != nil }) {
             partials[a] = nil
+            bufferedBytes -= p.heldBytes
             markCompleted(a)
             var out: [UInt8] = []
             out.reserveCapacity(layout.windowLength)
@@ -94,6 +105,12 @@ public struct Reassembler: Sendable {
         }
         partials[a] = p
         enforceBounds(keeping: a)
+        if bufferedBytes > maxBufferedBytes {
+            // This window alone is over the bound: give it up too.
+            bufferedBytes -= p.heldBytes
+            partials[a] = nil
+            return drop(.overMemoryBound(windowLength: layout.windowLength))
+        }
         return .progress(a, missing: p.missingPerBlock.reduce(0, +))
     }
 
@@ -115,7 +132,7 @@ public struct Reassembler: Sendable {
     private mutating func enforceBounds(keeping current: WindowAddress) {
         while partials.count > maxPartialWindows || bufferedBytes > maxBufferedBytes {
             guard let oldest = partials.filter({ $0.key != current }).min(by: { $0.value.arrival < $1.value.arrival }) else { return }
-            bufferedBytes -= oldest.value.blocks.reduce(0) { $0 + $1.count * oldest.value.layout.symbolSize }
+            bufferedBytes -= oldest.value.heldBytes
             partials[oldest.key] = nil
             dropped["evicted_partial_window", default: 0] += 1
         }

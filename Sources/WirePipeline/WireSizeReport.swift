@@ -100,7 +100,7 @@ public struct WireSizeReport: Sendable {
         for r in rows { out += line(r, (r.keyframe ? "K " : "  ") + r.name) }
         out += line(total(), "total")
         if rows.count > 1 { out += line(total(steadyOnly: true), "steady state (2..\(rows.count))") }
-        out += "K = keyframe; wire bytes include the 35-byte header and 16-byte tag of every datagram (max \(maxDatagram) bytes)\n"
+        out += "K = keyframe; wire bytes include the 27-byte header and 16-byte tag of every datagram (max \(maxDatagram) bytes)\n"
         return out
     }
 

@@ -54,9 +54,10 @@ func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
             (Array(good.prefix(40)), "too_short"),
             (mutate { $0[0] = 0x21 }, "unknown_version"),
             (mutate { $0[0] = 0x1F }, "unknown_type"),
-            (mutate { $0.removeLast() }, "bad_length"),
-            (mutate { $0[27] = 9 }, "inconsistent_layout"),
-            (mutate { $0[26] = 4 }, "inconsistent_layout"),
+            (good + Array(repeating: 0, count: 1473 - good.count), "too_long"),
+            (mutate { $0[21] = 1 }, "inconsistent_layout"),  // block 1 of a one-block window
+            (mutate { $0.replaceSubrange(23..<27, with: [0, 0, 0, 0]) }, "inconsistent_layout"),  // empty window
+            (mutate { $0.replaceSubrange(23..<27, with: [0xFF, 0xFF, 0xFF, 0xFF]) }, "window_too_large"),
             (mutate { $0[$0.count - 1] = 1 }, "authentication_failed"),
         ]
         for (d, reason) in cases {
@@ -67,6 +68,26 @@ func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
         // A symbol seen twice is a duplicate, not a second copy.
         #expect(r.receive(good) == .progress(WindowAddress(connectionID: 1, stream: 1, seq: 1), missing: 2))
         #expect(r.receive(good) == .duplicate(WindowAddress(connectionID: 1, stream: 1, seq: 1)))
+        // The same window with another length (null protection does not cover the header).
+        let other = mutate { $0.replaceSubrange(23..<27, with: [0, 0, 0x0B, 0xB7]) }  // 2999 bytes: same layout shape
+        #expect(r.receive(other) == .dropped(.conflictsWithEarlier("window length 2999 / symbol size 1000 differ from earlier symbols")))
+    }
+
+    /// A receiver holds at most `maxBufferedBytes`, including the window being received:
+    /// one huge window cannot take more.
+    @Test func oneWindowCannotExceedTheMemoryBound() throws {
+        let config = try FrameConfig()
+        var r = Reassembler(protection: NullProtection())
+        r.maxBufferedBytes = 20_000
+        let a = WindowAddress(connectionID: 1, stream: 1, seq: 1)
+        var w = try OutgoingWindow(address: a, compressed: randomBytes(100_000, seed: 3), config: config)
+        var pn: UInt64 = 0
+        let d = w.initialDatagrams(lossRate: 0, config: config, packetNumber: &pn, protection: NullProtection())
+        var events: [ReassemblyEvent] = []
+        for x in d.dropFirst() { events.append(r.receive(x)) }  // the first is lost: the window never completes
+        #expect(events.contains(.dropped(.overMemoryBound(windowLength: 100_000))))
+        #expect(r.bufferedBytes <= 20_000)
+        #expect(r.dropped["over_memory_bound", default: 0] > 0)
     }
 
     @Test func memoryIsBoundedByEvictingTheOldestWindow() throws {

@@ -64,9 +64,14 @@ import Folded
         #expect(kinds.contains(1) && kinds.contains(2), "template kinds previous and explicit: \(kinds)")
         let demo1 = try Flamewire_Wire_Window(serializedBytes: w["demo-1"]!)
         #expect(demo1.hasInfo && demo1.baseSeq == 0)
-        // Functions with a system name equal to the name (0), empty (1) and another string (> 1).
+        // Functions with a system name equal to the name (0), empty (1 + plain ref 0 + 1 = 2)
+        // and another string (a fresh one: 1 + 0).
         let systems = stride(from: 1, to: demo1.functions.count, by: 4).map { demo1.functions[$0] }
-        #expect(systems.contains(0) && systems.contains(1) && systems.contains { $0 > 1 })
+        #expect(systems.contains(0) && systems.contains(2) && systems.contains(1), "\(systems)")
+        // Fresh codes (0) name new strings in `functions` and new locations in `stacks`.
+        #expect(stride(from: 0, to: demo1.functions.count, by: 4).contains { demo1.functions[$0] == 0 })
+        #expect(demo2.frameContext, "demo-2 names base locations by calling context")
+        #expect(!demo1.frameContext, "a keyframe has no base context")
         // An inlined location (2 lines) and an address-only location (0 lines).
         #expect(VectorSet.lineCounts(demo1).contains(2) && VectorSet.lineCounts(demo1).contains(0))
         let demo3 = try Flamewire_Wire_Window(serializedBytes: w["demo-3"]!)
@@ -305,7 +310,7 @@ struct VectorSet {
         #expect(d.state == tx.state)
         let compressed = Snappy.compress(w.payload)
         let config = try FrameConfig(maxDatagram: 576)
-        let address = WindowAddress(connectionID: 0x0102_0304_0506_0708, stream: 4, seq: 1)
+        let address = WindowAddress(connectionID: 0x0102_0304, stream: 4, seq: 1)
         var out = try OutgoingWindow(address: address, compressed: compressed, config: config)
         var pn: UInt64 = 0
         let datagrams = out.initialDatagrams(lossRate: 0.12, config: config, packetNumber: &pn, protection: NullProtection())
@@ -334,7 +339,7 @@ struct VectorSet {
             let role = Int(h.symbolIndex) < Int(h.k) ? "source" : "parity"
             hex += "# datagram \(i): block \(h.blockIndex) of \(h.blockCount), symbol \(h.symbolIndex) (\(role)), packet \(h.packetNumber), \(d.count) bytes\n"
             hex += Self.hex(d) + "\n"
-            expected += "datagram \(i) version=1 type=1 connection=\(Self.hex64(h.connectionID)) packet=\(h.packetNumber) stream=\(h.stream) seq=\(h.seq) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.windowLength)\n"
+            expected += "datagram \(i) version=1 type=1 connection=\(Self.hex64(UInt64(h.connectionID))) packet=\(h.packetNumber) stream=\(h.stream) seq=\(h.seq) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.windowLength)\n"
         }
         expected += "compressed \(compressed.count)\n"
         expected += Self.hexLines(compressed)
@@ -474,9 +479,15 @@ struct VectorSet {
         var out: [Int] = []
         var i = 0
         while i < w.locations.count {
-            let n = Int(w.locations[i])
-            out.append(n)
-            i += 2 + 2 * n
+            let head = w.locations[i]
+            if head & 1 == 1 {  // one line, no address: head, line
+                out.append(1)
+                i += 2
+            } else {  // (n << 2) | (has_address << 1), n × (function, line), address?
+                let n = Int(head >> 2)
+                out.append(n)
+                i += 1 + 2 * n + Int(head >> 1 & 1)
+            }
         }
         return out
     }

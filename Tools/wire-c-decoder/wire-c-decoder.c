@@ -46,7 +46,8 @@ typedef ProtobufCBinaryData Bin;
 
 /* Constants of SPEC.md §2. */
 enum {
-    HEADER_LEN = 35,
+    HEADER_LEN = 27,
+    MAX_DATAGRAM = 1472,
     TAG_LEN = 16,
     MAX_SOURCE_SYMBOLS = 64,
     MAX_BLOCKS = 255,
@@ -798,6 +799,11 @@ typedef struct {
     const Tables *base;
     Vec new_strings, new_functions, new_locations, new_stacks;
     Map salts;
+    /* §5.3 calling context of the base (frame_context): sorted unique (parent, child)
+       pairs and sorted unique first locations */
+    uint64_t (*edges)[2];
+    size_t n_edges;
+    Vec roots;
 } Ctx;
 
 static uint64_t salt_of(const Ctx *x, int kind, size_t index) {
@@ -815,6 +821,37 @@ static uint64_t string_ref(const Ctx *x, uint64_t r, const char *field) {
 }
 
 static uint64_t table_ref(const Vec *base, const Vec *fresh, uint64_t r, const char *field);
+
+/* A fresh-coded string ref (§5.1, in `functions`): 0 = the next string definition no fresh
+   code named yet; v >= 1 = string ref v - 1. */
+static uint64_t fresh_string(const Ctx *x, uint64_t v, size_t *next, const char *field) {
+    if (v != 0) return string_ref(x, v - 1, field);
+    if (*next >= x->new_strings.n) fail("badReference: %s: fresh code with %zu of %zu strings named", field, *next, x->new_strings.n);
+    return x->new_strings.v[(*next)++];
+}
+
+static int cmp_pair(const void *a, const void *b) {
+    const uint64_t *p = a, *q = b;
+    if (p[0] != q[0]) return p[0] < q[0] ? -1 : 1;
+    return p[1] < q[1] ? -1 : p[1] > q[1];
+}
+
+/* Child k of `parent` in the base's calling context (§5.3); parent_known 0: the roots. */
+static uint64_t context_child(const Ctx *x, int parent_known, uint64_t parent, uint64_t k, const char *field) {
+    if (!parent_known) {
+        if (k >= x->roots.n) fail("badReference: %s: root child %" PRIu64 " (%zu roots)", field, k, x->roots.n);
+        return x->roots.v[k];
+    }
+    size_t lo = 0, hi = x->n_edges; /* first edge with this parent */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (x->edges[mid][0] < parent) lo = mid + 1; else hi = mid;
+    }
+    size_t end = lo;
+    while (end < x->n_edges && x->edges[end][0] == parent) end++;
+    if (k >= end - lo) fail("badReference: %s: child %" PRIu64 " (%zu children)", field, k, end - lo);
+    return x->edges[lo + k][1];
+}
 
 /* A reference with a fresh code (SPEC.md §5.1): 0 names the next definition of this
    window that no fresh code named yet (*next counts them); v >= 1 is the reference v - 1. */
@@ -880,12 +917,13 @@ static void decode_definitions(Ctx *x, const PbWindow *w) {
 
     /* functions: 4 varints each */
     if (w->n_functions % 4) fail("functions: the packed stream ends in the middle of an entry");
+    size_t fresh_strings = 0;
     for (size_t i = 0; i < w->n_functions; i += 4) {
         Entry *e = xcalloc(1, sizeof *e);
         e->kind = K_FUNCTION;
-        e->name = string_ref(x, w->functions[i], "functions.name");
-        e->sys = w->functions[i + 1] == 0 ? e->name : string_ref(x, w->functions[i + 1] - 1, "functions.system_name");
-        e->file = string_ref(x, w->functions[i + 2], "functions.filename");
+        e->name = fresh_string(x, w->functions[i], &fresh_strings, "functions.name");
+        e->sys = w->functions[i + 1] == 0 ? e->name : fresh_string(x, w->functions[i + 1] - 1, &fresh_strings, "functions.system_name");
+        e->file = fresh_string(x, w->functions[i + 2], &fresh_strings, "functions.filename");
         e->start = unzigzag(w->functions[i + 3]);
         vec_push(&x->new_functions, dict_define(d, e, salt_of(x, K_FUNCTION, i / 4)));
     }
@@ -894,17 +932,24 @@ static void decode_definitions(Ctx *x, const PbWindow *w) {
     Cursor lc = {"locations", w->locations, w->n_locations, 0};
     size_t fresh_functions = 0;
     while (remaining(&lc)) {
+        /* head: (function code << 1) | 1 for one line without address, else
+           (n << 2) | (has_address << 1) (§5.2) */
         uint64_t head = next(&lc);
-        int has_address = (head & 1) != 0;
-        uint64_t n = head >> 1;
-        if (n > remaining(&lc) / 2) fail("locations: the packed stream ends in the middle of an entry");
+        int has_address = 0;
+        uint64_t n = 1;
+        if (!(head & 1)) {
+            has_address = (head & 2) != 0;
+            n = head >> 2;
+            if (n > remaining(&lc) / 2) fail("locations: the packed stream ends in the middle of an entry");
+        }
         Entry *e = xcalloc(1, sizeof *e);
         e->kind = K_LOCATION;
         e->nlines = (size_t)n;
         e->line_fn = xcalloc(e->nlines, sizeof *e->line_fn);
         e->line_no = xcalloc(e->nlines, sizeof *e->line_no);
         for (size_t j = 0; j < e->nlines; j++) {
-            e->line_fn[j] = fresh_ref(&x->base->F, &x->new_functions, next(&lc), &fresh_functions, "locations.function");
+            uint64_t code = (head & 1) ? head >> 1 : next(&lc);
+            e->line_fn[j] = fresh_ref(&x->base->F, &x->new_functions, code, &fresh_functions, "locations.function");
             int64_t start = dict_need(d, K_FUNCTION, e->line_fn[j])->start;
             e->line_no[j] = wrap_add(unzigzag(next(&lc)), start);
         }
@@ -944,8 +989,16 @@ static void decode_definitions(Ctx *x, const PbWindow *w) {
         e->nlocs = (size_t)(keep + n);
         e->locs = xcalloc(e->nlocs, sizeof *e->locs);
         if (keep) memcpy(e->locs, t->locs, (size_t)keep * sizeof *e->locs);
-        for (size_t j = (size_t)keep; j < e->nlocs; j++)
-            e->locs[j] = fresh_ref(&x->base->L, &x->new_locations, next(&sc), &fresh_locations, "stacks.location");
+        for (size_t j = (size_t)keep; j < e->nlocs; j++) {
+            uint64_t v = next(&sc);
+            if (w->frame_context && v != 0) {
+                /* §5.3: odd = child (v-1)/2 of the previous frame, even = plain ref v/2 - 1 */
+                if (v & 1) e->locs[j] = context_child(x, j > 0, j > 0 ? e->locs[j - 1] : 0, (v - 1) / 2, "stacks.location");
+                else e->locs[j] = table_ref(&x->base->L, &x->new_locations, v / 2 - 1, "stacks.location");
+            } else {
+                e->locs[j] = fresh_ref(&x->base->L, &x->new_locations, v, &fresh_locations, "stacks.location");
+            }
+        }
         if (same_labels) {
             e->nlabels = t->nlabels;
             e->labels = xcalloc(e->nlabels, sizeof *e->labels);
@@ -1192,12 +1245,43 @@ static const State *stream_decode(Stream *s, const uint8_t *payload, size_t len,
     Ctx x = {0};
     x.st = s;
     x.base = &t;
+    if (w->frame_context) { /* §5.3: the base's calling context */
+        size_t cap = 0;
+        for (size_t i = 0; i < base->n; i++) {
+            const Entry *st = dict_need(&s->dict, K_STACK, base->ids[i]);
+            if (!st->nlocs) continue;
+            vec_push(&x.roots, st->locs[0]);
+            for (size_t j = 1; j < st->nlocs; j++) {
+                if (x.n_edges == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    x.edges = xrealloc(x.edges, cap, sizeof *x.edges);
+                }
+                x.edges[x.n_edges][0] = st->locs[j - 1];
+                x.edges[x.n_edges][1] = st->locs[j];
+                x.n_edges++;
+            }
+        }
+        vec_sort_unique(&x.roots);
+        if (x.n_edges) {
+            qsort(x.edges, x.n_edges, sizeof *x.edges, cmp_pair);
+            size_t u = 1;
+            for (size_t i = 1; i < x.n_edges; i++)
+                if (cmp_pair(x.edges[i], x.edges[u - 1])) {
+                    x.edges[u][0] = x.edges[i][0];
+                    x.edges[u][1] = x.edges[i][1];
+                    u++;
+                }
+            x.n_edges = u;
+        }
+    }
     decode_definitions(&x, w);
     State out = {0};
     apply_changes(&x, w, base, &out);
     out.seq = w->seq;
     tables_free(&t);
     free(x.new_strings.v);
+    free(x.edges);
+    free(x.roots.v);
     free(x.new_functions.v);
     free(x.new_locations.v);
     free(x.new_stacks.v);
@@ -1552,31 +1636,29 @@ static uint64_t be(const uint8_t *p, int n) {
 /* Parses and checks one datagram; NullProtection: the tag must be 16 zero bytes. */
 static Datagram parse_datagram(const uint8_t *d, size_t len, size_t line) {
     Datagram g;
-    if (len < HEADER_LEN + TAG_LEN) fail("datagram %zu: %zu bytes, shorter than 51 (tooShort)", line, len);
+    if (len <= HEADER_LEN + TAG_LEN) fail("datagram %zu: %zu bytes, no room for a symbol (tooShort)", line, len);
+    if (len > MAX_DATAGRAM) fail("datagram %zu: %zu bytes, longer than MAX_DATAGRAM (tooLong)", line, len);
     if (d[0] >> 4 != 1) fail("datagram %zu: version %u (unknownVersion)", line, d[0] >> 4);
     if ((d[0] & 15) != 1) fail("datagram %zu: type %u (unknownType)", line, d[0] & 15);
-    g.conn = be(d + 1, 8);
-    g.packet = be(d + 9, 8);
-    g.stream = (uint32_t)be(d + 17, 4);
-    g.seq = (uint32_t)be(d + 21, 4);
-    g.block = d[25];
-    g.blocks = d[26];
-    g.k = d[27];
-    g.index = d[28];
-    g.size = (unsigned)be(d + 29, 2);
-    g.length = (uint32_t)be(d + 31, 4);
+    g.conn = be(d + 1, 4);
+    g.packet = be(d + 5, 8);
+    g.stream = (uint32_t)be(d + 13, 4);
+    g.seq = (uint32_t)be(d + 17, 4);
+    g.block = d[21];
+    g.index = d[22];
+    g.length = (uint32_t)be(d + 23, 4);
     g.symbol = d + HEADER_LEN;
-    if (g.size == 0 || (size_t)HEADER_LEN + g.size + TAG_LEN != len)
-        fail("datagram %zu: %zu bytes cannot hold a %u-byte symbol with header and tag", line, len, g.size);
+    /* §6.2: S from the datagram's length; N, B and k_b from L and S */
+    g.size = (unsigned)(len - HEADER_LEN - TAG_LEN);
     if (g.length == 0) fail("datagram %zu: window length 0", line);
     uint64_t n = ((uint64_t)g.length + g.size - 1) / g.size;
     uint64_t blocks = (n + MAX_SOURCE_SYMBOLS - 1) / MAX_SOURCE_SYMBOLS;
     if (blocks > MAX_BLOCKS) fail("datagram %zu: the window needs %" PRIu64 " blocks", line, blocks);
-    if (g.k == 0 || g.k > MAX_SOURCE_SYMBOLS || g.blocks == 0 || g.block >= g.blocks || g.blocks != blocks)
-        fail("datagram %zu: block %u of %u, k %u contradicts the layout (%" PRIu64 " blocks)", line, g.block, g.blocks, g.k, blocks);
+    if (g.block >= blocks) fail("datagram %zu: block %u, but the window has %" PRIu64 " blocks", line, g.block, blocks);
+    g.blocks = (unsigned)blocks;
     uint64_t kb = n - (uint64_t)MAX_SOURCE_SYMBOLS * g.block;
     if (kb > MAX_SOURCE_SYMBOLS) kb = MAX_SOURCE_SYMBOLS;
-    if (g.k != kb) fail("datagram %zu: k = %u, but block %u has %" PRIu64 " source symbols", line, g.k, g.block, kb);
+    g.k = (unsigned)kb;
     for (size_t i = 0; i < TAG_LEN; i++)
         if (d[HEADER_LEN + g.size + i]) fail("datagram %zu: authentication failed (null protection needs a zero tag)", line);
     return g;

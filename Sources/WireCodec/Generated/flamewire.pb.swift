@@ -164,16 +164,17 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
     set {_uniqueStorage()._strings = newValue}
   }
 
-  /// New functions: 4 varints each (name ref, system name (0 = same as name, else 1 + string
-  /// ref), filename ref, start_line zig-zag).
+  /// New functions: 4 varints each (name, system name (0 = same as name, else 1 + code),
+  /// filename, start_line zig-zag); string refs fresh-coded (SPEC.md §5.1, §5.2).
   var functions: [UInt64] {
     get {_storage._functions}
     set {_uniqueStorage()._functions = newValue}
   }
 
-  /// New locations: per location (n_lines << 1 | has_address), then (fresh-coded function
-  /// ref, line − function start line zig-zag) per line, innermost first, then the address
-  /// when has_address is 1 (SPEC.md §5.1, §5.2).
+  /// New locations: per location a head (odd: one line without address, function code in
+  /// the head; even: n_lines << 2 | has_address << 1), then (fresh-coded function ref, line −
+  /// function start line zig-zag) per line, innermost first, then the address when
+  /// has_address is 1 (SPEC.md §5.1, §5.2).
   var locations: [UInt64] {
     get {_storage._locations}
     set {_uniqueStorage()._locations = newValue}
@@ -236,6 +237,13 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
   var stringPrefixes: [UInt64] {
     get {_storage._stringPrefixes}
     set {_uniqueStorage()._stringPrefixes = newValue}
+  }
+
+  /// When true, the location refs in `stacks` are context-coded: an odd value names a
+  /// child of the previous frame in the base's calling context (SPEC.md §5.3).
+  var frameContext: Bool {
+    get {_storage._frameContext}
+    set {_uniqueStorage()._frameContext = newValue}
   }
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -390,7 +398,7 @@ nonisolated extension Flamewire_Wire_StreamInfo: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Window"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stream\0\u{1}seq\0\u{3}base_seq\0\u{1}epoch\0\u{1}info\0\u{3}time_nanos\0\u{3}duration_nanos\0\u{1}strings\0\u{1}functions\0\u{1}locations\0\u{1}stacks\0\u{1}salts\0\u{1}changed\0\u{1}values\0\u{1}removed\0\u{1}predictors\0\u{3}value_masks\0\u{3}string_prefixes\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stream\0\u{1}seq\0\u{3}base_seq\0\u{1}epoch\0\u{1}info\0\u{3}time_nanos\0\u{3}duration_nanos\0\u{1}strings\0\u{1}functions\0\u{1}locations\0\u{1}stacks\0\u{1}salts\0\u{1}changed\0\u{1}values\0\u{1}removed\0\u{1}predictors\0\u{3}value_masks\0\u{3}string_prefixes\0\u{3}frame_context\0")
 
   fileprivate class _StorageClass {
     var _stream: UInt32 = 0
@@ -411,6 +419,7 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
     var _predictors: [UInt32] = []
     var _valueMasks: Data = Data()
     var _stringPrefixes: [UInt64] = []
+    var _frameContext: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -439,6 +448,7 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
       _predictors = source._predictors
       _valueMasks = source._valueMasks
       _stringPrefixes = source._stringPrefixes
+      _frameContext = source._frameContext
     }
   }
 
@@ -475,6 +485,7 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
         case 16: try { try decoder.decodeRepeatedUInt32Field(value: &_storage._predictors) }()
         case 17: try { try decoder.decodeSingularBytesField(value: &_storage._valueMasks) }()
         case 18: try { try decoder.decodeRepeatedUInt64Field(value: &_storage._stringPrefixes) }()
+        case 19: try { try decoder.decodeSingularBoolField(value: &_storage._frameContext) }()
         default: break
         }
       }
@@ -541,6 +552,9 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
       if !_storage._stringPrefixes.isEmpty {
         try visitor.visitPackedUInt64Field(value: _storage._stringPrefixes, fieldNumber: 18)
       }
+      if _storage._frameContext != false {
+        try visitor.visitSingularBoolField(value: _storage._frameContext, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -568,6 +582,7 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
         if _storage._predictors != rhs_storage._predictors {return false}
         if _storage._valueMasks != rhs_storage._valueMasks {return false}
         if _storage._stringPrefixes != rhs_storage._stringPrefixes {return false}
+        if _storage._frameContext != rhs_storage._frameContext {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -35,8 +35,10 @@ public struct DatagramInput: Sendable {
         var i = 1
         if control & 0x40 != 0 {
             while i < bytes.count {
-                var n = 35 + 16
-                if i + 31 <= bytes.count { n += Int(bytes[i + 29]) << 8 | Int(bytes[i + 30]) }
+                // Header and tag, and a symbol as long as the low 11 bits of the window length
+                // field say (the header has no symbol size: SPEC.md §6.3).
+                var n = 27 + 16
+                if i + 27 <= bytes.count { n += (Int(bytes[i + 25]) << 8 | Int(bytes[i + 26])) & 0x7FF }
                 let end = min(bytes.count, i + n)
                 out.append(Array(bytes[i..<end]))
                 i = end

@@ -9,7 +9,7 @@ import WireFuzzSupport
 /// reassembler's bounds, then a sequence of datagrams, fed in order (and optionally a
 /// second time). A small reference model of SPEC.md §6.5 and §7 runs beside the
 /// reassembler and predicts every event. Findings besides crashes:
-/// - a parsed header does not write back to the same 35 bytes;
+/// - a parsed header does not write back to the same 27 bytes;
 /// - the reassembler drops a datagram for another reason than `parse` gives, or accepts
 ///   one that `parse` rejects or whose tag is not all zeros;
 /// - an event differs from the model's (duplicate, progress with the missing count,
@@ -52,7 +52,10 @@ private struct Model {
 
     var bufferedBytes: Int {
         partial.values.reduce(0) { sum, w in
-            sum + w.blocks.indices.reduce(0) { $0 + (w.done[$1] ? 0 : w.blocks[$1].count * w.layout.symbolSize) }
+            // Symbols of blocks still open, and rebuilt blocks (k symbols each).
+            sum + w.blocks.indices.reduce(0) {
+                $0 + (w.done[$1] ? w.layout.sourceCount(block: $1) : w.blocks[$1].count) * w.layout.symbolSize
+            }
         }
     }
 
@@ -72,6 +75,11 @@ private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
     let parsed: Result<DatagramHeader, FrameError> = Result { () throws(FrameError) in try DatagramHeader.parse(d) }
     let event = r.receive(d)
     check(r.bufferedBytes >= 0, "bufferedBytes \(r.bufferedBytes) < 0")
+    check(r.bufferedBytes <= r.maxBufferedBytes, "bufferedBytes \(r.bufferedBytes) > \(r.maxBufferedBytes)")
+    if d.count > r.maxDatagram {
+        check(event == .dropped(.tooLong(d.count)), "a \(d.count)-byte datagram gave \(event)")
+        return
+    }
 
     let h: DatagramHeader
     switch parsed {
@@ -124,6 +132,10 @@ private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
         check(bytes.count == Int(h.windowLength), "window of \(bytes.count) bytes, header says \(h.windowLength)")
         verify(bytes, w)
         model.complete(a)
+    } else if case .dropped(.overMemoryBound) = event {
+        // The window alone was over the memory bound: given up.
+        model.partial[a] = nil
+        check(r.missing(a) == nil, "window \(a) is still partial after overMemoryBound")
     } else {
         model.partial[a] = w
         let missing = w.blocks.indices.reduce(0) { $0 + (w.done[$1] ? 0 : layout.sourceCount(block: $1) - w.blocks[$1].count) }

@@ -253,7 +253,7 @@ struct WireBench {
         }
         print("""
 
-        1. Size on the wire (bytes; max datagram \(maxDatagram), every datagram with its 35-byte header and 16-byte tag;
+        1. Size on the wire (bytes; max datagram \(maxDatagram), every datagram with its 27-byte header and 16-byte tag;
            FEC parity sized for \(Int(loss * 100)) % loss; each window acknowledged before the next, no loss)
            keyframe = window 1; steady = mean over windows 2..n; (n) = datagrams; ratio = steady wire / steady gzip pprof
         """)
