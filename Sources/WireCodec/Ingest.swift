@@ -14,11 +14,28 @@ public enum IngestMode: Sendable {
 /// Errors about the profiles fed into a stream.
 public enum StreamError: Error, Equatable, CustomStringConvertible, Sendable {
     case columnsChanged(expected: [ValueType], got: [ValueType])
+    /// The stream has no columns or more than a receiver accepts (SPEC.md §2, MAX_COLUMNS).
+    case columnCount(Int, limit: Int)
+    /// A sample has more frames than a receiver accepts (MAX_DEPTH).
+    case stackTooDeep(depth: Int, limit: Int)
+    /// The state would hold more values than a receiver accepts (MAX_STATE_VALUES).
+    case stateTooLarge(values: Int, limit: Int)
+    /// A keyframe of the state would define more frames than a receiver accepts in one
+    /// window (MAX_WINDOW_FRAMES).
+    case tooManyFrames(Int, limit: Int)
 
     public var description: String {
         switch self {
         case .columnsChanged(let e, let g):
             return "the profile's sample types [\(g.map(\.description).joined(separator: ", "))] differ from the stream's [\(e.map(\.description).joined(separator: ", "))]; start a new stream"
+        case .columnCount(let n, let limit):
+            return "the stream has \(n) sample types; a receiver accepts 1 to \(limit)"
+        case .stackTooDeep(let d, let limit):
+            return "a sample has \(d) frames; a receiver accepts at most \(limit): trim the stacks at the source"
+        case .stateTooLarge(let v, let limit):
+            return "the stream's state would hold \(v) values (stacks × sample types); a receiver accepts at most \(limit): split the stream or start a new one"
+        case .tooManyFrames(let n, let limit):
+            return "the stream's stacks hold \(n) frames in all; one window carries at most \(limit): split the stream"
         }
     }
 }

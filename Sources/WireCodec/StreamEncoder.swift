@@ -38,17 +38,47 @@ public struct StreamEncoder: Sendable {
     }
 
     /// Adds a profile to the cumulative state: `.delta` adds it, `.snapshot` replaces the state.
+    ///
+    /// Refuses (and leaves the state as it was) a profile that would make a window every
+    /// receiver must reject: too many columns, a stack deeper than MAX_DEPTH, or a state
+    /// beyond MAX_STATE_VALUES or MAX_WINDOW_FRAMES (SPEC.md §2).
     public mutating func ingest(_ profile: Profile, mode: IngestMode) throws(StreamError) {
         guard profile.sampleTypes == info.columns else { throw .columnsChanged(expected: info.columns, got: profile.sampleTypes) }
-        let values = dictionary.state(of: profile, cache: &stackCache)
-        switch mode {
-        case .snapshot: state = values
-        case .delta: state = state.adding(values)
+        let columns = info.columns.count
+        guard columns >= 1, columns <= StreamDecoder.maxColumns else { throw .columnCount(columns, limit: StreamDecoder.maxColumns) }
+        var depthSum = 0
+        for s in profile.samples {
+            guard s.locations.count <= WindowReader.maxDepth else { throw .stackTooDeep(depth: s.locations.count, limit: WindowReader.maxDepth) }
+            depthSum += s.locations.count
         }
+        let values = dictionary.state(of: profile, cache: &stackCache)
+        let next: StreamState
+        let bound: Int
+        switch mode {
+        case .snapshot: next = values; bound = depthSum
+        case .delta: next = state.adding(values); bound = frameBound + depthSum
+        }
+        guard next.count * columns <= StreamDecoder.maxStateValues else {
+            throw .stateTooLarge(values: next.count * columns, limit: StreamDecoder.maxStateValues)
+        }
+        // Frames over all stacks: a cheap upper bound, counted exactly only when it is high.
+        var frames = bound
+        if frames > WindowReader.maxWindowFrames {
+            frames = next.ids.reduce(0) { $0 + (dictionary.stacks[$1]?.locations.count ?? 0) }
+            guard frames <= WindowReader.maxWindowFrames else { throw .tooManyFrames(frames, limit: WindowReader.maxWindowFrames) }
+        }
+        state = next
+        frameBound = frames
     }
 
+    /// At least the frames of all stacks of `state` (what a keyframe of it defines).
+    private var frameBound = 0
+
     /// Replaces the cumulative state directly (for sources that already hold stack ids).
-    public mutating func setState(_ s: StreamState) { state = s }
+    public mutating func setState(_ s: StreamState) {
+        state = s
+        frameBound = s.ids.reduce(0) { $0 + (dictionary.stacks[$1]?.locations.count ?? 0) }
+    }
 
     /// Encodes the next window of the current state.
     public mutating func nextWindow(timeNanos: Int64 = 0, durationNanos: Int64 = 0) -> (header: WindowHeader, payload: [UInt8]) {

@@ -190,4 +190,30 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         #expect(throws: WireError.self) { try rx.decode(try window(columns: 64, stacks: 300_000)) }
         #expect(try rx.decode(try window(columns: 4, stacks: 100, masks: true)).state.count == 100)
     }
+
+    /// The sender refuses what every receiver would reject, and keeps its state.
+    @Test func senderRefusesProfilesBeyondTheLimits() throws {
+        let many = (0..<65).map { ValueType(type: "c\($0)", unit: "count") }
+        var wide = StreamEncoder(stream: 1, info: StreamInfo(service: "s", profileType: "t", columns: many,
+                                                             columnKinds: Array(repeating: .counter, count: 65)))
+        let p65 = Profile(sampleTypes: many, functions: [Function(name: "f")], locations: [Location(lines: [Line(function: 0)])],
+                          samples: [Sample(locations: [0], values: Array(repeating: 1, count: 65))])
+        #expect(throws: StreamError.columnCount(65, limit: 64)) { try wide.ingest(p65, mode: .delta) }
+
+        var tx = StreamEncoder(stream: 1, info: foldedInfo)
+        try tx.ingest(try foldedProfile("a;b 1\n"), mode: .delta)
+        let before = tx.state
+        func deep(_ depth: Int, samples: Int) -> Profile {
+            Profile(sampleTypes: [FoldedReader.valueType], functions: [Function(name: "f")], locations: [Location(lines: [Line(function: 0)])],
+                    samples: (0..<samples).map { i in
+                        Sample(locations: Array(repeating: 0, count: depth), values: [1], labels: [Label(key: "i", number: Int64(i), unit: "")])
+                    })
+        }
+        #expect(throws: StreamError.stackTooDeep(depth: 65_537, limit: 65_536)) { try tx.ingest(deep(65_537, samples: 1), mode: .delta) }
+        #expect(throws: StreamError.tooManyFrames(65 * 65_000 + 2, limit: 1 << 22)) { try tx.ingest(deep(65_000, samples: 65), mode: .delta) }
+        #expect(tx.state == before)
+        // Still a working stream.
+        var rx = StreamDecoder()
+        #expect(try rx.decode(tx.nextWindow().payload).state == before)
+    }
 }
