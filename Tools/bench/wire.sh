@@ -12,8 +12,9 @@
 #   --windows       also print every window of every sequence
 #   --no-build      use the existing binary instead of `swift build -c release`
 #   --samples       the Go profiles (default ../shared/samples/go119)
-#   --profile-loop  run only the steady-state heap window N times and exit, for
-#                   `perf record` or callgrind (see Tools/README.md)
+#   --profile-loop  play the heap snapshots on one stream for N windows after the
+#                   keyframe (each decoded and acknowledged) and exit, for `perf record`
+#                   or callgrind (see Tools/README.md)
 #
 # Builds Tools/bench/wire (a package depending on the main one by path) in release mode in
 # Tools/bench/wire/.build-bench. Raw figures go to Tools/bench/out/wire-results.tsv.
