@@ -73,7 +73,7 @@ def deep(n):
 def fan(n):
     locations = []
     for i in range(n + 1):
-        locations += [1, i]                      # location i: head 1 (no lines, has address), address i
+        locations += [2, i]                      # location i: head 2 (no lines, has address), address i
     stacks = [65535 << 3] + [0] + [1] * 65534 + [0]  # 65,535 frames of location 0, no labels
     for i in range(1, n + 1):
         stacks += [1 << 3 | 4 | 2, 0, 65535, i + 1]  # template = stack 0, keep 65,535, + location i
@@ -83,7 +83,7 @@ def fan(n):
 def wide(s, c):
     locations, stacks = [], []
     for i in range(s):
-        locations += [1, i]
+        locations += [2, i]
         stacks += [1 << 3, i + 1, 0]
     return window(stacks, locations, columns=c)
 
