@@ -168,7 +168,7 @@ public enum WindowInput {
 /// Builds the datagrams of a window directly from a symbol size, without the 576-byte
 /// floor of `FrameConfig`: tiny symbols make multi-block seeds of a few KB.
 public enum TinyFrames {
-    public static func datagrams(window: [UInt8], symbolSize s: Int, parity m: Int, connection: UInt64 = 1, stream: UInt32 = 1,
+    public static func datagrams(window: [UInt8], symbolSize s: Int, parity m: Int, connection: UInt32 = 1, stream: UInt32 = 1,
                                  seq: UInt32 = 1, packetNumber: inout UInt64) throws -> [[UInt8]] {
         let layout = try WindowLayout(windowLength: window.count, symbolSize: s)
         var out: [[UInt8]] = []
@@ -182,8 +182,8 @@ public enum TinyFrames {
             for index in 0..<min(256, k + m) {
                 packetNumber += 1
                 let h = DatagramHeader(connectionID: connection, packetNumber: packetNumber, stream: stream, seq: seq,
-                                       blockIndex: UInt8(b), blockCount: UInt8(layout.blockCount), k: UInt8(k),
-                                       symbolIndex: UInt8(index), symbolSize: UInt16(s), windowLength: UInt32(window.count))
+                                       blockIndex: UInt8(b), symbolIndex: UInt8(index), windowLength: UInt32(window.count),
+                                       symbolSize: UInt16(s))
                 var d: [UInt8] = []
                 h.write(into: &d)
                 d.append(contentsOf: index < k ? Array(source[(index * s)..<((index + 1) * s)]) : parity[index - k])
