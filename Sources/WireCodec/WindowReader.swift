@@ -19,13 +19,6 @@ struct PackedReader {
         defer { pos += 1 }
         return values[pos]
     }
-
-    /// A count that the rest of the stream must be able to hold (`per` values each).
-    mutating func count(per: Int = 1) throws(WireError) -> Int {
-        let n = try next()
-        guard n <= UInt64(remaining / max(per, 1)) else { throw .truncatedStream(field: field) }
-        return Int(n)
-    }
 }
 
 /// Decodes a window's content against its base (SPEC.md §5), defining new entries in the

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import WireCodec
+
+/// The Swift decoder and the independent C decoder (written from SPEC.md alone) must agree
+/// on corrupted windows too: both reject, or both accept with the same decoded state. A
+/// disagreement is a bug in one of them or a gap in the spec.
+@Suite struct DifferentialTests {
+    @Test func swiftAndCDecodersAgreeOnMutatedWindows() throws {
+        guard let decoder = try Self.buildCDecoder() else { return }
+        let set = try VectorSet.build()
+        let sequences: [[String]] = [["demo-1", "demo-2"], ["demo-1", "demo-2", "demo-3"], ["heap-1", "heap-2"], ["demo-1"]]
+        var rng = SplitMix(seed: 20261125)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-diff-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var accepted = 0, rejected = 0
+        for names in sequences {
+            let windows = names.map { set.windows[$0]! }
+            var files: [URL] = []
+            for (i, w) in windows.dropLast().enumerated() {
+                let f = dir.appendingPathComponent("\(names[i]).hex")
+                try VectorSet.hexLines(w).write(to: f, atomically: true, encoding: .utf8)
+                files.append(f)
+            }
+            for variant in 0..<250 {
+                var last = windows.last!
+                for _ in 0..<(variant % 4 == 3 ? 2 : 1) {
+                    let at = Int(rng.next() % UInt64(last.count))
+                    last[at] ^= UInt8(truncatingIfNeeded: rng.next() % 255 + 1)
+                }
+                let f = dir.appendingPathComponent("variant.hex")
+                try VectorSet.hexLines(last).write(to: f, atomically: true, encoding: .utf8)
+                let swift = Self.decodeSwift(Array(windows.dropLast()) + [last])
+                let c = try Self.run(decoder, ["windows"] + (files + [f]).map(\.path))
+                switch (swift, c) {
+                case (nil, nil): rejected += 1
+                case (let s?, let t?):
+                    accepted += 1
+                    #expect(s == t, "\(names.joined(separator: ",")) variant \(variant): the decoders decode to different states")
+                default:
+                    Issue.record("\(names.joined(separator: ",")) variant \(variant): Swift \(swift == nil ? "rejects" : "accepts"), C \(c == nil ? "rejects" : "accepts"): \(VectorSet.hex(last))")
+                }
+            }
+        }
+        // Both outcomes occur, so the comparison means something.
+        #expect(accepted > 20 && rejected > 20, "accepted \(accepted), rejected \(rejected)")
+    }
+
+    /// The decoded state of the last window as the vectors print it, or nil when rejected.
+    static func decodeSwift(_ windows: [[UInt8]]) -> String? {
+        var rx = StreamDecoder()
+        var last: DecodedWindow?
+        for w in windows {
+            guard let d = try? rx.decode(w) else { return nil }
+            last = d
+        }
+        return last.map { VectorSet.render($0, rx.dictionary) }
+    }
+
+    /// Builds the C decoder into its own directory; nil (a known issue) when the tools are
+    /// missing outside CI, as for `independentCDecoderAgrees`.
+    static func buildCDecoder() throws -> URL? {
+        let out = VectorSet.root.appendingPathComponent("Tools/wire-c-decoder/.build-c-diff")
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: "/bin/sh")
+        build.arguments = [VectorSet.root.appendingPathComponent("Tools/wire-c-decoder/build.sh").path]
+        build.environment = ProcessInfo.processInfo.environment.merging(["OUT": out.path]) { $1 }
+        let pipe = Pipe()
+        build.standardOutput = pipe
+        build.standardError = pipe
+        try build.run()
+        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        build.waitUntilExit()
+        guard build.terminationStatus == 0 else {
+            if ProcessInfo.processInfo.environment["CI"] != nil || !log.contains("not found") {
+                Issue.record(Comment(rawValue: "building the C decoder failed: \(log.suffix(2000))"))
+            } else {
+                withKnownIssue(Comment(rawValue: log)) { Issue.record(Comment(rawValue: log)) }
+            }
+            return nil
+        }
+        return out.appendingPathComponent("wire-c-decoder")
+    }
+
+    /// Runs the C decoder; its standard output, or nil when it exits with status 1 (rejected).
+    static func run(_ tool: URL, _ arguments: [String]) throws -> String? {
+        let p = Process()
+        p.executableURL = tool
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        if p.terminationStatus == 1 { return nil }
+        #expect(p.terminationStatus == 0, "the C decoder exited with \(p.terminationStatus) (crash?) on \(arguments)")
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A small seeded generator (SplitMix64), so every run tests the same variants.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
