@@ -10,7 +10,7 @@ import Testing
         guard let decoder = try Self.buildCDecoder() else { return }
         let set = try VectorSet.build()
         let sequences: [[String]] = [["demo-1", "demo-2"], ["demo-1", "demo-2", "demo-3"], ["heap-1", "heap-2"], ["demo-1"]]
-        var rng = SplitMix(seed: 20261125)
+        var rng = SeededRandom(state: 20261125)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-diff-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -97,18 +97,5 @@ import Testing
         if p.terminationStatus == 1 { return nil }
         #expect(p.terminationStatus == 0, "the C decoder exited with \(p.terminationStatus) (crash?) on \(arguments)")
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// A small seeded generator (SplitMix64), so every run tests the same variants.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
