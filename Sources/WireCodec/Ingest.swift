@@ -1,4 +1,3 @@
-import Foundation
 import Profile
 
 /// How a profile source reports its values.
