@@ -161,12 +161,7 @@ public struct BaseTables: Sendable {
         }
         for x in adding {
             let kx = (id: x, key: key(x))
-            var lo = 0, hi = out.count
-            while lo < hi {
-                let mid = (lo + hi) >> 1
-                if precedes((out[mid], key(out[mid])), kx) { lo = mid + 1 } else { hi = mid }
-            }
-            out.insert(x, at: lo)
+            out.insert(x, at: partitionPoint(out.count) { precedes((out[$0], key(out[$0])), kx) })
         }
         return out
     }

@@ -40,11 +40,12 @@ public enum StreamError: Error, Equatable, CustomStringConvertible, Sendable {
 }
 
 extension WireDictionary {
-    /// Interns every sample of `profile` and returns its values summed per stack: the
-    /// state a snapshot profile stands for. `cache` remembers stacks across calls, so a
-    /// stack seen before costs one probe instead of a content hash (sender side only; a
-    /// cache belongs to this dictionary and must be reset when the dictionary is replaced).
-    public mutating func state(of profile: Profile, cache: inout StackCache) -> StreamState {
+    /// Interns every sample of `profile` and returns its values summed per stack (the
+    /// state a snapshot profile stands for), the frames of those stacks in all, and the
+    /// deepest sample's frames. `cache` remembers stacks across calls, so a stack seen
+    /// before costs one probe instead of a content hash (sender side only; a cache belongs
+    /// to this dictionary and must be reset when the dictionary is replaced).
+    public mutating func state(of profile: Profile, cache: inout StackCache) -> (state: StreamState, frames: Int, depth: Int) {
         let columns = profile.sampleTypes.count
         var functionIDs: [EntryID] = []
         functionIDs.reserveCapacity(profile.functions.count)
@@ -66,6 +67,7 @@ extension WireDictionary {
         // stack, in order of first appearance; `rowEntries` names each row's cache entry.
         var rowEntries: [Int32] = []
         var sums: [Int64] = []
+        var frames = 0, depth = 0
         sums.reserveCapacity(profile.samples.count * columns)
         cache.beginIngest()
         cache.reserve(cache.count + profile.samples.count)
@@ -73,6 +75,7 @@ extension WireDictionary {
         for i in samples.indices {
             let locs = samples[i].locations
             let n = locs.count
+            depth = max(depth, n)
             if frameBuffer.count < n { frameBuffer = [EntryID](repeating: 0, count: 2 * n) }
             // Root first: the reverse of pprof's leaf-first order.
             frameBuffer.withUnsafeMutableBufferPointer { fb in
@@ -99,6 +102,7 @@ extension WireDictionary {
             if r < 0 {
                 cache.setRow(of: e, rowEntries.count)
                 rowEntries.append(Int32(e))
+                frames += n
                 for c in 0..<columns { sums.append(v[c]) }
             } else {
                 for c in 0..<columns { sums[r * columns + c] &+= v[c] }
@@ -123,13 +127,7 @@ extension WireDictionary {
             ids.append(cache.stackID(Int(e)))
             for c in 0..<columns { cells.append(sums[r * columns + c]) }
         }
-        return StreamState(columns: columns, sortedIDs: ids, cells: cells)
-    }
-
-    /// `state(of:cache:)` without a cache kept between calls.
-    public mutating func state(of profile: Profile) -> StreamState {
-        var cache = StackCache()
-        return state(of: profile, cache: &cache)
+        return (StreamState(columns: columns, sortedIDs: ids, cells: cells), frames, depth)
     }
 
     /// Rebuilds a profile from a state: what the collector stores and renders.

@@ -81,14 +81,16 @@ public struct StreamDecoder: Sendable {
                 return DecodedWindow(header: header, info: newInfo, state: state, previousSeq: nil,
                                      previousState: StreamState(columns: newInfo.columns.count), isDuplicate: false)
             }
-        } else {
+        }
+        var bi: Int?
+        if w.baseSeq != 0 {
             guard let epoch else { throw .unknownBase(seq: w.baseSeq) }
             guard w.epoch == epoch else { throw .wrongEpoch(window: w.epoch, current: epoch) }
-            guard ring.contains(where: { $0.seq == w.baseSeq }) else { throw .unknownBase(seq: w.baseSeq) }
+            guard let i = ring.firstIndex(where: { $0.seq == w.baseSeq }) else { throw .unknownBase(seq: w.baseSeq) }
+            bi = i
         }
         guard let info else { throw .missingStreamInfo }
         let columns = info.columns.count
-        let bi = w.baseSeq == 0 ? nil : ring.firstIndex(where: { $0.seq == w.baseSeq })
         let b = bi.map { ring[$0] }
         // The base's calling context, built once per base and only when a window uses it.
         var context = ChildIndex.empty

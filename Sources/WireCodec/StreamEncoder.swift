@@ -46,17 +46,15 @@ public struct StreamEncoder: Sendable {
         guard profile.sampleTypes == info.columns else { throw .columnsChanged(expected: info.columns, got: profile.sampleTypes) }
         let columns = info.columns.count
         guard columns >= 1, columns <= StreamDecoder.maxColumns else { throw .columnCount(columns, limit: StreamDecoder.maxColumns) }
-        var depthSum = 0
-        for s in profile.samples {
-            guard s.locations.count <= WindowReader.maxDepth else { throw .stackTooDeep(depth: s.locations.count, limit: WindowReader.maxDepth) }
-            depthSum += s.locations.count
-        }
-        let values = dictionary.state(of: profile, cache: &stackCache)
+        let (values, valueFrames, depth) = dictionary.state(of: profile, cache: &stackCache)
+        // (What a refused profile interned stays in the dictionary unreferenced, as for a
+        // receiver: harmless, and dropped at the next epoch.)
+        guard depth <= WindowReader.maxDepth else { throw .stackTooDeep(depth: depth, limit: WindowReader.maxDepth) }
         let next: StreamState
         let bound: Int
         switch mode {
-        case .snapshot: next = values; bound = depthSum
-        case .delta: next = state.adding(values); bound = frameBound + depthSum
+        case .snapshot: next = values; bound = valueFrames
+        case .delta: next = state.adding(values); bound = frameBound + valueFrames
         }
         guard next.count * columns <= StreamDecoder.maxStateValues else {
             throw .stateTooLarge(values: next.count * columns, limit: StreamDecoder.maxStateValues)
@@ -96,7 +94,7 @@ public struct StreamEncoder: Sendable {
         var writer = WindowWriter(dictionary: dictionary, base: base?.tables ?? .empty, policy: frameContext, context: base?.context)
         let payload = writer.write(header: header, info: base == nil ? info : nil, state: state,
                                    baseState: base?.state ?? StreamState(columns: info.columns.count), columns: info.columns.count)
-        if base != nil, base?.context == nil, let c = writer.context { base?.context = c }
+        if let c = writer.context { base?.context = c }
         inFlight.append((lastSeq, epoch, state))
         if inFlight.count > Self.maxInFlight { inFlight.removeFirst(inFlight.count - Self.maxInFlight) }
         return (header, payload)

@@ -29,6 +29,14 @@ public struct StreamInfo: Hashable, Sendable {
         self.defaultSampleType = defaultSampleType
     }
 
+    /// The stream a profile starts: its sample types as columns (kinds as Go reports them),
+    /// its period and default sample type.
+    public init(describing p: Profile, service: String, profileType: String, labels: [String: String] = [:]) {
+        self.init(service: service, profileType: profileType, labels: labels, columns: p.sampleTypes,
+                  columnKinds: Self.goColumnKinds(p.sampleTypes), periodType: p.periodType, period: p.period,
+                  defaultSampleType: p.defaultSampleType ?? "")
+    }
+
     /// Column kinds as Go's runtime reports them: `inuse_*` and `goroutine` are gauges,
     /// everything else (cpu, samples, alloc_*, contentions, delay) is a counter.
     public static func goColumnKinds(_ columns: [ValueType]) -> [ColumnKind] {

@@ -27,19 +27,6 @@ public struct StreamState: Equatable, Sendable {
         self.columns = columns
     }
 
-    /// A state from a map of stack id to values (every row must have `columns` values).
-    public init(columns: Int, byStack: [EntryID: [Int64]]) {
-        self.columns = columns
-        ids = byStack.keys.sorted()
-        cells = []
-        cells.reserveCapacity(ids.count * columns)
-        for id in ids {
-            let v = byStack[id]!
-            precondition(v.count == columns, "one value per column")
-            cells.append(contentsOf: v)
-        }
-    }
-
     /// Number of stacks.
     public var count: Int { ids.count }
     public var isEmpty: Bool { ids.isEmpty }
@@ -134,14 +121,7 @@ public struct StreamState: Equatable, Sendable {
 extension Array where Element == EntryID {
     /// The first index whose element is not less than `x` (the array must be ascending).
     @inline(__always)
-    func lowerBound(of x: EntryID) -> Int {
-        var lo = 0, hi = count
-        while lo < hi {
-            let mid = (lo &+ hi) >> 1
-            if self[mid] < x { lo = mid &+ 1 } else { hi = mid }
-        }
-        return lo
-    }
+    func lowerBound(of x: EntryID) -> Int { partitionPoint(count) { self[$0] < x } }
 
     /// The index of `x` in an ascending array, if present.
     @inline(__always)
@@ -149,4 +129,16 @@ extension Array where Element == EntryID {
         let i = lowerBound(of: x)
         return i < count && self[i] == x ? i : nil
     }
+}
+
+/// Binary search: the first index in `0..<count` where `isBefore` is false, for a predicate
+/// that holds on a prefix of the range (the insertion point of a sorted table).
+@inline(__always)
+func partitionPoint(_ count: Int, _ isBefore: (Int) -> Bool) -> Int {
+    var lo = 0, hi = count
+    while lo < hi {
+        let mid = (lo &+ hi) >> 1
+        if isBefore(mid) { lo = mid &+ 1 } else { hi = mid }
+    }
+    return lo
 }

@@ -235,9 +235,9 @@ struct WindowReader {
         // A new stack that a kept base row already holds shares that row; others (also one
         // that was just removed, or defined twice) get one zero row per distinct id.
         var freshRows: [(id: EntryID, ref: Int)] = []
-        var rowOf = [Int](repeating: -1, count: stackLimit)
+        var sharing: [(ref: Int, rank: Int)] = []
         for (k, id) in newStacks.enumerated() {
-            if let r = base.stackRank(id), kept[r] { rowOf[baseCount + k] = -2 - r } else { freshRows.append((id, baseCount + k)) }
+            if let r = base.stackRank(id), kept[r] { sharing.append((baseCount + k, r)) } else { freshRows.append((id, baseCount + k)) }
         }
         freshRows.sort { $0.id != $1.id ? $0.id < $1.id : $0.ref < $1.ref }
         var freshCount = 0
@@ -249,17 +249,18 @@ struct WindowReader {
         guard !overflow, cells <= StreamDecoder.maxStateValues else {
             throw .tooLarge(field: "values in one state", count: overflow ? Int.max : cells, limit: StreamDecoder.maxStateValues)
         }
-        // Merge kept base rows and fresh stacks by id.
+        // Merge kept base rows and fresh stacks by id; `rowOf` maps every stack ref (base
+        // ranks, then definitions) to its row in the new state.
         var ids: [EntryID] = []
         var out: [Int64] = []
         ids.reserveCapacity(keptCount + freshCount)
         out.reserveCapacity(cells)
-        var baseRow = [Int](repeating: -1, count: baseCount)
+        var rowOf = [Int](repeating: -1, count: stackLimit)
         var bi = 0, fi = 0
         while bi < baseCount || fi < freshRows.count {
             if bi < baseCount && !kept[bi] { bi += 1; continue }
             if fi == freshRows.count || (bi < baseCount && base.stacks[bi] < freshRows[fi].id) {
-                baseRow[bi] = ids.count
+                rowOf[bi] = ids.count
                 ids.append(base.stacks[bi])
                 for c in 0..<columns { out.append(baseState.cells[bi * columns + c]) }
                 bi += 1
@@ -271,8 +272,7 @@ struct WindowReader {
                 while fi < freshRows.count && freshRows[fi].id == id { rowOf[freshRows[fi].ref] = row; fi += 1 }
             }
         }
-        for r in 0..<baseCount { rowOf[r] = baseRow[r] }
-        for r in baseCount..<stackLimit where rowOf[r] <= -2 { rowOf[r] = baseRow[-2 - rowOf[r]] }
+        for s in sharing { rowOf[s.ref] = rowOf[s.rank] }
 
         // One row of values per changed base stack, then one per stack definition.
         let rowCount = w.changed.count + newStacks.count

@@ -80,11 +80,7 @@ struct WindowWriter {
         var best: (ref: UInt64, shared: Int) = (0, 0)
         let order = base.stringsByContent
         if !order.isEmpty {
-            var lo = 0, hi = order.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if d.strings[order[mid]]!.utf8.lexicographicallyPrecedes(text.utf8) { lo = mid + 1 } else { hi = mid }
-            }
+            let lo = partitionPoint(order.count) { d.strings[order[$0]]!.utf8.lexicographicallyPrecedes(text.utf8) }
             for pos in [lo - 1, lo] where pos >= 0 && pos < order.count {
                 let k = sharedStart(d.strings[order[pos]]!, text)
                 if k > best.shared { best = (UInt64(base.stringRank(order[pos])! + 1), k) }
@@ -236,11 +232,7 @@ struct WindowWriter {
             var bestLabels: [LabelEntry] = []
             let order = base.prefixOrder
             if !order.isEmpty {
-                var lo = 0, hi = order.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if d.stacks[order[mid]]!.locations.lexicographicallyPrecedes(s.locations) { lo = mid + 1 } else { hi = mid }
-                }
+                let lo = partitionPoint(order.count) { d.stacks[order[$0]]!.locations.lexicographicallyPrecedes(s.locations) }
                 for pos in [lo - 1, lo] where pos >= 0 && pos < order.count {
                     let t = d.stacks[order[pos]]!
                     let k = commonPrefix(t.locations, s.locations)

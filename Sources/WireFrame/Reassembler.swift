@@ -74,8 +74,7 @@ public struct Reassembler: Sendable {
         let a = WindowAddress(connectionID: h.connectionID, stream: h.stream, seq: h.seq)
         if completed.contains(a) { return .duplicate(a) }
         clock += 1
-        // The header was validated, so this layout cannot fail.
-        let layout = try! WindowLayout(windowLength: Int(h.windowLength), symbolSize: s)
+        let layout = h.layout
         var p = partials[a] ?? Partial(layout: layout, blocks: Array(repeating: [:], count: layout.blockCount),
                                        done: Array(repeating: nil, count: layout.blockCount), arrival: clock)
         guard p.layout == layout else {

@@ -35,15 +35,27 @@ public struct WireSizeReport: Sendable {
         return cpuLike ? .delta : .snapshot
     }
 
-    /// Plays `inputs` (name, file size, decoded profile) through a stream.
+    /// One window as it was measured, for callers that check or dissect it further.
+    public struct Window {
+        public var header: WindowHeader
+        /// The window payload, and the same after snappy.
+        public var payload: [UInt8]
+        public var compressed: [UInt8]
+        /// The datagrams sent at first, parity for `loss` included.
+        public var datagrams: [[UInt8]]
+        /// The sender's state after the window: what a receiver must rebuild.
+        public var senderState: StreamState
+    }
+
+    /// Plays `inputs` (name, file size, decoded profile) through a stream. `info` defaults
+    /// to one described by the first profile; `onWindow` sees every window.
     public static func measure(_ inputs: [(name: String, bytes: Int, profile: Profile)], loss: Double,
-                               maxDatagram: Int = 1400, mode: IngestMode? = nil) throws -> WireSizeReport {
+                               maxDatagram: Int = 1400, mode: IngestMode? = nil, info: StreamInfo? = nil,
+                               onWindow: (Window) throws -> Void = { _ in }) throws -> WireSizeReport {
         guard let first = inputs.first else { return WireSizeReport(rows: [], loss: loss, maxDatagram: maxDatagram) }
         let config = try FrameConfig(maxDatagram: maxDatagram)
         let p0 = first.profile
-        let info = StreamInfo(service: "wire-size", profileType: Self.mode(for: p0) == .delta ? "cpu" : "snapshot",
-                              columns: p0.sampleTypes, columnKinds: StreamInfo.goColumnKinds(p0.sampleTypes),
-                              periodType: p0.periodType, period: p0.period, defaultSampleType: p0.defaultSampleType ?? "")
+        let info = info ?? StreamInfo(describing: p0, service: "wire-size", profileType: Self.mode(for: p0) == .delta ? "cpu" : "snapshot")
         var tx = StreamEncoder(stream: 1, info: info)
         var rows: [Row] = []
         var packet: UInt64 = 0
@@ -60,6 +72,7 @@ public struct WireSizeReport: Sendable {
             rows.append(Row(name: input.name, inputBytes: input.bytes, keyframe: header.baseSeq == 0, payloadBytes: payload.count,
                             compressedBytes: compressed.count, datagrams: plain, wireBytes: plain * datagramSize,
                             datagramsWithFEC: sent.count, wireBytesWithFEC: sent.count * datagramSize))
+            try onWindow(Window(header: header, payload: payload, compressed: compressed, datagrams: sent, senderState: tx.state))
             tx.acknowledge(seq: header.seq)
         }
         return WireSizeReport(rows: rows, loss: loss, maxDatagram: maxDatagram)

@@ -1,16 +1,6 @@
 import Testing
+import TestSupport
 @testable import FEC
-
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Schoolbook carry-less multiply mod 0x11D, independent of the C tables.
 func slowMul(_ a: UInt8, _ b: UInt8) -> UInt8 {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Folded
 import Profile
 @testable import FlameGraph
@@ -15,20 +16,8 @@ func paths(_ t: FlameTree) -> [String: [Int64]] {
     return out
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64) so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func randomStacks(seed: UInt64, count: Int) -> [([String], Int64)] {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix64(state: seed)
     let names = (0..<40).map { "fn\($0)" + String(repeating: "x", count: Int($0 % 7)) } + ["a", "ab", "a;", "b"].filter { !$0.contains(";") }
     var out: [([String], Int64)] = []
     for _ in 0..<count {

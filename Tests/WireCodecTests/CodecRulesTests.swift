@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Profile
 import Folded
 @testable import WireCodec
@@ -87,7 +88,7 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         var tx = StreamEncoder(stream: 1, info: foldedInfo)
         try tx.ingest(try foldedProfile("a;b 1\na;c 2\n"), mode: .delta)
         let good = tx.nextWindow().payload
-        var rng = SeededRandom(state: 77)
+        var rng = SplitMix64(state: 77)
         var errors = 0
         for _ in 0..<2000 {
             var bad = good
@@ -108,20 +109,10 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
     /// Chained templates copy frames: 100 stacks of 65,536 frames from a ~70 KB window must be
     /// refused, not expanded into 6.5 million frames.
     @Test func chainedTemplatesCannotExpandWithoutBound() throws {
-        var w = Flamewire_Wire_Window()
-        w.stream = 1
-        w.seq = 1
-        w.epoch = 1
-        var info = Flamewire_Wire_StreamInfo()
-        var column = Flamewire_Wire_ValueType()
-        column.type = "samples"
-        column.unit = "count"
-        info.columns = [column]
-        info.columnKinds = [0]
-        w.info = info
+        var w = keyframe(columns: 1, unit: "count")
         w.strings = ["f"]
-        w.functions = [1, 0, 0, 0]
-        w.locations = [1 << 1, 0, 0]  // one location without address: one line of the fresh function 0
+        w.functions = [0, 0, 1, 0]  // name: the fresh string "f"; system name: the same; file: "" (ref 0 + 1)
+        w.locations = [0 << 1 | 1, 0]  // one line without address, of the fresh function 0; line 0
         let depth: UInt64 = 65_536
         var stacks: [UInt64] = [depth << 3 | 0]
         stacks.append(0)  // first frame: the fresh location 0
@@ -168,16 +159,7 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
     /// the decoder allocate without bound.
     @Test func columnsAndStateSizeAreBounded() throws {
         func window(columns: Int, stacks: Int, masks: Bool = false) throws -> [UInt8] {
-            var w = Flamewire_Wire_Window()
-            w.stream = 1
-            w.seq = 1
-            w.epoch = 1
-            var info = Flamewire_Wire_StreamInfo()
-            var column = Flamewire_Wire_ValueType()
-            column.type = "samples"
-            info.columns = Array(repeating: column, count: columns)
-            info.columnKinds = Array(repeating: 0, count: columns)
-            w.info = info
+            var w = keyframe(columns: columns)
             w.strings = (0..<stacks).map { "k\($0)" }
             // Each stack: no frames, one distinct string label.
             w.stacks = (0..<stacks).flatMap { i -> [UInt64] in [0, 1, UInt64(i + 1), 0, 0] }
@@ -216,4 +198,19 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         var rx = StreamDecoder()
         #expect(try rx.decode(tx.nextWindow().payload).state == before)
     }
+}
+
+/// Window 1 of stream 1, epoch 1: a keyframe whose info has `columns` counter columns
+/// "samples" of `unit`, and no content yet.
+func keyframe(columns: Int, unit: String = "") -> Flamewire_Wire_Window {
+    var w = Flamewire_Wire_Window()
+    w.stream = 1
+    w.seq = 1
+    w.epoch = 1
+    var column = Flamewire_Wire_ValueType()
+    column.type = "samples"
+    column.unit = unit
+    w.info.columns = Array(repeating: column, count: columns)
+    w.info.columnKinds = Array(repeating: 0, count: columns)
+    return w
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import WireCodec
 
 /// The Swift decoder and the independent C decoder (written from SPEC.md alone) must agree
@@ -10,7 +11,7 @@ import Testing
         guard let decoder = try Self.buildCDecoder() else { return }
         let set = try VectorSet.build()
         let sequences: [[String]] = [["demo-1", "demo-2"], ["demo-1", "demo-2", "demo-3"], ["heap-1", "heap-2"], ["demo-1"]]
-        var rng = SeededRandom(state: 20261125)
+        var rng = SplitMix64(state: 20261125)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-diff-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -58,26 +59,16 @@ import Testing
         return last.map { VectorSet.render($0, rx.dictionary) }
     }
 
-    /// Builds the C decoder into its own directory; nil (a known issue) when the tools are
-    /// missing outside CI, as for `independentCDecoderAgrees`.
+    /// Builds the C decoder into its own directory (check.sh may be building the shared one
+    /// at the same time); nil when the tools are missing (see `CTools`).
     static func buildCDecoder() throws -> URL? {
+        guard CTools.available() else { return nil }
         let out = VectorSet.root.appendingPathComponent("Tools/wire-c-decoder/.build-c-diff")
-        let build = Process()
-        build.executableURL = URL(fileURLWithPath: "/bin/sh")
-        build.arguments = [VectorSet.root.appendingPathComponent("Tools/wire-c-decoder/build.sh").path]
-        build.environment = ProcessInfo.processInfo.environment.merging(["OUT": out.path]) { $1 }
-        let pipe = Pipe()
-        build.standardOutput = pipe
-        build.standardError = pipe
-        try build.run()
-        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        build.waitUntilExit()
-        guard build.terminationStatus == 0 else {
-            if ProcessInfo.processInfo.environment["CI"] != nil || !log.contains("not found") {
-                Issue.record(Comment(rawValue: "building the C decoder failed: \(log.suffix(2000))"))
-            } else {
-                withKnownIssue(Comment(rawValue: log)) { Issue.record(Comment(rawValue: log)) }
-            }
+        let (status, log) = try runProcess(URL(fileURLWithPath: "/bin/sh"),
+                                           [VectorSet.root.appendingPathComponent("Tools/wire-c-decoder/build.sh").path],
+                                           environment: ProcessInfo.processInfo.environment.merging(["OUT": out.path]) { $1 })
+        guard status == 0 else {
+            Issue.record(Comment(rawValue: "building the C decoder failed: \(log.suffix(2000))"))
             return nil
         }
         return out.appendingPathComponent("wire-c-decoder")
@@ -85,17 +76,9 @@ import Testing
 
     /// Runs the C decoder; its standard output, or nil when it exits with status 1 (rejected).
     static func run(_ tool: URL, _ arguments: [String]) throws -> String? {
-        let p = Process()
-        p.executableURL = tool
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        if p.terminationStatus == 1 { return nil }
-        #expect(p.terminationStatus == 0, "the C decoder exited with \(p.terminationStatus) (crash?) on \(arguments)")
-        return String(decoding: data, as: UTF8.self)
+        let (status, output) = try runProcess(tool, arguments, errors: false)
+        if status == 1 { return nil }
+        #expect(status == 0, "the C decoder exited with \(status) (crash?) on \(arguments)")
+        return output
     }
 }

@@ -1,9 +1,10 @@
 import Testing
+import TestSupport
 import FEC
 @testable import WireFrame
 
 func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
-    var rng = SeededRandom(state: seed)
+    var rng = SplitMix64(state: seed)
     return (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
 }
 

@@ -1,25 +1,14 @@
 import Testing
+import TestSupport
 import Compression
 import FEC
 import Profile
 @testable import WireCodec
 @testable import WireFrame
 
-/// Deterministic pseudo-random numbers (SplitMix64).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A seeded link: drops, duplicates and reorders datagrams.
 struct LossyLink {
-    var rng: SeededRandom
+    var rng: SplitMix64
     var loss: Double
     var duplicate: Double
     var reorder: Bool
@@ -87,8 +76,8 @@ struct Pipeline {
         let first = try Samples.profile(files[0])
         var p = Pipeline(
             tx: StreamEncoder(stream: 3, info: info(for: first, type: type)),
-            forward: LossyLink(rng: SeededRandom(state: seed), loss: 0.12, duplicate: 0.05, reorder: true),
-            backward: LossyLink(rng: SeededRandom(state: seed ^ 0xff), loss: 0.12, duplicate: 0, reorder: false))
+            forward: LossyLink(rng: SplitMix64(state: seed), loss: 0.12, duplicate: 0.05, reorder: true),
+            backward: LossyLink(rng: SplitMix64(state: seed ^ 0xff), loss: 0.12, duplicate: 0, reorder: false))
         for f in files {
             try p.tx.ingest(try Samples.profile(f), mode: mode(for: type))
             try p.send()
@@ -106,8 +95,8 @@ struct Pipeline {
         let first = try Samples.profile(files[0])
         var p = Pipeline(
             tx: StreamEncoder(stream: 1, info: info(for: first, type: "cpu")),
-            forward: LossyLink(rng: SeededRandom(state: 9), loss: 0, duplicate: 0, reorder: false),
-            backward: LossyLink(rng: SeededRandom(state: 10), loss: 0, duplicate: 0, reorder: false))
+            forward: LossyLink(rng: SplitMix64(state: 9), loss: 0, duplicate: 0, reorder: false),
+            backward: LossyLink(rng: SplitMix64(state: 10), loss: 0, duplicate: 0, reorder: false))
         var totals: [[Int64]] = []
         for (i, f) in files.enumerated() {
             let profile = try Samples.profile(f)

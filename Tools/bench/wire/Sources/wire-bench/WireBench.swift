@@ -5,6 +5,7 @@ import Pprof
 import Profile
 import WireCodec
 import WireFrame
+import WirePipeline
 
 /// The wire benchmark: what real Go profiles cost on the wire, how long one window takes to
 /// encode and decode, and how fast the Reed–Solomon kernels run. Run by Tools/bench/wire.sh.
@@ -60,7 +61,7 @@ struct WireBench {
         }
         if let path = o.tsv {
             let text = (["section\tname\tmetric\tvalue"] + tsvRows).joined(separator: "\n") + "\n"
-            FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: text.data(using: .utf8))
         }
         print("\n(checksum \(sink & 0xFFFF))")
     }
@@ -140,10 +141,7 @@ struct WireBench {
         return [UInt8](d)
     }
 
-    static func info(for p: Profile, type: String) -> StreamInfo {
-        StreamInfo(service: "bench", profileType: type, columns: p.sampleTypes, columnKinds: StreamInfo.goColumnKinds(p.sampleTypes),
-                   periodType: p.periodType, period: p.period, defaultSampleType: p.defaultSampleType ?? "")
-    }
+    static func info(for p: Profile, type: String) -> StreamInfo { StreamInfo(describing: p, service: "bench", profileType: type) }
 
     static func names(_ prefix: String, _ range: ClosedRange<Int>, width: Int) -> [String] {
         range.map { i in
@@ -154,18 +152,6 @@ struct WireBench {
 
     // MARK: 1. sizes
 
-    struct WindowSize {
-        var name: String
-        var gz: Int
-        var keyframe: Bool
-        var payload: Int
-        var snappy: Int
-        var datagrams: Int
-        var wire: Int
-        var datagramsFEC: Int
-        var wireFEC: Int
-    }
-
     static func sizes(_ o: Options) throws {
         let sequences: [(type: String, files: [String], mode: IngestMode)] = [
             ("heap", names("heap-", 1...15, width: 3), .snapshot),
@@ -175,7 +161,6 @@ struct WireBench {
             ("block", names("block-", 1...5, width: 3), .snapshot),
             ("allocs", names("allocs-", 1...5, width: 3), .snapshot),
         ]
-        let config = try FrameConfig(maxDatagram: maxDatagram)
         var summary: [[String]] = []
         var perWindow: [[String]] = []
         var notes: [String] = []
@@ -186,63 +171,52 @@ struct WireBench {
                 let bytes = try readSample(o.samples, f)
                 return (f, bytes.count, try PprofDecoder.decode(bytes))
             }
-            var tx = StreamEncoder(stream: 1, info: info(for: inputs[0].profile, type: seq.type))
+            // The receiver's side: every window must rebuild the sender's state exactly, and
+            // its datagrams must reassemble to the compressed window.
             var rx = StreamDecoder()
-            var rows: [WindowSize] = []
-            var packet: UInt64 = 0
-            for input in inputs {
-                try tx.ingest(input.profile, mode: seq.mode)
-                let (header, payload) = tx.nextWindow(timeNanos: input.profile.timeNanos, durationNanos: input.profile.durationNanos)
-                let compressed = Snappy.compress(payload)
-                // The receiver's side: the window must rebuild the sender's state exactly.
-                let decoded = try rx.decode(try Snappy.decompress(compressed, limit: StreamDecoder.maxPayload))
-                guard decoded.state == tx.state else { throw Failure("\(input.name): the decoded state differs from the sender's") }
-                let address = WindowAddress(connectionID: 1, stream: 1, seq: UInt32(truncatingIfNeeded: header.seq))
-                var plain = try OutgoingWindow(address: address, compressed: compressed, config: config)
-                let d0 = plain.initialDatagrams(lossRate: 0, config: config, packetNumber: &packet, protection: NullProtection())
-                var fec = try OutgoingWindow(address: address, compressed: compressed, config: config)
-                let d1 = fec.initialDatagrams(lossRate: loss, config: config, packetNumber: &packet, protection: NullProtection())
-                // And the datagrams must reassemble to the compressed window.
+            let report = try WireSizeReport.measure(inputs.map { ($0.name, $0.gz, $0.profile) }, loss: loss, maxDatagram: maxDatagram,
+                                                    mode: seq.mode, info: info(for: inputs[0].profile, type: seq.type)) { w in
+                let name = inputs[Int(w.header.seq) - 1].name
+                let decoded = try rx.decode(try Snappy.decompress(w.compressed, limit: StreamDecoder.maxPayload))
+                guard decoded.state == w.senderState else { throw Failure("\(name): the decoded state differs from the sender's") }
                 var r = Reassembler(protection: NullProtection())
                 var rebuilt: [UInt8]?
-                for d in d1.reversed() { if case .window(_, let bytes) = r.receive(d) { rebuilt = bytes } }
-                guard rebuilt == compressed else { throw Failure("\(input.name): the datagrams do not reassemble to the window") }
-                tx.acknowledge(seq: header.seq)
-                if header.baseSeq != 0 {
+                for d in w.datagrams.reversed() { if case .window(_, let bytes) = r.receive(d) { rebuilt = bytes } }
+                guard rebuilt == w.compressed else { throw Failure("\(name): the datagrams do not reassemble to the window") }
+                if w.header.baseSeq != 0 {
                     let n = Double(inputs.count - 1)
-                    for (f, v) in fields(of: payload) {
+                    for (f, v) in fields(of: w.payload) {
                         let old = steadyFields[f] ?? (0, 0)
                         steadyFields[f] = (old.bytes + Double(v.bytes) / n, old.elements + Double(v.elements) / n)
                     }
                 }
-                rows.append(WindowSize(name: input.name, gz: input.gz, keyframe: header.baseSeq == 0, payload: payload.count,
-                                       snappy: compressed.count, datagrams: d0.count, wire: d0.reduce(0) { $0 + $1.count },
-                                       datagramsFEC: d1.count, wireFEC: d1.reduce(0) { $0 + $1.count }))
             }
+            let rows = report.rows
             for r in rows {
-                perWindow.append([seq.type, (r.keyframe ? "K " : "  ") + r.name, "\(r.gz)", "\(r.payload)", "\(r.snappy)",
-                                  "\(r.datagrams)", "\(r.wire)", "\(r.datagramsFEC)", "\(r.wireFEC)", pct(Double(r.wire) / Double(r.gz))])
-                record("sizes", r.name, "gz", Double(r.gz))
-                record("sizes", r.name, "payload", Double(r.payload))
-                record("sizes", r.name, "snappy", Double(r.snappy))
-                record("sizes", r.name, "wire", Double(r.wire))
-                record("sizes", r.name, "wire_fec", Double(r.wireFEC))
+                perWindow.append([seq.type, (r.keyframe ? "K " : "  ") + r.name, "\(r.inputBytes)", "\(r.payloadBytes)",
+                                  "\(r.compressedBytes)", "\(r.datagrams)", "\(r.wireBytes)", "\(r.datagramsWithFEC)",
+                                  "\(r.wireBytesWithFEC)", pct(Double(r.wireBytes) / Double(r.inputBytes))])
+                record("sizes", r.name, "gz", Double(r.inputBytes))
+                record("sizes", r.name, "payload", Double(r.payloadBytes))
+                record("sizes", r.name, "snappy", Double(r.compressedBytes))
+                record("sizes", r.name, "wire", Double(r.wireBytes))
+                record("sizes", r.name, "wire_fec", Double(r.wireBytesWithFEC))
             }
             let key = rows[0]
             let steady = Array(rows.dropFirst())
-            breakdown.append((seq.type, steadyFields, Double(steady.reduce(0) { $0 + $1.payload }) / Double(steady.count)))
+            breakdown.append((seq.type, steadyFields, Double(steady.reduce(0) { $0 + $1.payloadBytes }) / Double(steady.count)))
             guard !steady.isEmpty, steady.allSatisfy({ !$0.keyframe }) else { throw Failure("\(seq.type): windows 2..n must be deltas") }
-            func mean(_ f: (WindowSize) -> Int) -> Double { Double(steady.reduce(0) { $0 + f($1) }) / Double(steady.count) }
-            let gz = mean(\.gz), snappy = mean(\.snappy), wire = mean(\.wire), wireFEC = mean(\.wireFEC)
-            let dg = mean(\.datagrams), dgFEC = mean(\.datagramsFEC)
+            func mean(_ f: (WireSizeReport.Row) -> Int) -> Double { Double(steady.reduce(0) { $0 + f($1) }) / Double(steady.count) }
+            let gz = mean(\.inputBytes), snappy = mean(\.compressedBytes), wire = mean(\.wireBytes), wireFEC = mean(\.wireBytesWithFEC)
+            let dg = mean(\.datagrams), dgFEC = mean(\.datagramsWithFEC)
             let ratio = wire / gz, ratioFEC = wireFEC / gz
             let target: Double? = seq.type == "heap" ? heapRatioTarget : (seq.type == "cpu" ? cpuRatioTarget : nil)
             let verdict = target.map { flag(ratio <= $0) } ?? "-"
             if let target, ratio > target {
                 notes.append("\(seq.type): steady-state wire bytes are \(pct(ratio)) of gzip pprof, target ≤ \(pct(target)) (\(fmt(wire / target / gz, 1))x over)")
             }
-            summary.append([seq.type, "\(rows.count)", "\(key.gz)", "\(key.snappy)", "\(key.wire) (\(key.datagrams))",
-                            pct(Double(key.wire) / Double(key.gz)), fmt(gz, 0), fmt(snappy, 0), "\(fmt(wire, 0)) (\(fmt(dg, 1)))",
+            summary.append([seq.type, "\(rows.count)", "\(key.inputBytes)", "\(key.compressedBytes)", "\(key.wireBytes) (\(key.datagrams))",
+                            pct(Double(key.wireBytes) / Double(key.inputBytes)), fmt(gz, 0), fmt(snappy, 0), "\(fmt(wire, 0)) (\(fmt(dg, 1)))",
                             "\(fmt(wireFEC, 0)) (\(fmt(dgFEC, 1)))", pct(ratio), pct(ratioFEC), target.map { "≤ " + pct($0) } ?? "-", verdict])
             record("sizes", seq.type, "steady_gz_mean", gz)
             record("sizes", seq.type, "steady_snappy_mean", snappy)

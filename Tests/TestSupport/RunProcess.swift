@@ -1,0 +1,18 @@
+import Foundation
+
+/// Runs `executable` to completion and returns its exit status and what it wrote to
+/// standard output (and standard error, unless `errors` is false: then it is discarded).
+public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+                       errors: Bool = true) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = arguments
+    if let environment { p.environment = environment }
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = errors ? out : FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
