@@ -3,9 +3,26 @@ import PackageDescription
 
 /// FlameWire: ship pprof profiles over lossy, slow links, and render them as flame graphs.
 ///
-/// Modules are named for one concept each and depend only downwards:
-/// `Profile` (data model, merge, units) ← `Pprof` / `Folded` (formats) ← `FlameGraph`
-/// (layout and SVG) ← `FlameWireCLI` (argument parsing only) ← `flamewire` (entry point).
+/// Modules are named for one concept each; arrows point from a module to what it uses.
+///
+/// Profiles and rendering:
+///   `Profile` (data model, merge, units, no dependencies)
+///   `Pprof` → Profile, Compression, SwiftProtobuf (pprof decode and encode)
+///   `Folded` → Profile (folded stacks)
+///   `FlameGraph` → Profile, Folded (flame tree, layout, SVG)
+///   `ProfileFiles` → Profile, Pprof, Folded, FlameGraph, Compression (files, format detection)
+/// Wire protocol (all sans-IO: bytes and time in, bytes and events out):
+///   `Compression` → CZlib, CSnappy (gzip and snappy through system libraries)
+///   `FEC` → CGF256 (Reed–Solomon over GF(2^8), SIMD kernels in C)
+///   `WireCodec` → Profile, SwiftProtobuf (stream state, dictionary, window delta codec)
+///   `WireFrame` → FEC (datagram header, symbols, blocks, reassembly)
+///   `WirePipeline` → WireCodec, WireFrame, Compression, Profile (window sender and receiver)
+///   `SansIO` (time and the endpoint contract the runtime and the simulator drive)
+///   `Noise` → Crypto (Noise IK handshake, transport keys, replay window, cookies)
+///   `NetSim` → SansIO (seeded simulated links in virtual time)
+/// Command line:
+///   `FlameWireCLI` → the modules above, ArgumentParser (argument parsing only)
+///   `flamewire` → FlameWireCLI (entry point)
 let package = Package(
     name: "FlameWire",
     products: [
@@ -24,7 +41,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries (Debian: zlib1g-dev, libsnappy-dev).
@@ -36,9 +53,7 @@ let package = Package(
         .target(name: "CGF256"),
         .target(name: "FEC", dependencies: ["CGF256"]),
         .target(name: "WireFrame", dependencies: ["FEC"]),
-        .target(
-            name: "WireCodec",
-            dependencies: ["Profile", "Compression", "FEC", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "WireCodec", dependencies: ["Profile", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "Profile"),
         .target(
             name: "Pprof",
@@ -49,13 +64,15 @@ let package = Package(
         .target(name: "Folded", dependencies: ["Profile"]),
         .target(name: "FlameGraph", dependencies: ["Profile", "Folded"]),
         .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "Profile", "Compression"]),
+        .target(name: "SansIO"),
+        .target(name: "Noise", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "NetSim", dependencies: ["SansIO"]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "Compression", "ProfileFiles", "WireCodec", "WirePipeline",
+                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
 
@@ -68,6 +85,11 @@ let package = Package(
         .testTarget(name: "FoldedTests", dependencies: ["Folded", "Profile"]),
         .testTarget(name: "FlameGraphTests", dependencies: ["FlameGraph", "Folded", "Profile", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ProfileFilesTests", dependencies: ["ProfileFiles", "Profile", "Folded", "FlameGraph"]),
+        .testTarget(name: "WireFrameTests", dependencies: ["WireFrame", "FEC", "TestSupport"]),
+        .testTarget(name: "WirePipelineTests", dependencies: ["WirePipeline", "WireCodec", "WireFrame", "Profile", "Pprof", "Compression", "TestSupport"]),
+        .testTarget(name: "SansIOTests", dependencies: ["SansIO"]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "NetSimTests", dependencies: ["NetSim", "SansIO"]),
         .testTarget(name: "CLITests", dependencies: ["FlameWireCLI"]),
     ],
     swiftLanguageModes: [.v6]
