@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
 
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Pprof", "Profile"], path: "Tests/TestSupport"),
         .testTarget(name: "FECTests", dependencies: ["FEC", "TestSupport"]),
         .testTarget(name: "WireCodecTests", dependencies: ["WireCodec", "WireFrame", "Profile", "Pprof", "Folded", "FEC", "Compression", "TestSupport"]),
         .testTarget(name: "ProfileTests", dependencies: ["Profile"]),
