@@ -14,9 +14,10 @@ import PackageDescription
 /// Wire protocol (all sans-IO: bytes and time in, bytes and events out):
 ///   `Compression` → CZlib, CSnappy (gzip and snappy through system libraries)
 ///   `FEC` → CGF256 (Reed–Solomon over GF(2^8), SIMD kernels in C)
-///   `WireCodec` → Profile, SwiftProtobuf (stream state, dictionary, window delta codec)
-///   `WireFrame` → FEC (datagram header, symbols, blocks, reassembly)
-///   `WirePipeline` → WireCodec, WireFrame, Compression, Profile (window sender and receiver)
+///   `WireLimits` (the constants of SPEC.md §2, for every wire module)
+///   `WireCodec` → Profile, WireLimits, SwiftProtobuf (stream state, dictionary, window delta codec)
+///   `WireFrame` → FEC, WireLimits, SansIO (datagram header, symbols, blocks, reassembly)
+///   `WirePipeline` → WireCodec, WireFrame, WireLimits, Compression, Profile (window sender and receiver)
 ///   `SansIO` (time and the endpoint contract the runtime and the simulator drive)
 ///   `Noise` → Crypto (Noise IK handshake, transport keys, replay window, cookies)
 ///   `NetSim` → SansIO (seeded simulated links in virtual time)
@@ -34,6 +35,7 @@ let package = Package(
         .library(name: "Compression", targets: ["Compression"]),
         .library(name: "FEC", targets: ["FEC"]),
         .library(name: "WireCodec", targets: ["WireCodec"]),
+        .library(name: "WireLimits", targets: ["WireLimits"]),
         .library(name: "WireFrame", targets: ["WireFrame"]),
         .library(name: "WirePipeline", targets: ["WirePipeline"]),
         .library(name: "ProfileFiles", targets: ["ProfileFiles"]),
@@ -52,8 +54,9 @@ let package = Package(
         // GF(2^8) bulk kernels (AVX2/SSSE3 with a portable fallback) for Reed–Solomon.
         .target(name: "CGF256"),
         .target(name: "FEC", dependencies: ["CGF256"]),
-        .target(name: "WireFrame", dependencies: ["FEC"]),
-        .target(name: "WireCodec", dependencies: ["Profile", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "WireLimits"),
+        .target(name: "WireFrame", dependencies: ["FEC", "WireLimits", "SansIO"]),
+        .target(name: "WireCodec", dependencies: ["Profile", "WireLimits", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "Profile"),
         .target(
             name: "Pprof",
@@ -63,7 +66,7 @@ let package = Package(
             ]),
         .target(name: "Folded", dependencies: ["Profile"]),
         .target(name: "FlameGraph", dependencies: ["Profile", "Folded"]),
-        .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "Profile", "Compression"]),
+        .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "WireLimits", "Profile", "Compression"]),
         .target(name: "SansIO"),
         .target(name: "Noise", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "NetSim", dependencies: ["SansIO"]),
@@ -87,6 +90,7 @@ let package = Package(
         .testTarget(name: "ProfileFilesTests", dependencies: ["ProfileFiles", "Profile", "Folded", "FlameGraph"]),
         .testTarget(name: "WireFrameTests", dependencies: ["WireFrame", "FEC", "TestSupport"]),
         .testTarget(name: "WirePipelineTests", dependencies: ["WirePipeline", "WireCodec", "WireFrame", "Profile", "Pprof", "Compression", "TestSupport"]),
+        .testTarget(name: "WireLimitsTests", dependencies: ["WireLimits"]),
         .testTarget(name: "SansIOTests", dependencies: ["SansIO"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "NetSimTests", dependencies: ["NetSim", "SansIO"]),

@@ -1,3 +1,4 @@
+import WireLimits
 import SwiftProtobuf
 
 /// One decoded window: the stream's state at that point and its increment over the
@@ -9,7 +10,7 @@ public struct DecodedWindow: Sendable {
     public var state: StreamState
     /// The window whose state `increment` is measured from (the latest earlier window this
     /// receiver decoded), or nil for the first one.
-    public var previousSeq: UInt64?
+    public var previousSeq: UInt32?
     /// The state `increment` is measured from (empty for the first window).
     public var previousState: StreamState
     /// `state` minus the previous decoded state. For counters this is what happened in
@@ -23,35 +24,33 @@ public struct DecodedWindow: Sendable {
 /// The receiver side of one stream: a bounded ring of recent states to decode deltas
 /// against, and the dictionary of the current epoch (SPEC.md §4.5).
 public struct StreamDecoder: Sendable {
-    /// How many decoded states are kept as possible bases.
-    public static let ringSize = 16
-    /// The most value columns a stream may have (pprof profiles have up to a handful).
-    public static let maxColumns = 64
-    /// The most values (stacks × columns) one decoded state may hold.
-    public static let maxStateValues = 1 << 24
-    /// The largest window payload accepted after snappy decompression.
-    public static let maxPayload = 64 << 20
 
     public private(set) var info: StreamInfo?
     public private(set) var epoch: UInt32?
     public private(set) var dictionary: WireDictionary
     /// Decoded states with the tables a window based on them indexes into.
-    private var ring: [(seq: UInt64, state: StreamState, tables: BaseTables, context: ChildIndex?)] = []
+    private var ring: [(seq: UInt32, state: StreamState, tables: BaseTables, context: ChildIndex?)] = []
 
     public init(hasher: ContentHasher = ContentHasher()) {
         dictionary = WireDictionary(hasher: hasher)
     }
 
     /// The states this receiver holds, by sequence number (oldest first).
-    public var heldSequences: [UInt64] { ring.map(\.seq) }
+    public var heldSequences: [UInt32] { ring.map(\.seq) }
 
-    public func state(seq: UInt64) -> StreamState? { ring.first { $0.seq == seq }?.state }
+    public func state(seq: UInt32) -> StreamState? { ring.first { $0.seq == seq }?.state }
 
-    /// Decodes one window payload (uncompressed protobuf bytes).
-    public mutating func decode(_ payload: [UInt8]) throws(WireError) -> DecodedWindow {
+    /// Decodes one window payload (uncompressed protobuf bytes). With `expecting`, the
+    /// (stream, seq) of the datagrams that carried it: a window that names another is
+    /// rejected (`addressMismatch`, SPEC.md §6.5) right after parsing, before it can
+    /// change anything.
+    public mutating func decode(_ payload: [UInt8], expecting address: (stream: UInt32, seq: UInt32)? = nil) throws(WireError) -> DecodedWindow {
         let w: Flamewire_Wire_Window
         do { w = try Flamewire_Wire_Window(serializedBytes: payload) } catch {
             throw .malformedPayload("\(error)")
+        }
+        if let address, w.stream != address.stream || w.seq != address.seq {
+            throw .addressMismatch(stream: w.stream, seq: w.seq)
         }
         return try decode(w)
     }
@@ -106,7 +105,7 @@ public struct StreamDecoder: Sendable {
         let previous = ring.last(where: { $0.seq < w.seq })
         ring.append((w.seq, result, resultTables, nil))
         ring.sort { $0.seq < $1.seq }
-        if ring.count > Self.ringSize { ring.removeFirst(ring.count - Self.ringSize) }
+        if ring.count > WireLimits.ringSize { ring.removeFirst(ring.count - WireLimits.ringSize) }
         return DecodedWindow(header: header, info: info, state: result, previousSeq: previous?.seq,
                              previousState: previous?.state ?? StreamState(columns: columns), isDuplicate: false)
     }

@@ -1,3 +1,4 @@
+import WireLimits
 import Profile
 
 /// The sender side of one stream: keeps the cumulative state, the states of windows in
@@ -11,18 +12,20 @@ public struct StreamEncoder: Sendable {
     public private(set) var dictionary: WireDictionary
     public private(set) var state: StreamState
     public private(set) var epoch: UInt32 = 1
-    /// Sequence number of the last window encoded (0 before the first).
-    public private(set) var lastSeq: UInt64 = 0
+    /// Sequence number of the last window encoded (0 before the first, and at the start of
+    /// an epoch that follows a wrap).
+    public private(set) var lastSeq: UInt32 = 0
     /// Sequence number of the base the next window will use (0: keyframe).
-    public var baseSeq: UInt64 { base?.seq ?? 0 }
+    public var baseSeq: UInt32 { base?.seq ?? 0 }
+    /// The last sequence number a stream uses before it wraps into a new epoch that starts
+    /// again at 1 (SPEC.md §4.6; 16 years of windows at 120 ms).
+    public var maxSeq: UInt32 = .max
     /// A new epoch (a keyframe with a fresh dictionary) starts when the dictionary holds
     /// more entries than this, bounding memory at both ends.
     public var maxDictionaryEntries: Int
-    /// How many sent-but-unacknowledged window states to keep as possible bases.
-    public static let maxInFlight = 64
 
-    private var inFlight: [(seq: UInt64, epoch: UInt32, state: StreamState)] = []
-    private var base: (seq: UInt64, state: StreamState, tables: BaseTables, context: ChildIndex?)?
+    private var inFlight: [(seq: UInt32, epoch: UInt32, state: StreamState)] = []
+    private var base: (seq: UInt32, state: StreamState, tables: BaseTables, context: ChildIndex?)?
     /// Whether windows name base locations by calling context (SPEC.md §5.3).
     public var frameContext: FrameContext = .auto
     private var newEpochPending = false
@@ -45,25 +48,25 @@ public struct StreamEncoder: Sendable {
     public mutating func ingest(_ profile: Profile, mode: IngestMode) throws(StreamError) {
         guard profile.sampleTypes == info.columns else { throw .columnsChanged(expected: info.columns, got: profile.sampleTypes) }
         let columns = info.columns.count
-        guard columns >= 1, columns <= StreamDecoder.maxColumns else { throw .columnCount(columns, limit: StreamDecoder.maxColumns) }
+        guard columns >= 1, columns <= WireLimits.maxColumns else { throw .columnCount(columns, limit: WireLimits.maxColumns) }
         let (values, valueFrames, depth) = dictionary.state(of: profile, cache: &stackCache)
         // (What a refused profile interned stays in the dictionary unreferenced, as for a
         // receiver: harmless, and dropped at the next epoch.)
-        guard depth <= WindowReader.maxDepth else { throw .stackTooDeep(depth: depth, limit: WindowReader.maxDepth) }
+        guard depth <= WireLimits.maxDepth else { throw .stackTooDeep(depth: depth, limit: WireLimits.maxDepth) }
         let next: StreamState
         let bound: Int
         switch mode {
         case .snapshot: next = values; bound = valueFrames
         case .delta: next = state.adding(values); bound = frameBound + valueFrames
         }
-        guard next.count * columns <= StreamDecoder.maxStateValues else {
-            throw .stateTooLarge(values: next.count * columns, limit: StreamDecoder.maxStateValues)
+        guard next.count * columns <= WireLimits.maxStateValues else {
+            throw .stateTooLarge(values: next.count * columns, limit: WireLimits.maxStateValues)
         }
         // Frames over all stacks: a cheap upper bound, counted exactly only when it is high.
         var frames = bound
-        if frames > WindowReader.maxWindowFrames {
+        if frames > WireLimits.maxWindowFrames {
             frames = next.ids.reduce(0) { $0 + (dictionary.stacks[$1]?.locations.count ?? 0) }
-            guard frames <= WindowReader.maxWindowFrames else { throw .tooManyFrames(frames, limit: WindowReader.maxWindowFrames) }
+            guard frames <= WireLimits.maxWindowFrames else { throw .tooManyFrames(frames, limit: WireLimits.maxWindowFrames) }
         }
         state = next
         frameBound = frames
@@ -80,13 +83,15 @@ public struct StreamEncoder: Sendable {
 
     /// Encodes the next window of the current state.
     public mutating func nextWindow(timeNanos: Int64 = 0, durationNanos: Int64 = 0) -> (header: WindowHeader, payload: [UInt8]) {
-        if dictionary.count > maxDictionaryEntries || newEpochPending {
+        let wraps = lastSeq >= maxSeq
+        if dictionary.count > maxDictionaryEntries || newEpochPending || wraps {
             dictionary = dictionary.compacted(keeping: state.ids)
             stackCache = StackCache()
             epoch &+= 1
             base = nil
             inFlight.removeAll()
             newEpochPending = false
+            if wraps { lastSeq = 0 }
         }
         lastSeq += 1
         let header = WindowHeader(stream: stream, seq: lastSeq, baseSeq: base?.seq ?? 0, epoch: epoch,
@@ -96,23 +101,52 @@ public struct StreamEncoder: Sendable {
                                    baseState: base?.state ?? StreamState(columns: info.columns.count), columns: info.columns.count)
         if let c = writer.context { base?.context = c }
         inFlight.append((lastSeq, epoch, state))
-        if inFlight.count > Self.maxInFlight { inFlight.removeFirst(inFlight.count - Self.maxInFlight) }
+        if inFlight.count > WireLimits.senderInFlight { inFlight.removeFirst(inFlight.count - WireLimits.senderInFlight) }
         return (header, payload)
     }
 
-    /// The receiver decoded window `seq`: it may serve as the base from now on.
-    public mutating func acknowledge(seq: UInt64) {
-        guard seq > (base?.seq ?? 0), let i = inFlight.firstIndex(where: { $0.seq == seq }), inFlight[i].epoch == epoch else { return }
-        let s = inFlight[i].state
-        // Entries of an acknowledged state are all in the dictionary: tables cannot fail.
-        guard let tables = try? (base?.tables ?? .empty).moved(to: s, dictionary: dictionary) else { return }
-        base = (seq, s, tables, nil)
-        inFlight.removeSubrange(...i)
+    /// What an acknowledgement did to the sender's base.
+    public enum AckOutcome: Equatable, Sendable {
+        /// Window `seq` is the base from now on; older in-flight states were dropped.
+        case newBase(UInt32)
+        /// The base is already `seq` or newer (a late or repeated acknowledgement).
+        case notNewer(base: UInt32)
+        /// No window `seq` of the current epoch is in flight (an earlier epoch's, or one
+        /// pushed out of the last 64 sent).
+        case unknown
     }
 
-    /// The receiver does not hold the base a window named: send a keyframe next.
-    public mutating func baseRejected() {
+    /// What a rejected base did.
+    public enum RejectOutcome: Equatable, Sendable {
+        /// `base` was the current base: it is dropped and the next window is a keyframe.
+        case keyframeNext
+        /// The current base is another (newer, acknowledged after the window that was
+        /// rejected was sent) or there is none: nothing changes.
+        case stale(current: UInt32)
+    }
+
+    /// The receiver decoded window `seq`: it may serve as the base from now on.
+    @discardableResult
+    public mutating func acknowledge(seq: UInt32) -> AckOutcome {
+        let current = base?.seq ?? 0
+        guard seq > current else { return .notNewer(base: current) }
+        guard let i = inFlight.firstIndex(where: { $0.seq == seq }), inFlight[i].epoch == epoch else { return .unknown }
+        let s = inFlight[i].state
+        // Entries of an acknowledged state are all in the dictionary: tables cannot fail.
+        guard let tables = try? (base?.tables ?? .empty).moved(to: s, dictionary: dictionary) else { return .unknown }
+        base = (seq, s, tables, nil)
+        inFlight.removeSubrange(...i)
+        return .newBase(seq)
+    }
+
+    /// The receiver does not hold `base`, which a window named (`unknownBase`). Only a
+    /// rejection of the current base forces a keyframe: with 320 ms RTT and reordering, a
+    /// late rejection of an older base must not discard a newer acknowledged one.
+    @discardableResult
+    public mutating func baseRejected(base rejected: UInt32) -> RejectOutcome {
+        guard let b = base, b.seq == rejected else { return .stale(current: base?.seq ?? 0) }
         base = nil
+        return .keyframeNext
     }
 
     /// Starts a new epoch with the next window (for example after the receiver restarted).

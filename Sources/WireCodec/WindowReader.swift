@@ -1,3 +1,4 @@
+import WireLimits
 import SwiftProtobuf
 
 /// A cursor over one packed varint stream, with bounds checks that name the field.
@@ -189,11 +190,11 @@ struct WindowReader {
                     locations.append(try fresh(v, base: base.locations, new: newLocations, next: &freshLocations, "stacks.location"))
                 }
             }
-            guard locations.count <= Self.maxDepth else { throw .tooLarge(field: "stack depth", count: locations.count, limit: Self.maxDepth) }
+            guard locations.count <= WireLimits.maxDepth else { throw .tooLarge(field: "stack depth", count: locations.count, limit: WireLimits.maxDepth) }
             // Templates copy frames, so a small window could expand into a huge one.
             totalFrames += locations.count
-            guard totalFrames <= Self.maxWindowFrames else {
-                throw .tooLarge(field: "frames defined in one window", count: totalFrames, limit: Self.maxWindowFrames)
+            guard totalFrames <= WireLimits.maxWindowFrames else {
+                throw .tooLarge(field: "frames defined in one window", count: totalFrames, limit: WireLimits.maxWindowFrames)
             }
             var labels: [LabelEntry]
             if sameLabels {
@@ -246,8 +247,8 @@ struct WindowReader {
         // Bound the state before allocating a row per stack: stacks with no frames cost no
         // frames, so MAX_WINDOW_FRAMES alone does not bound their number.
         let (cells, overflow) = (keptCount + freshCount).multipliedReportingOverflow(by: max(columns, 1))
-        guard !overflow, cells <= StreamDecoder.maxStateValues else {
-            throw .tooLarge(field: "values in one state", count: overflow ? Int.max : cells, limit: StreamDecoder.maxStateValues)
+        guard !overflow, cells <= WireLimits.maxStateValues else {
+            throw .tooLarge(field: "values in one state", count: overflow ? Int.max : cells, limit: WireLimits.maxStateValues)
         }
         // Merge kept base rows and fresh stacks by id; `rowOf` maps every stack ref (base
         // ranks, then definitions) to its row in the new state.
@@ -280,21 +281,21 @@ struct WindowReader {
         var values = w.values
         if !w.valueMasks.isEmpty {
             let bits = rowCount * columns
-            guard w.valueMasks.count == (bits + 7) / 8 else { throw .columnCount(got: w.valueMasks.count * 8, expected: bits) }
+            guard w.valueMasks.count == (bits + 7) / 8 else { throw .valueCount(field: "value_masks", got: w.valueMasks.count, expected: (bits + 7) / 8) }
             let masks = [UInt8](w.valueMasks)
             var expanded = [Int64](repeating: 0, count: bits)
             var next = 0
             for b in 0..<bits where masks[b >> 3] & (1 << UInt8(b & 7)) != 0 {
-                guard next < w.values.count else { throw .columnCount(got: w.values.count, expected: next + 1) }
+                guard next < w.values.count else { throw .valueCount(field: "values", got: w.values.count, expected: next + 1) }
                 expanded[b] = w.values[next]
                 next += 1
             }
             guard next == w.values.count else { throw .trailingData(field: "values") }
             values = expanded
         }
-        guard values.count == rowCount * columns else { throw .columnCount(got: values.count, expected: rowCount * columns) }
+        guard values.count == rowCount * columns else { throw .valueCount(field: "values", got: values.count, expected: rowCount * columns) }
         guard w.predictors.isEmpty || w.predictors.count == columns else {
-            throw .columnCount(got: w.predictors.count, expected: columns)
+            throw .valueCount(field: "predictors", got: w.predictors.count, expected: columns)
         }
         for (c, p) in w.predictors.enumerated() where p > 3 || (c == 0 && p != 0) || (p == 2 && c < 3) || (p == 3 && c < 2) {
             throw .malformedPayload("column \(c) has unknown predictor \(p)")
@@ -332,8 +333,4 @@ struct WindowReader {
         return StreamState(columns: columns, sortedIDs: ids, cells: out)
     }
 
-    /// The deepest stack a window may define.
-    static let maxDepth = 65_536
-    /// The most locations, summed over all stacks, that one window may define (SPEC.md §2).
-    static let maxWindowFrames = 1 << 22
 }

@@ -4,14 +4,14 @@ import SwiftProtobuf
 /// The header fields of a window (everything but its content).
 public struct WindowHeader: Equatable, Sendable {
     public var stream: UInt32
-    public var seq: UInt64
+    public var seq: UInt32
     /// 0 for a keyframe.
-    public var baseSeq: UInt64
+    public var baseSeq: UInt32
     public var epoch: UInt32
     public var timeNanos: Int64
     public var durationNanos: Int64
 
-    public init(stream: UInt32, seq: UInt64, baseSeq: UInt64, epoch: UInt32, timeNanos: Int64 = 0, durationNanos: Int64 = 0) {
+    public init(stream: UInt32, seq: UInt32, baseSeq: UInt32, epoch: UInt32, timeNanos: Int64 = 0, durationNanos: Int64 = 0) {
         self.stream = stream
         self.seq = seq
         self.baseSeq = baseSeq

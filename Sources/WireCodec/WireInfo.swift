@@ -1,3 +1,4 @@
+import WireLimits
 import Profile
 
 /// Converting `StreamInfo` to and from its wire message.
@@ -35,8 +36,8 @@ enum WireInfo {
             throw .malformedPayload("stream info has \(m.columns.count) columns but \(m.columnKinds.count) column kinds")
         }
         guard !m.columns.isEmpty else { throw .malformedPayload("stream info has no columns") }
-        guard m.columns.count <= StreamDecoder.maxColumns else {
-            throw .tooLarge(field: "columns", count: m.columns.count, limit: StreamDecoder.maxColumns)
+        guard m.columns.count <= WireLimits.maxColumns else {
+            throw .tooLarge(field: "columns", count: m.columns.count, limit: WireLimits.maxColumns)
         }
         var kinds: [StreamInfo.ColumnKind] = []
         for k in m.columnKinds {

@@ -1,39 +1,43 @@
 import FEC
+import SansIO
+import WireLimits
 
-/// What one received datagram did.
+/// What one received symbol did. Every event but a drop names the datagram's packet
+/// number, which acknowledgements report and RTT is measured from.
 public enum ReassemblyEvent: Equatable, Sendable {
-    /// The datagram completed its window: here are the compressed window bytes.
-    case window(WindowAddress, compressed: [UInt8])
+    /// The symbol completed its window: here are the compressed window bytes.
+    case window(WindowAddress, compressed: [UInt8], packetNumber: UInt64)
     /// Stored; the window still lacks `missing` symbols in total (over all its blocks).
-    case progress(WindowAddress, missing: Int)
+    case progress(WindowAddress, missing: Int, packetNumber: UInt64)
     /// A symbol already held, or one for a window already delivered.
-    case duplicate(WindowAddress)
+    case duplicate(WindowAddress, packetNumber: UInt64)
     /// Dropped; the reason is counted in `dropped`.
     case dropped(FrameError)
 }
 
-/// The receiver side of framing: collects symbols of windows in any order, with losses
-/// and duplicates, rebuilds each block from any k symbols and emits each window once
-/// (SPEC.md §6.5, §7). Memory is bounded in windows and bytes; the oldest partial window
-/// is dropped first.
+/// The receiver side of framing for one peer: collects opened symbols of windows in any
+/// order, with losses and duplicates, rebuilds each block from any k symbols and emits
+/// each window once (SPEC.md §6.5, §7). Memory is bounded in windows and bytes; the
+/// oldest partial window is given up first.
+///
+/// Sans-IO and key-free: the session parses the header, opens the datagram (keys rotate
+/// under it) and hands over the plaintext symbol with the current time.
 public struct Reassembler: Sendable {
-    public var maxPartialWindows = 1024
+    public var maxPartialWindows = WireLimits.maxPartialWindows
     /// Bytes of symbols and rebuilt blocks held for partial windows, all windows together.
-    public var maxBufferedBytes = 64 << 20
-    /// Longer datagrams are dropped (`tooLong`): the largest a sender may use (SPEC.md §2),
-    /// so a window is at most 255 blocks of 64 symbols of 1,429 bytes.
-    public var maxDatagram = 1472
+    public var maxBufferedBytes = WireLimits.maxBufferedBytes
     /// Recently completed windows, so late symbols are recognised as duplicates.
     public var rememberCompleted = 4096
 
-    public private(set) var dropped: [String: Int] = [:]
+    public private(set) var dropped: [DropReason: Int] = [:]
     public private(set) var bufferedBytes = 0
 
     private struct Partial {
         var layout: WindowLayout
         var blocks: [[Int: [UInt8]]]
         var done: [[UInt8]?]
-        var arrival: UInt64
+        var firstArrival: Instant
+        var order: UInt64
 
         /// Bytes held: received symbols and rebuilt blocks.
         var heldBytes: Int {
@@ -49,10 +53,9 @@ public struct Reassembler: Sendable {
     private var partials: [WindowAddress: Partial] = [:]
     private var completed: Set<WindowAddress> = []
     private var completedOrder: [WindowAddress] = []
-    private var clock: UInt64 = 0
-    private let protection: any PacketProtection
+    private var counter: UInt64 = 0
 
-    public init(protection: any PacketProtection) { self.protection = protection }
+    public init() {}
 
     public var partialWindows: Int { partials.count }
 
@@ -61,35 +64,39 @@ public struct Reassembler: Sendable {
         partials[a]?.missingPerBlock
     }
 
-    public mutating func receive(_ datagram: [UInt8]) -> ReassemblyEvent {
-        guard datagram.count <= maxDatagram else { return drop(.tooLong(datagram.count)) }
-        let h: DatagramHeader
-        do { h = try DatagramHeader.parse(datagram) } catch { return drop(error) }
-        let s = Int(h.symbolSize)
-        var symbol = datagram[DatagramHeader.length..<(DatagramHeader.length + s)]
-        let tag = datagram[(DatagramHeader.length + s)...]
-        guard protection.open(header: datagram[0..<DatagramHeader.length], symbol: &symbol, tag: tag, packetNumber: h.packetNumber) else {
-            return drop(.authenticationFailed)
-        }
-        let a = WindowAddress(connectionID: h.connectionID, stream: h.stream, seq: h.seq)
-        if completed.contains(a) { return .duplicate(a) }
-        clock += 1
-        let layout = h.layout
+    /// Whether the window was completed recently (late symbols of it are duplicates).
+    public func isCompleted(_ a: WindowAddress) -> Bool { completed.contains(a) }
+
+    /// Counts a datagram the caller dropped before reassembly (a header or authentication
+    /// failure), so one table holds every drop of this peer.
+    public mutating func count(_ e: FrameError) { dropped[e.reason, default: 0] += 1 }
+
+    /// Takes one authenticated symbol (`symbol.count == header.symbolSize`).
+    public mutating func receive(_ header: DatagramHeader, symbol: ArraySlice<UInt8>, at now: Instant) -> ReassemblyEvent {
+        let a = header.address, pn = header.packetNumber
+        let layout = header.layout, s = layout.symbolSize
+        guard symbol.count == s else { return drop(.inconsistentLayout("symbol of \(symbol.count) bytes, header says \(s)")) }
+        if completed.contains(a) { return .duplicate(a, packetNumber: pn) }
+        counter += 1
         var p = partials[a] ?? Partial(layout: layout, blocks: Array(repeating: [:], count: layout.blockCount),
-                                       done: Array(repeating: nil, count: layout.blockCount), arrival: clock)
+                                       done: Array(repeating: nil, count: layout.blockCount), firstArrival: now, order: counter)
         guard p.layout == layout else {
-            return drop(.conflictsWithEarlier("window length \(h.windowLength) / symbol size \(s) differ from earlier symbols"))
+            return drop(.conflictsWithEarlier("window length \(layout.windowLength) / symbol size \(s) differ from earlier symbols"))
         }
-        let b = Int(h.blockIndex), i = Int(h.symbolIndex)
-        if p.done[b] != nil || p.blocks[b][i] != nil { return .duplicate(a) }
+        let b = Int(header.blockIndex), i = Int(header.symbolIndex)
+        if p.done[b] != nil || p.blocks[b][i] != nil { return .duplicate(a, packetNumber: pn) }
         p.blocks[b][i] = Array(symbol)
         bufferedBytes += s
-        if p.blocks[b].count >= layout.sourceCount(block: b) {
-            let k = layout.sourceCount(block: b)
-            // k distinct symbols of a valid block always decode.
-            let code = try! ReedSolomon(sourceCount: k)
-            p.done[b] = try! code.decode(p.blocks[b], symbolSize: s)
-            bufferedBytes += p.done[b]!.count - p.blocks[b].count * s
+        let k = layout.sourceCount(block: b)
+        if p.blocks[b].count >= k {
+            // k distinct authenticated symbols of a valid block always decode.
+            guard let code = try? ReedSolomon(sourceCount: k), let block = try? code.decode(p.blocks[b], symbolSize: s) else {
+                bufferedBytes -= p.heldBytes
+                partials[a] = nil
+                return drop(.inconsistentLayout("block \(b) of \(a) does not decode"))
+            }
+            p.done[b] = block
+            bufferedBytes += block.count - p.blocks[b].count * s
             p.blocks[b] = [:]
         }
         if p.done.allSatisfy({ $0 != nil }) {
@@ -97,10 +104,10 @@ public struct Reassembler: Sendable {
             bufferedBytes -= p.heldBytes
             markCompleted(a)
             var out: [UInt8] = []
-            out.reserveCapacity(layout.windowLength)
-            for block in p.done { out.append(contentsOf: block!) }
+            out.reserveCapacity(layout.blockCount * WireLimits.maxSourceSymbols * s)
+            for block in p.done { if let block { out.append(contentsOf: block) } }
             out.removeLast(out.count - layout.windowLength)
-            return .window(a, compressed: out)
+            return .window(a, compressed: out, packetNumber: pn)
         }
         partials[a] = p
         enforceBounds(keeping: a)
@@ -110,11 +117,23 @@ public struct Reassembler: Sendable {
             partials[a] = nil
             return drop(.overMemoryBound(windowLength: layout.windowLength))
         }
-        return .progress(a, missing: p.missingPerBlock.reduce(0, +))
+        return .progress(a, missing: p.missingPerBlock.reduce(0, +), packetNumber: pn)
+    }
+
+    /// Gives up partial windows whose first symbol arrived before `cutoff` (the sender
+    /// stopped repairing them, SPEC.md §11) and returns them.
+    @discardableResult
+    public mutating func expire(before cutoff: Instant) -> [WindowAddress] {
+        let old = partials.filter { $0.value.firstArrival < cutoff }
+        for (a, p) in old {
+            bufferedBytes -= p.heldBytes
+            partials[a] = nil
+        }
+        return old.keys.sorted()
     }
 
     private mutating func drop(_ e: FrameError) -> ReassemblyEvent {
-        dropped[e.reason, default: 0] += 1
+        count(e)
         return .dropped(e)
     }
 
@@ -130,10 +149,29 @@ public struct Reassembler: Sendable {
 
     private mutating func enforceBounds(keeping current: WindowAddress) {
         while partials.count > maxPartialWindows || bufferedBytes > maxBufferedBytes {
-            guard let oldest = partials.filter({ $0.key != current }).min(by: { $0.value.arrival < $1.value.arrival }) else { return }
+            guard let oldest = partials.filter({ $0.key != current }).min(by: { $0.value.order < $1.value.order }) else { return }
             bufferedBytes -= oldest.value.heldBytes
             partials[oldest.key] = nil
-            dropped["evicted_partial_window", default: 0] += 1
+            dropped[.evictedPartialWindow, default: 0] += 1
         }
+    }
+}
+
+extension Reassembler {
+    /// One DATA datagram through the receiver's checks in the order of SPEC.md §6.5:
+    /// header, then authentication with `protection`, then reassembly. Every drop is
+    /// counted. (A session does the same with its replay window between the steps.)
+    public mutating func receive(datagram d: [UInt8], protection: any PacketProtection,
+                                 maxDatagram: Int = WireLimits.maxDatagramRange.upperBound, at now: Instant = .zero) -> ReassemblyEvent {
+        let h: DatagramHeader
+        do { h = try DatagramHeader.parse(d, maxDatagram: maxDatagram) } catch {
+            count(error)
+            return .dropped(error)
+        }
+        guard let symbol = protection.openData(d, header: h) else {
+            count(.authenticationFailed)
+            return .dropped(.authenticationFailed)
+        }
+        return receive(h, symbol: symbol, at: now)
     }
 }

@@ -53,27 +53,28 @@ public struct WireSizeReport: Sendable {
                                maxDatagram: Int = 1400, mode: IngestMode? = nil, info: StreamInfo? = nil,
                                onWindow: (Window) throws -> Void = { _ in }) throws -> WireSizeReport {
         guard let first = inputs.first else { return WireSizeReport(rows: [], loss: loss, maxDatagram: maxDatagram) }
-        let config = try FrameConfig(maxDatagram: maxDatagram)
         let p0 = first.profile
         let info = info ?? StreamInfo(describing: p0, service: "wire-size", profileType: Self.mode(for: p0) == .delta ? "cpu" : "snapshot")
-        var tx = StreamEncoder(stream: 1, info: info)
+        var tx = WindowSender(config: try FrameConfig(maxDatagram: maxDatagram))
+        try tx.addStream(1, info: info)
         var rows: [Row] = []
         var packet: UInt64 = 0
         for input in inputs {
-            try tx.ingest(input.profile, mode: mode ?? Self.mode(for: p0))
-            let (header, payload) = tx.nextWindow(timeNanos: input.profile.timeNanos, durationNanos: input.profile.durationNanos)
-            let compressed = Snappy.compress(payload)
-            let address = WindowAddress(connectionID: 1, stream: 1, seq: UInt32(truncatingIfNeeded: header.seq))
-            var window = try OutgoingWindow(address: address, compressed: compressed, config: config)
-            let sent = window.initialDatagrams(lossRate: loss, config: config, packetNumber: &packet, protection: NullProtection())
-            // Every datagram of a window has the same size; without FEC only the source symbols go out.
-            let datagramSize = DatagramHeader.length + window.layout.symbolSize + Protection.tagLength
-            let plain = window.layout.sourceSymbols
-            rows.append(Row(name: input.name, inputBytes: input.bytes, keyframe: header.baseSeq == 0, payloadBytes: payload.count,
-                            compressedBytes: compressed.count, datagrams: plain, wireBytes: plain * datagramSize,
-                            datagramsWithFEC: sent.count, wireBytesWithFEC: sent.count * datagramSize))
-            try onWindow(Window(header: header, payload: payload, compressed: compressed, datagrams: sent, senderState: tx.state))
-            tx.acknowledge(seq: header.seq)
+            try tx.ingest(input.profile, stream: 1, mode: mode ?? Self.mode(for: p0))
+            let w = try tx.encodeWindow(stream: 1, timeNanos: input.profile.timeNanos, durationNanos: input.profile.durationNanos, lossRate: loss)
+            var sent: [[UInt8]] = []
+            while let d = tx.pollDatagram(connectionID: 1, packetNumber: packet + 1, protection: NullProtection()) {
+                packet += 1
+                sent.append(d.bytes)
+            }
+            // Without FEC only the source symbols go out.
+            let plain = w.layout.sourceSymbols
+            rows.append(Row(name: input.name, inputBytes: input.bytes, keyframe: w.isKeyframe, payloadBytes: w.payload.count,
+                            compressedBytes: w.compressed.count, datagrams: plain, wireBytes: plain * w.datagramSize,
+                            datagramsWithFEC: sent.count, wireBytesWithFEC: sent.count * w.datagramSize))
+            try onWindow(Window(header: w.header, payload: w.payload, compressed: w.compressed, datagrams: sent,
+                                senderState: tx.encoder(1)?.state ?? StreamState(columns: info.columns.count)))
+            tx.acknowledged(w.address)
         }
         return WireSizeReport(rows: rows, loss: loss, maxDatagram: maxDatagram)
     }

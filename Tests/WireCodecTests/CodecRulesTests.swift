@@ -52,10 +52,53 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         try tx.ingest(try foldedProfile("a 1\n"), mode: .delta)
         let w2 = tx.nextWindow()
         #expect(throws: WireError.unknownBase(seq: 1)) { try rx.decode(w2.payload) }
-        tx.baseRejected()
+        #expect(tx.baseRejected(base: 1) == .keyframeNext)
         let w3 = tx.nextWindow()
         #expect(w3.header.baseSeq == 0)
         #expect(try rx.decode(w3.payload).state == tx.state)
+    }
+
+    /// With 320 ms RTT and reordering, the rejection of an old base can arrive after a
+    /// newer base was acknowledged: it must not throw the newer base away.
+    @Test func lateRejectionOfAnOlderBaseKeepsTheNewerOne() throws {
+        var tx = StreamEncoder(stream: 1, info: foldedInfo)
+        var rx = StreamDecoder()
+        try tx.ingest(try foldedProfile("a 1\n"), mode: .delta)
+        let w1 = tx.nextWindow()
+        _ = try rx.decode(w1.payload)
+        #expect(tx.acknowledge(seq: 1) == .newBase(1))
+        try tx.ingest(try foldedProfile("a 1\n"), mode: .delta)
+        let w2 = tx.nextWindow()
+        _ = try rx.decode(w2.payload)
+        #expect(tx.acknowledge(seq: 2) == .newBase(2))
+        #expect(tx.acknowledge(seq: 2) == .notNewer(base: 2))
+        #expect(tx.acknowledge(seq: 1) == .notNewer(base: 2))
+        #expect(tx.acknowledge(seq: 9) == .unknown)
+        // A window based on 1 was rejected somewhere, long ago: base 2 stays.
+        #expect(tx.baseRejected(base: 1) == .stale(current: 2))
+        try tx.ingest(try foldedProfile("a 1\n"), mode: .delta)
+        let w3 = tx.nextWindow()
+        #expect(w3.header.baseSeq == 2)
+        #expect(try rx.decode(w3.payload).state == tx.state)
+    }
+
+    /// A stream about to wrap its u32 sequence numbers starts a new epoch at seq 1, which
+    /// a receiver decodes as a fresh keyframe.
+    @Test func sequenceWrapStartsANewEpoch() throws {
+        var tx = StreamEncoder(stream: 1, info: foldedInfo)
+        tx.maxSeq = 3
+        var rx = StreamDecoder()
+        var seen: [(UInt32, UInt32, UInt32)] = []
+        for _ in 0..<5 {
+            try tx.ingest(try foldedProfile("a 1\n"), mode: .delta)
+            let w = tx.nextWindow()
+            seen.append((w.header.epoch, w.header.seq, w.header.baseSeq))
+            #expect(try rx.decode(w.payload).state == tx.state)
+            tx.acknowledge(seq: w.header.seq)
+        }
+        #expect(seen.map(\.0) == [1, 1, 1, 2, 2])
+        #expect(seen.map(\.1) == [1, 2, 3, 1, 2])
+        #expect(seen.map(\.2) == [0, 1, 2, 0, 1])
     }
 
     @Test func newEpochBoundsTheDictionary() throws {

@@ -1,3 +1,4 @@
+import WireLimits
 import Foundation
 import Testing
 import TestSupport
@@ -310,17 +311,17 @@ struct VectorSet {
         #expect(d.state == tx.state)
         let compressed = Snappy.compress(w.payload)
         let config = try FrameConfig(maxDatagram: 576)
-        let address = WindowAddress(connectionID: 0x0102_0304, stream: 4, seq: 1)
+        let address = WindowAddress(stream: 4, seq: 1)
         var out = try OutgoingWindow(address: address, compressed: compressed, config: config)
         var pn: UInt64 = 0
-        let datagrams = out.initialDatagrams(lossRate: 0.12, config: config, packetNumber: &pn, protection: NullProtection())
+        let datagrams = out.initialDatagrams(lossRate: 0.12, config: config, connectionID: 0x0102_0304, packetNumber: &pn, protection: NullProtection())
         let layout = out.layout
         bulkSymbols = (layout.sourceCount(block: 0), datagrams.count - layout.sourceSymbols)
         // A receiver that lost the dropped datagrams rebuilds the window from parity.
-        var r = Reassembler(protection: NullProtection())
+        var r = Reassembler()
         var got: [UInt8]?
         for (i, d) in datagrams.enumerated() where !dropped.contains(i) {
-            if case .window(_, let bytes) = r.receive(d) { got = bytes }
+            if case .window(_, let bytes, _) = r.receive(datagram: d, protection: NullProtection()) { got = bytes }
         }
         #expect(got == compressed)
 
@@ -435,7 +436,7 @@ struct VectorSet {
 
     mutating func addSnappy(_ name: String, _ payload: [UInt8], after: [String], decoded: DecodedWindow, rx: StreamDecoder) throws {
         let c = Snappy.compress(payload)
-        #expect(try Snappy.decompress(c, limit: StreamDecoder.maxPayload) == payload)
+        #expect(try Snappy.decompress(c, limit: WireLimits.maxPayload) == payload)
         var text = "# FlameWire v1 test vector: \(name).snappy.hex\n"
         text += "# \(name).window.hex compressed as one raw snappy block (SPEC.md §6.1): \(c.count) bytes, \(payload.count) uncompressed.\n"
         let order = (after.map { $0 + ".window.hex" } + ["\(name).snappy.hex (uncompressed)"]).joined(separator: ", ")

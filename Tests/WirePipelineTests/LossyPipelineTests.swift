@@ -5,6 +5,7 @@ import FEC
 import Profile
 @testable import WireCodec
 @testable import WireFrame
+import WirePipeline
 
 /// A seeded link: drops, duplicates and reorders datagrams.
 struct LossyLink {
@@ -25,46 +26,67 @@ struct LossyLink {
     }
 }
 
-/// Sender and receiver joined by lossy links in both directions, driven window by window.
+/// The library's send and receive paths joined by lossy links in both directions, driven
+/// window by window (the session layer adds timing on top of exactly these calls).
 struct Pipeline {
-    var tx: StreamEncoder
-    var rx = StreamDecoder()
-    var reassembler = Reassembler(protection: NullProtection())
-    var config = try! FrameConfig()
+    var tx: WindowSender
+    var rx = WindowReceiver()
+    let stream: UInt32
     var packetNumber: UInt64 = 0
     var forward: LossyLink
     var backward: LossyLink
-    var sentStates: [UInt64: StreamState] = [:]
-    var decoded: [UInt64: DecodedWindow] = [:]
+    var sentStates: [UInt32: StreamState] = [:]
+    var decoded: [UInt32: DecodedWindow] = [:]
     var repairRounds = 0
+
+    init(stream: UInt32, info: StreamInfo, forward: LossyLink, backward: LossyLink) throws {
+        tx = WindowSender(config: try FrameConfig())
+        try tx.addStream(stream, info: info)
+        self.stream = stream
+        self.forward = forward
+        self.backward = backward
+    }
+
+    mutating func ingest(_ p: Profile, mode: IngestMode) throws { try tx.ingest(p, stream: stream, mode: mode) }
+
+    /// Everything queued, as datagrams.
+    mutating func drain() -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        while let d = tx.pollDatagram(connectionID: 7, packetNumber: packetNumber + 1, protection: NullProtection()) {
+            packetNumber += 1
+            out.append(d.bytes)
+        }
+        return out
+    }
 
     /// Sends one window; repairs it up to `maxRepairs` times while it is incomplete.
     mutating func send(timeNanos: Int64 = 0, dropEntirely: Bool = false, maxRepairs: Int = 8) throws {
-        let (header, payload) = tx.nextWindow(timeNanos: timeNanos)
-        sentStates[header.seq] = tx.state
-        let address = WindowAddress(connectionID: 7, stream: header.stream, seq: UInt32(header.seq))
-        var window = try OutgoingWindow(address: address, compressed: Snappy.compress(payload), config: config)
-        var datagrams = window.initialDatagrams(lossRate: forward.loss, config: config, packetNumber: &packetNumber, protection: NullProtection())
+        let w = try tx.encodeWindow(stream: stream, timeNanos: timeNanos, lossRate: forward.loss)
+        sentStates[w.header.seq] = tx.encoder(stream)?.state
+        var datagrams = drain()
         if dropEntirely { return }
         var rounds = 0
         while true {
             for d in forward.carry(datagrams) {
-                if case .window(let a, let compressed) = reassembler.receive(d) {
-                    let w = try rx.decode(try Snappy.decompress(compressed, limit: StreamDecoder.maxPayload))
-                    #expect(UInt64(a.seq) == w.header.seq)
-                    decoded[w.header.seq] = w
+                let h = try DatagramHeader.parse(d)
+                let symbol = try #require(NullProtection().openData(d, header: h))
+                switch rx.receive(h, symbol: symbol, at: .zero) {
+                case .decoded(let win, let a, _):
+                    #expect(a.seq == win.header.seq)
+                    decoded[win.header.seq] = win
                     // The acknowledgement may be lost too.
-                    if !backward.carry([[0]]).isEmpty { tx.acknowledge(seq: w.header.seq) }
+                    if !backward.carry([[0]]).isEmpty { tx.acknowledged(a) }
+                case .rejected(_, let why, _): Issue.record("rejected: \(why)")
+                case .dropped(let e): Issue.record("dropped: \(e)")
+                case .progress, .duplicate: break
                 }
             }
-            guard let missing = reassembler.missing(address), rounds < maxRepairs else { return }
+            guard let missing = rx.reassembler.missing(w.address), rounds < maxRepairs else { return }
             // Repair (after ~2 RTT in a real session): fresh parity for what is still missing.
             rounds += 1
             repairRounds += 1
-            datagrams = []
-            for (b, n) in missing.enumerated() where n > 0 {
-                datagrams += window.parity(block: b, count: n + 1, packetNumber: &packetNumber, protection: NullProtection())
-            }
+            tx.queueRepair(w.address, missing: missing, margin: 1)
+            datagrams = drain()
         }
     }
 }
@@ -74,34 +96,35 @@ struct Pipeline {
     func sequenceSurvivesLossDuplicatesAndReordering(seed: UInt64, type: String) throws {
         let files = ["heap": Samples.heap, "cpu": Samples.cpu, "goroutine": Samples.goroutine, "mutex": Samples.mutex][type]!
         let first = try Samples.profile(files[0])
-        var p = Pipeline(
-            tx: StreamEncoder(stream: 3, info: info(for: first, type: type)),
+        var p = try Pipeline(
+            stream: 3, info: info(for: first, type: type),
             forward: LossyLink(rng: SplitMix64(state: seed), loss: 0.12, duplicate: 0.05, reorder: true),
             backward: LossyLink(rng: SplitMix64(state: seed ^ 0xff), loss: 0.12, duplicate: 0, reorder: false))
         for f in files {
-            try p.tx.ingest(try Samples.profile(f), mode: mode(for: type))
+            try p.ingest(try Samples.profile(f), mode: mode(for: type))
             try p.send()
         }
         // Every window decoded rebuilds exactly the sender's state at that window.
         for (seq, w) in p.decoded { #expect(w.state == p.sentStates[seq], "window \(seq)") }
         // With repair, every window arrives.
         #expect(p.decoded.count == files.count, "decoded \(p.decoded.keys.sorted())")
-        #expect(p.reassembler.dropped.isEmpty)
+        #expect(p.rx.dropped.isEmpty)
+        #expect(p.rx.rejected.isEmpty)
     }
 
     @Test func lostWindowLosesNoCounterValue() throws {
         // CPU windows are deltas: the state is their running sum. Window 3 never arrives.
         let files = Samples.cpu
         let first = try Samples.profile(files[0])
-        var p = Pipeline(
-            tx: StreamEncoder(stream: 1, info: info(for: first, type: "cpu")),
+        var p = try Pipeline(
+            stream: 1, info: info(for: first, type: "cpu"),
             forward: LossyLink(rng: SplitMix64(state: 9), loss: 0, duplicate: 0, reorder: false),
             backward: LossyLink(rng: SplitMix64(state: 10), loss: 0, duplicate: 0, reorder: false))
         var totals: [[Int64]] = []
         for (i, f) in files.enumerated() {
             let profile = try Samples.profile(f)
             totals.append(profile.sampleTypes.indices.map { profile.total(sampleIndex: $0) })
-            try p.tx.ingest(profile, mode: .delta)
+            try p.ingest(profile, mode: .delta)
             try p.send(dropEntirely: i == 2)
         }
         #expect(p.decoded[3] == nil)
@@ -114,7 +137,7 @@ struct Pipeline {
             #expect(inc == totals[2][c] + totals[3][c])
         }
         // And the final state's totals equal the sum of all windows, exactly.
-        let last = try #require(p.decoded[UInt64(files.count)])
+        let last = try #require(p.decoded[UInt32(files.count)])
         for c in 0..<2 {
             #expect(last.state.total(column: c) == totals.reduce(0) { $0 + $1[c] })
         }

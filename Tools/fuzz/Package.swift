@@ -40,6 +40,7 @@ let package = Package(
             dependencies: [
                 .product(name: "WireCodec", package: mainPackage),
                 .product(name: "WireFrame", package: mainPackage),
+                .product(name: "WireLimits", package: mainPackage),
                 .product(name: "FEC", package: mainPackage),
                 .product(name: "Profile", package: mainPackage),
             ]),
@@ -48,6 +49,7 @@ let package = Package(
             dependencies: [
                 "WireFuzzSupport",
                 .product(name: "WireFrame", package: mainPackage),
+                .product(name: "WireLimits", package: mainPackage),
                 .product(name: "FEC", package: mainPackage),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),

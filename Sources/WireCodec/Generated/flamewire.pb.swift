@@ -119,13 +119,13 @@ nonisolated struct Flamewire_Wire_Window: @unchecked Sendable {
   }
 
   /// Window sequence number within the stream, starting at 1.
-  var seq: UInt64 {
+  var seq: UInt32 {
     get {_storage._seq}
     set {_uniqueStorage()._seq = newValue}
   }
 
   /// Sequence number of the base window; 0 for a keyframe (change against the empty state).
-  var baseSeq: UInt64 {
+  var baseSeq: UInt32 {
     get {_storage._baseSeq}
     set {_uniqueStorage()._baseSeq = newValue}
   }
@@ -402,8 +402,8 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
 
   fileprivate class _StorageClass {
     var _stream: UInt32 = 0
-    var _seq: UInt64 = 0
-    var _baseSeq: UInt64 = 0
+    var _seq: UInt32 = 0
+    var _baseSeq: UInt32 = 0
     var _epoch: UInt32 = 0
     var _info: Flamewire_Wire_StreamInfo? = nil
     var _timeNanos: Int64 = 0
@@ -468,8 +468,8 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
         case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._stream) }()
-        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._seq) }()
-        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._baseSeq) }()
+        case 2: try { try decoder.decodeSingularUInt32Field(value: &_storage._seq) }()
+        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._baseSeq) }()
         case 4: try { try decoder.decodeSingularUInt32Field(value: &_storage._epoch) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._info) }()
         case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._timeNanos) }()
@@ -502,10 +502,10 @@ nonisolated extension Flamewire_Wire_Window: SwiftProtobuf.Message, SwiftProtobu
         try visitor.visitSingularUInt32Field(value: _storage._stream, fieldNumber: 1)
       }
       if _storage._seq != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._seq, fieldNumber: 2)
+        try visitor.visitSingularUInt32Field(value: _storage._seq, fieldNumber: 2)
       }
       if _storage._baseSeq != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._baseSeq, fieldNumber: 3)
+        try visitor.visitSingularUInt32Field(value: _storage._baseSeq, fieldNumber: 3)
       }
       if _storage._epoch != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._epoch, fieldNumber: 4)

@@ -24,6 +24,7 @@ let package = Package(
             dependencies: [
                 .product(name: "WireCodec", package: mainPackage),
                 .product(name: "WireFrame", package: mainPackage),
+                .product(name: "WireLimits", package: mainPackage),
                 .product(name: "WirePipeline", package: mainPackage),
                 .product(name: "FEC", package: mainPackage),
                 .product(name: "Compression", package: mainPackage),

@@ -1,3 +1,4 @@
+import WireLimits
 import FEC
 import WireFrame
 
@@ -181,13 +182,12 @@ public enum TinyFrames {
             let parity = try code.encodeParity(indices: k..<min(256, k + m), source: source, symbolSize: s)
             for index in 0..<min(256, k + m) {
                 packetNumber += 1
-                let h = DatagramHeader(connectionID: connection, packetNumber: packetNumber, stream: stream, seq: seq,
-                                       blockIndex: UInt8(b), symbolIndex: UInt8(index), windowLength: UInt32(window.count),
-                                       symbolSize: UInt16(s))
+                let h = try DatagramHeader(connectionID: connection, packetNumber: packetNumber, stream: stream, seq: seq,
+                                           blockIndex: UInt8(b), symbolIndex: UInt8(index), layout: layout)
                 var d: [UInt8] = []
                 h.write(into: &d)
                 d.append(contentsOf: index < k ? Array(source[(index * s)..<((index + 1) * s)]) : parity[index - k])
-                d.append(contentsOf: [UInt8](repeating: 0, count: Protection.tagLength))
+                d.append(contentsOf: [UInt8](repeating: 0, count: WireLimits.tagLength))
                 out.append(d)
             }
         }

@@ -1,3 +1,4 @@
+import WireLimits
 import FEC
 import WireFrame
 import WireFuzzSupport
@@ -23,7 +24,7 @@ import WireFuzzSupport
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDatagram(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = DatagramInput.parse(Array(UnsafeBufferPointer(start: data, count: size)))
-    var r = Reassembler(protection: NullProtection())
+    var r = Reassembler()
     r.maxPartialWindows = input.maxPartialWindows
     r.maxBufferedBytes = input.maxBufferedBytes
     r.rememberCompleted = input.rememberCompleted
@@ -73,10 +74,10 @@ private struct Model {
 
 private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
     let parsed: Result<DatagramHeader, FrameError> = Result { () throws(FrameError) in try DatagramHeader.parse(d) }
-    let event = r.receive(d)
+    let event = r.receive(datagram: d, protection: NullProtection())
     check(r.bufferedBytes >= 0, "bufferedBytes \(r.bufferedBytes) < 0")
     check(r.bufferedBytes <= r.maxBufferedBytes, "bufferedBytes \(r.bufferedBytes) > \(r.maxBufferedBytes)")
-    if d.count > r.maxDatagram {
+    if d.count > 1472 {
         check(event == .dropped(.tooLong(d.count)), "a \(d.count)-byte datagram gave \(event)")
         return
     }
@@ -91,16 +92,16 @@ private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
     }
     var written: [UInt8] = []
     h.write(into: &written)
-    check(written == Array(d[0..<DatagramHeader.length]), "header \(h) does not write back to its bytes")
+    check(written == Array(d[0..<WireLimits.dataHeaderLength]), "header \(h) does not write back to its bytes")
     let s = Int(h.symbolSize)
-    check(d.count == DatagramHeader.length + s + Protection.tagLength, "parse accepted a \(d.count)-byte datagram with symbol size \(s)")
-    guard d[(DatagramHeader.length + s)...].allSatisfy({ $0 == 0 }) else {
+    check(d.count == WireLimits.dataHeaderLength + s + WireLimits.tagLength, "parse accepted a \(d.count)-byte datagram with symbol size \(s)")
+    guard d[(WireLimits.dataHeaderLength + s)...].allSatisfy({ $0 == 0 }) else {
         check(event == .dropped(.authenticationFailed), "a datagram with a non-zero tag gave \(event)")
         return
     }
-    let a = WindowAddress(connectionID: h.connectionID, stream: h.stream, seq: h.seq)
+    let a = WindowAddress(stream: h.stream, seq: h.seq)
     if model.completed.contains(a) {
-        check(event == .duplicate(a), "a symbol of completed window \(a) gave \(event)")
+        check(event == .duplicate(a, packetNumber: h.packetNumber), "a symbol of completed window \(a) gave \(event)")
         return
     }
     guard let layout = try? WindowLayout(windowLength: Int(h.windowLength), symbolSize: s) else {
@@ -116,15 +117,15 @@ private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
     let b = Int(h.blockIndex), i = Int(h.symbolIndex)
     check(b < layout.blockCount && Int(h.k) == layout.sourceCount(block: b), "parse accepted block \(b) with k \(h.k) for \(layout)")
     if w.done[b] || w.blocks[b].contains(where: { $0.index == i }) {
-        check(event == .duplicate(a), "a symbol already held gave \(event)")
+        check(event == .duplicate(a, packetNumber: h.packetNumber), "a symbol already held gave \(event)")
         return
     }
-    w.blocks[b].append((i, Array(d[DatagramHeader.length..<(DatagramHeader.length + s)])))
+    w.blocks[b].append((i, Array(d[WireLimits.dataHeaderLength..<(WireLimits.dataHeaderLength + s)])))
     let k = layout.sourceCount(block: b)
     if w.blocks[b].count >= k { w.done[b] = true }
 
     if w.done.allSatisfy({ $0 }) {
-        guard case .window(let got, let bytes) = event else {
+        guard case .window(let got, let bytes, let pn) = event, pn == h.packetNumber else {
             check(false, "the last symbol of window \(a) gave \(event)")
             return
         }
@@ -139,7 +140,7 @@ private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
     } else {
         model.partial[a] = w
         let missing = w.blocks.indices.reduce(0) { $0 + (w.done[$1] ? 0 : layout.sourceCount(block: $1) - w.blocks[$1].count) }
-        check(event == .progress(a, missing: missing), "expected progress with \(missing) missing, got \(event)")
+        check(event == .progress(a, missing: missing, packetNumber: h.packetNumber), "expected progress with \(missing) missing, got \(event)")
         check(r.missing(a) != nil, "window \(a) is not partial after progress")
     }
     // Evictions: windows the reassembler no longer holds. The current window is never evicted.

@@ -1,3 +1,4 @@
+import WireLimits
 import Compression
 import FEC
 import Foundation
@@ -177,11 +178,11 @@ struct WireBench {
             let report = try WireSizeReport.measure(inputs.map { ($0.name, $0.gz, $0.profile) }, loss: loss, maxDatagram: maxDatagram,
                                                     mode: seq.mode, info: info(for: inputs[0].profile, type: seq.type)) { w in
                 let name = inputs[Int(w.header.seq) - 1].name
-                let decoded = try rx.decode(try Snappy.decompress(w.compressed, limit: StreamDecoder.maxPayload))
+                let decoded = try rx.decode(try Snappy.decompress(w.compressed, limit: WireLimits.maxPayload))
                 guard decoded.state == w.senderState else { throw Failure("\(name): the decoded state differs from the sender's") }
-                var r = Reassembler(protection: NullProtection())
+                var r = Reassembler()
                 var rebuilt: [UInt8]?
-                for d in w.datagrams.reversed() { if case .window(_, let bytes) = r.receive(d) { rebuilt = bytes } }
+                for d in w.datagrams.reversed() { if case .window(_, let bytes, _) = r.receive(datagram: d, protection: NullProtection()) { rebuilt = bytes } }
                 guard rebuilt == w.compressed else { throw Failure("\(name): the datagrams do not reassemble to the window") }
                 if w.header.baseSeq != 0 {
                     let n = Double(inputs.count - 1)
@@ -325,7 +326,7 @@ struct WireBench {
             u = clock.now; s.encode = seconds(u - t); t = u
             let compressed = Snappy.compress(payload)
             u = clock.now; s.compress = seconds(u - t); t = u
-            let back = try Snappy.decompress(compressed, limit: StreamDecoder.maxPayload)
+            let back = try Snappy.decompress(compressed, limit: WireLimits.maxPayload)
             u = clock.now; s.decompress = seconds(u - t); t = u
             let decoded = try rx.decode(back)
             u = clock.now; s.decode = seconds(u - t)
@@ -408,7 +409,7 @@ struct WireBench {
         for i in 0..<(o.profileLoop + 1) {
             try tx.ingest(profiles[i % profiles.count], mode: .snapshot)
             let (h, p) = tx.nextWindow()
-            let d = try rx.decode(try Snappy.decompress(Snappy.compress(p), limit: StreamDecoder.maxPayload))
+            let d = try rx.decode(try Snappy.decompress(Snappy.compress(p), limit: WireLimits.maxPayload))
             tx.acknowledge(seq: h.seq)
             sink &+= UInt64(d.state.count)
         }

@@ -1,0 +1,91 @@
+import Compression
+import SansIO
+import WireCodec
+import WireFrame
+import WireLimits
+
+/// What one authenticated symbol did at the receiver.
+public enum ReceiveEvent: Sendable {
+    /// The symbol completed its window and the window decoded. `window.isDuplicate` is
+    /// true when the stream held it already (a retransmitted keyframe, say).
+    case decoded(DecodedWindow, WindowAddress, packetNumber: UInt64)
+    /// Stored; the window still lacks `missing` symbols.
+    case progress(WindowAddress, missing: Int, packetNumber: UInt64)
+    /// A symbol already held, or of a window already complete.
+    case duplicate(WindowAddress, packetNumber: UInt64)
+    /// The window was rebuilt but not decoded; counted in `rejected`.
+    case rejected(WindowAddress, WindowRejection, packetNumber: UInt64)
+    /// The datagram was dropped; counted in `dropped`.
+    case dropped(FrameError)
+}
+
+/// Why a rebuilt window was not decoded.
+public enum WindowRejection: Error, Equatable, Sendable, CustomStringConvertible {
+    case decode(WireError)
+    case badCompression(String)
+
+    public var reason: RejectReason {
+        switch self {
+        case .decode(let e): return e.reason
+        case .badCompression: return .badCompression
+        }
+    }
+
+    /// The base the receiver lacks, when that is why (the sender then sends a keyframe).
+    public var unknownBase: UInt32? {
+        if case .decode(.unknownBase(let s)) = self { return s }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .decode(let e): return "\(e)"
+        case .badCompression(let why): return "window does not decompress: \(why)"
+        }
+    }
+}
+
+/// The receive path of one authenticated peer, as one library type: symbols in,
+/// reassembly and FEC, bounded unsnappy, the address check and the stream decoders, and
+/// decoded windows out (SPEC.md §4.5, §6). The session opens datagrams before they get here.
+public struct WindowReceiver: Sendable {
+    public var reassembler = Reassembler()
+    private var decoders: [UInt32: StreamDecoder] = [:]
+    /// Rebuilt windows that were not decoded, by reason.
+    public private(set) var rejected: [RejectReason: Int] = [:]
+
+    public init() {}
+
+    /// Datagrams dropped, by reason (including the ones the session counted here).
+    public var dropped: [DropReason: Int] { reassembler.dropped }
+    public var streams: [UInt32] { decoders.keys.sorted() }
+    public func decoder(_ stream: UInt32) -> StreamDecoder? { decoders[stream] }
+
+    /// Takes one authenticated symbol of a DATA datagram.
+    public mutating func receive(_ header: DatagramHeader, symbol: ArraySlice<UInt8>, at now: Instant) -> ReceiveEvent {
+        switch reassembler.receive(header, symbol: symbol, at: now) {
+        case .dropped(let e): return .dropped(e)
+        case .duplicate(let a, let pn): return .duplicate(a, packetNumber: pn)
+        case .progress(let a, let m, let pn): return .progress(a, missing: m, packetNumber: pn)
+        case .window(let a, let compressed, let pn):
+            switch decode(a, compressed) {
+            case .success(let w): return .decoded(w, a, packetNumber: pn)
+            case .failure(let r):
+                rejected[r.reason, default: 0] += 1
+                return .rejected(a, r, packetNumber: pn)
+            }
+        }
+    }
+
+    private mutating func decode(_ a: WindowAddress, _ compressed: [UInt8]) -> Result<DecodedWindow, WindowRejection> {
+        let payload: [UInt8]
+        do { payload = try Snappy.decompress(compressed, limit: WireLimits.maxPayload) } catch {
+            return .failure(.badCompression("\(error)"))
+        }
+        var d = decoders[a.stream] ?? StreamDecoder()
+        let w: DecodedWindow
+        do { w = try d.decode(payload, expecting: (a.stream, a.seq)) } catch { return .failure(.decode(error)) }
+        decoders[a.stream] = d
+        return .success(w)
+    }
+}
