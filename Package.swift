@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
 
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
-        .target(name: "TestSupport", dependencies: ["Pprof", "Profile"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Pprof", "Profile", "Folded"], path: "Tests/TestSupport"),
         .testTarget(name: "FECTests", dependencies: ["FEC", "TestSupport"]),
         .testTarget(name: "WireCodecTests", dependencies: ["WireCodec", "WireFrame", "Profile", "Pprof", "Folded", "FEC", "Compression", "TestSupport"]),
         .testTarget(name: "ProfileTests", dependencies: ["Profile"]),

@@ -1,6 +1,7 @@
 import Foundation
 import Pprof
 import Profile
+import Folded
 
 /// The real Go profiles beside the repository (`../shared/samples/go119`).
 public enum Samples {
@@ -27,3 +28,6 @@ public enum Samples {
     public static let block = names("block-", 1...5)
     public static let allocs = names("allocs-", 1...5)
 }
+
+/// A profile from folded-stacks text (`a;b;c 3` lines), for small hand-made test inputs.
+public func foldedProfile(_ text: String) throws -> Profile { try FoldedReader.profile(from: Array(text.utf8)) }

@@ -5,7 +5,6 @@ import Profile
 import Folded
 @testable import WireCodec
 
-func foldedProfile(_ text: String) throws -> Profile { try FoldedReader.profile(from: Array(text.utf8)) }
 
 let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedReader.valueType], columnKinds: [.counter])
 
