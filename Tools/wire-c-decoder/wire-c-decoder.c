@@ -536,6 +536,17 @@ static void pb_filter(const ProtobufCMessageDescriptor *desc, const uint8_t *p, 
         unsigned want = pb_wire_type(f->type);
         int packed = f->label == PROTOBUF_C_LABEL_REPEATED && want != 2 && wt == 2;
         if (wt != want && !packed) continue; /* another wire type: an unknown field, ignored */
+        if (wt == 0) {
+            /* A varint of a known field is passed on in its shortest form, so protobuf-c sees
+               the 64-bit value (§5): its bool parser would call a 10-byte varint true when
+               only bits beyond the 64th are set, which protobuf drops (the value is 0). */
+            size_t i = value;
+            uint64_t v;
+            if (!pb_varint(p, n, &i, &v)) fail("internal error: varint re-read failed"); /* pb_skip read it */
+            out_add(out, p + start, value - start); /* the tag */
+            out_varint(out, v);
+            continue;
+        }
         if (wt != 2) {
             out_add(out, p + start, at - start);
             continue;
@@ -546,17 +557,26 @@ static void pb_filter(const ProtobufCMessageDescriptor *desc, const uint8_t *p, 
         const uint8_t *b = p + body;
         if (packed) { /* a sequence of elements of the field's own wire type */
             size_t i = 0;
+            Out elements = {0}; /* varints in their shortest form, as above */
             while (i < len) {
                 if (want == 0) {
                     uint64_t v;
                     if (!pb_varint(b, (size_t)len, &i, &v)) fail("malformed protobuf: bad varint in packed field %u", field);
+                    out_varint(&elements, v);
                 } else {
                     size_t size = want == 1 ? 8 : 4;
                     if ((size_t)len - i < size) fail("malformed protobuf: packed field %u is not a multiple of %zu bytes", field, size);
                     i += size;
                 }
             }
-            out_add(out, p + start, at - start);
+            if (want == 0) {
+                out_add(out, p + start, value - start); /* the tag */
+                out_varint(out, elements.n);
+                out_add(out, elements.p, elements.n);
+            } else {
+                out_add(out, p + start, at - start);
+            }
+            free(elements.p);
         } else if (f->type == PROTOBUF_C_TYPE_STRING) {
             if (!valid_utf8(b, (size_t)len)) fail("invalidUTF8: field %s of %s", f->name, desc->name);
             out_add(out, p + start, at - start);
@@ -1709,6 +1729,21 @@ static void decode_datagrams(const Hex h, const unsigned char *dropped) {
     for (size_t i = 0; i < L; i++) printf("%02x%s", padded[i], (i % 32 == 31 || i + 1 == L) ? "\n" : "");
     size_t plen;
     uint8_t *payload = unsnappy(padded, L, &plen);
+    /* §6.5: the parsed window must carry its datagrams' address, stream and seq modulo
+       2^32, or the receiver drops it (addressMismatch) before the stream's state is
+       consulted (§4.5 from step 2 on). A drop is an outcome, not an error of the input. */
+    PbWindow *parsed = window_unpack(payload, plen);
+    if (parsed->stream != first.stream || (uint32_t)parsed->seq != first.seq) {
+        printf("dropped addressMismatch: window stream=%" PRIu32 " seq=%" PRIu64 ", datagrams stream=%" PRIu32 " seq=%" PRIu32 "\n",
+               parsed->stream, parsed->seq, first.stream, first.seq);
+        flamewire__wirebytes__window__free_unpacked(parsed, NULL);
+        free(payload);
+        free(padded);
+        free(held);
+        free(count);
+        return;
+    }
+    flamewire__wirebytes__window__free_unpacked(parsed, NULL);
     Stream s = {0};
     s.hash_bits = 64;
     dict_init(&s.dict, 64);
