@@ -84,6 +84,18 @@ import Folded
         #expect(heap1.predictors.contains(3) || heap2.predictors.contains(3), "predictor 3: \(heap1.predictors) \(heap2.predictors)")
         let c1 = try Flamewire_Wire_Window(serializedBytes: w["collision-1"]!)
         #expect(!c1.salts.isEmpty, "collision salts")
+        // Hand-built windows (README.md): child codes, base function refs, an earlier
+        // definition as template, a redefined base stack, a removed stack defined again.
+        let ctx = try Flamewire_Wire_Window(serializedBytes: w["context-1"]!)
+        #expect(ctx.frameContext && ctx.stacks[1] == 1, "context-1 starts with a root child code")
+        let baseref = try Flamewire_Wire_Window(serializedBytes: w["baseref-1"]!)
+        #expect(baseref.locations.first.map { $0 & 1 == 1 && $0 >> 1 > 0 } == true, "baseref-1 names a base function")
+        let tpl = try Flamewire_Wire_Window(serializedBytes: w["template-1"]!)
+        #expect(VectorSet.templateKinds(tpl).last == 2)
+        let redefined = try Flamewire_Wire_Window(serializedBytes: w["redefine-1"]!)
+        #expect(redefined.changed.count == 1 && redefined.stacks[1] == redefined.changed[0], "redefine-1 redefines its changed base stack")
+        let removedAgain = try Flamewire_Wire_Window(serializedBytes: w["redefine-2"]!)
+        #expect(removedAgain.removed.count == 1 && removedAgain.stacks[1] == removedAgain.removed[0])
         #expect(set.bulkSymbols.k >= 3, "the datagram window spans several symbols")
         #expect(set.bulkSymbols.parity >= set.dropped.count)
     }
