@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .target(name: "TestSupport", dependencies: ["Pprof", "Profile", "Folded"], path: "Tests/TestSupport"),
         .testTarget(name: "FECTests", dependencies: ["FEC", "TestSupport"]),
-        .testTarget(name: "WireCodecTests", dependencies: ["WireCodec", "WireFrame", "Profile", "Pprof", "Folded", "FEC", "Compression", "TestSupport"]),
+        .testTarget(name: "WireCodecTests", dependencies: ["WireCodec", "WireFrame", "WirePipeline", "Profile", "Pprof", "Folded", "FEC", "Compression", "TestSupport"]),
         .testTarget(name: "ProfileTests", dependencies: ["Profile"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "Profile", "Folded"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FoldedTests", dependencies: ["Folded", "Profile"]),

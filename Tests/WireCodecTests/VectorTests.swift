@@ -1,4 +1,5 @@
 import WireLimits
+import WirePipeline
 import Foundation
 import Testing
 import TestSupport
@@ -85,6 +86,18 @@ import Folded
         #expect(heap1.predictors.contains(3) || heap2.predictors.contains(3), "predictor 3: \(heap1.predictors) \(heap2.predictors)")
         let c1 = try Flamewire_Wire_Window(serializedBytes: w["collision-1"]!)
         #expect(!c1.salts.isEmpty, "collision salts")
+        // Hand-built windows (README.md): child codes, base function refs, an earlier
+        // definition as template, a redefined base stack, a removed stack defined again.
+        let ctx = try Flamewire_Wire_Window(serializedBytes: w["context-1"]!)
+        #expect(ctx.frameContext && ctx.stacks[1] == 1, "context-1 starts with a root child code")
+        let baseref = try Flamewire_Wire_Window(serializedBytes: w["baseref-1"]!)
+        #expect(baseref.locations.first.map { $0 & 1 == 1 && $0 >> 1 > 0 } == true, "baseref-1 names a base function")
+        let tpl = try Flamewire_Wire_Window(serializedBytes: w["template-1"]!)
+        #expect(VectorSet.templateKinds(tpl).last == 2)
+        let redefined = try Flamewire_Wire_Window(serializedBytes: w["redefine-1"]!)
+        #expect(redefined.changed.count == 1 && redefined.stacks[1] == redefined.changed[0], "redefine-1 redefines its changed base stack")
+        let removedAgain = try Flamewire_Wire_Window(serializedBytes: w["redefine-2"]!)
+        #expect(removedAgain.removed.count == 1 && removedAgain.stacks[1] == removedAgain.removed[0])
         #expect(set.bulkSymbols.k >= 3, "the datagram window spans several symbols")
         #expect(set.bulkSymbols.parity >= set.dropped.count)
     }
@@ -142,6 +155,7 @@ struct VectorSet {
         try v.collision()
         try v.bulk()
         try v.edges()
+        try v.handBuilt()
         return v
     }
 
@@ -325,13 +339,18 @@ struct VectorSet {
         }
         #expect(got == compressed)
 
+        // What each dropped line holds, from its header (k is derived, §6.2).
+        let droppedRoles = try dropped.map { i -> String in
+            let h = try DatagramHeader.parse(datagrams[i])
+            return "\(Int(h.symbolIndex) < h.k ? "source" : "parity") \(h.symbolIndex)"
+        }.joined(separator: ", ")
         var hex = """
             # FlameWire v1 test vector: bulk-1.datagrams.hex
             # The DATA datagrams of one window (stream 4 \"bulk\", seq 1, a keyframe): NullProtection (symbol in
-            # clear, 16 zero tag bytes), connection id 0x0102030405060708, MAX_DATAGRAM 576, parity for loss 0.12.
+            # clear, 16 zero tag bytes), connection id 0x01020304 (u32), MAX_DATAGRAM 576, parity for loss 0.12.
             # One datagram per non-comment line. The compressed window (\(compressed.count) bytes) is snappy-compressed
             # \(w.payload.count) bytes of Window protobuf. Decoders must drop the datagrams on lines \(dropped.map(String.init).joined(separator: ", "))
-            # (0-based, source symbols) and rebuild the block from parity. Expected: bulk-1.datagrams.expected.txt.
+            # (0-based; symbols \(droppedRoles)) and rebuild the block from the rest. Expected: bulk-1.datagrams.expected.txt.
 
             """
         var expected = ""
@@ -395,6 +414,21 @@ struct VectorSet {
                     note: "demo-1.window.hex followed by one more string that is not UTF-8 (C3 28): the window must be refused")
         try addEdge("edge-field-zero", demo1 + lengthDelimited(0, []),
                     note: "demo-1.window.hex followed by a field with number 0: not protobuf, the window must be refused")
+        // uint32 fields keep the low 32 bits of their varint (protobuf semantics): stream
+        // 2^32 + 7 is stream 7, epoch 2^32 + 1 is epoch 1.
+        try addEdge("edge-uint32-truncation", demo1 + tag(1, 0) + Self.varint(1 << 32 | 7) + tag(4, 0) + Self.varint(1 << 32 | 1),
+                    note: "demo-1.window.hex followed by stream = 2^32 + 7 and epoch = 2^32 + 1 as varints: uint32 fields keep the low 32 bits, so the window is stream 7, epoch 1 (the last occurrence of a singular field counts)")
+        // Nesting: the Window is level 1, each group one more; level 101 is malformed.
+        func groups(_ n: Int) -> [UInt8] {
+            Array(Array(repeating: tag(22, 3), count: n).joined()) + Array(Array(repeating: tag(22, 4), count: n).joined())
+        }
+        try addEdge("edge-nesting-99", demo1 + groups(99),
+                    note: "demo-1.window.hex followed by 99 unknown groups (field 22) nested in each other: levels 2 to 100 under the Window (level 1), within the limit of 100, so they are skipped and the result is demo-1's")
+        try addEdge("edge-nesting-100", demo1 + groups(100),
+                    note: "demo-1.window.hex followed by 100 unknown groups nested in each other: the innermost is level 101, beyond the nesting limit of 100, so the window must be refused")
+        #expect(files.first { $0.name == "edge-uint32-truncation.expected.txt" }?.text.hasPrefix("window stream=7 seq=1 base=0 epoch=1 ") == true)
+        #expect(files.first { $0.name == "edge-nesting-99.expected.txt" }?.text == plain)
+        #expect(files.first { $0.name == "edge-nesting-100.expected.txt" }?.text == "rejected\n")
         #expect(files.first { $0.name == "edge-ignored-fields.expected.txt" }?.text == plain)
         #expect(files.first { $0.name == "edge-invalid-utf8.expected.txt" }?.text == "rejected\n")
         #expect(files.first { $0.name == "edge-field-zero.expected.txt" }?.text == "rejected\n")
@@ -591,5 +625,288 @@ struct ProfileBuilder {
     func profile(_ samples: [(rootFirst: [Int], values: [Int64], labels: [Label])]) -> Profile {
         Profile(sampleTypes: columns, period: period, functions: functions, locations: locations,
                 samples: samples.map { Sample(locations: $0.rootFirst.reversed(), values: $0.values, labels: $0.labels) })
+    }
+}
+
+// MARK: Hand-built windows
+
+/// Windows built field by field for rules the encoder does not exercise on its own
+/// (SPEC.md §5.3–§5.5), and datagrams whose address differs from their window's (§6.5).
+/// Each delta is against demo-1 (stream 1, window 1) and is decoded after it; the decoded
+/// states are checked against what the spec says, stack by stack, before they are written.
+extension VectorSet {
+    mutating func handBuilt() throws {
+        let demo1 = windows["demo-1"]!
+        var base = StreamDecoder()
+        let d1 = try base.decode(demo1)
+        let dict = base.dictionary
+        let t = try BaseTables(state: d1.state, dictionary: dict, forEncoding: false)
+        let p: Int64 = 10_000_000
+        // demo-1's locations by a short name: the outermost line's function and line.
+        let names = ["main": "main.main:14", "serve": "demo/server.(*Server).Serve:47",
+                     "handleInlined": "demo/server.(*Server).handle:92", "handle": "demo/server.(*Server).handle:101",
+                     "get": "demo/store.(*DB).Get:33", "put": "demo/store.(*DB).Put:60", "malloc": "runtime.mallocgc:1010",
+                     "unknown": "0x4005d0"]
+        func locationID(_ n: String) -> EntryID { t.locations.first { Self.locationName($0, dict) == names[n]! }! }
+        /// Plain location ref (rank in L) of a base location.
+        func L(_ n: String) -> UInt64 { UInt64(t.locations.firstIndex(of: locationID(n))!) }
+        /// Plain function ref (rank in F).
+        func F(_ n: String) -> UInt64 { UInt64(t.functions.firstIndex { dict.strings[dict.functions[$0]!.name] == n }!) }
+        /// String ref (1 + rank in T).
+        func T(_ s: String) -> UInt64 { UInt64(t.strings.firstIndex { dict.strings[$0] == s }! + 1) }
+        /// Stack ref (rank in S) of the base stack with these locations.
+        func S(_ path: [String]) -> UInt64 {
+            UInt64(t.stacks.firstIndex { dict.stacks[$0]!.locations == path.map(locationID) }!)
+        }
+        func start(_ n: String) -> Int64 { dict.functions[t.functions[Int(F(n))]]!.startLine }
+        let z = ZigZag.encode
+        func delta() -> Flamewire_Wire_Window {
+            var w = Flamewire_Wire_Window()
+            w.stream = 1
+            w.seq = 2
+            w.baseSeq = 1
+            w.epoch = 1
+            w.timeNanos = Self.t0 + Self.tenSeconds
+            w.durationNanos = Self.tenSeconds
+            return w
+        }
+        let getL = "{handler=/get}", putL = "{bytes=#512[bytes],handler=/put}"
+        let sBase = UInt64(t.stacks.count)
+
+        // (a) frame_context with child codes: demo-2 sets it but uses only fresh and plain codes.
+        var w = delta()
+        w.frameContext = true
+        func child(_ parent: String?, _ c: String) -> UInt64 {
+            UInt64(2 * Self.children(parent.map(locationID), t.stacks, dict).firstIndex(of: locationID(c))! + 1)
+        }
+        w.stacks = [3 << 3 | 0, child(nil, "main"), child("main", "serve"), child("serve", "handle"), 0]  // no template, no labels
+        w.stacks += [2 << 3 | 4 | 2, S(["main", "serve", "handle", "get"]), 3, child("handle", "put"), child("put", "malloc")]
+        w.stacks += [1 << 3 | 4 | 1, 5, 2 * (L("get") + 1)]  // previous stack, keep 5, then get as a plain (even) code
+        w.values = [1, p, 2, 2 * p, 3, 3 * p]
+        try addHand("context-1", w, expect: [
+            "main;serve;handle {}": [1, p],
+            "main;serve;handle;put;malloc \(getL)": [2, 2 * p],
+            "main;serve;handle;put;malloc;get \(getL)": [3, 3 * p],
+        ], note: "stream 1 \"demo\", window 2 built by hand: a delta against demo-1 with frame_context whose stacks name locations as children in the base's calling context (odd codes: a root, then children of the previous location, also after a kept template prefix) and as a plain ref (even code)")
+
+        // (b) Locations defined in the window whose lines name base functions by rank.
+        w = delta()
+        w.locations = [(F("main.main") + 1) << 1 | 1, z(99 - start("main.main"))]  // one line, no address
+        w.locations += [2 << 2, F("demo/store.(*DB).Get") + 1, z(31 - start("demo/store.(*DB).Get")),
+                        F("demo/server.(*Server).handle") + 1, z(95 - start("demo/server.(*Server).handle"))]  // 2 lines
+        w.stacks = [1 << 3 | 2, S(["main", "unknown"]), 1, 0, 0]  // [main, new location 0], no labels
+        w.stacks += [1 << 3 | 4 | 2, S(["main", "serve", "handle", "get"]), 2, 0]  // [main, serve, new location 1], its labels
+        w.values = [2, 2 * p, 3, 3 * p]
+        try addHand("baseref-1", w, expect: [
+            "main.main:14;main.main:99 {}": [2, 2 * p],
+            "main.main:14;demo/server.(*Server).Serve:47;demo/server.(*Server).handle:95 \(getL)": [3, 3 * p],
+        ], note: "stream 1 \"demo\", window 2 built by hand: a delta against demo-1 defining two locations whose lines name base functions by their rank in F (fresh code rank + 1): main.main at line 99, and demo/store.(*DB).Get line 31 inlined into demo/server.(*Server).handle line 95")
+        // (c) Template kind 2 naming an earlier definition of this window (not the previous one).
+        w = delta()
+        w.stacks = [3 << 3 | 0, L("main") + 1, L("serve") + 1, L("handleInlined") + 1, 1, T("handler"), 0, T("/put")]
+        w.stacks += [0 << 3 | 2, S(["main", "unknown"]), 2, 1, T("handler"), 0, T("/get")]
+        w.stacks += [1 << 3 | 4 | 2, sBase + 0, 2, L("get") + 1]  // template: definition 0; keep [main, serve]
+        w.values = [1, p, 2, 2 * p, 3, 3 * p]
+        try addHand("template-1", w, expect: [
+            "main;serve;handleInlined {handler=/put}": [1, p],
+            "main;unknown {handler=/get}": [2, 2 * p],
+            "main;serve;get {handler=/put}": [3, 3 * p],
+        ], note: "stream 1 \"demo\", window 2 built by hand: a delta against demo-1 whose third stack has template kind 2 with the ref |S| + 0 of the window's first stack definition (keep 2, its labels)")
+        // template-1 with frame_context sent as a 10-byte varint whose only set bit is bit 64:
+        // bits beyond the 64th are dropped, so it is false and nothing changes.
+        var bytes: [UInt8] = try w.serializedBytes()
+        bytes += Self.varint(19 << 3) + [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02]
+        try addHand("varint-bits-1", bytes, expectSameAs: "template-1",
+                    note: "template-1.window.hex followed by frame_context as a 10-byte varint (80 x 9, 02) whose only set bit is bit 64: a varint keeps its low 64 bits, so the value is 0 (false) and the window decodes as template-1 (read as true, its location codes would name other locations)")
+
+        // A template ref may not name the stack being defined or a later one.
+        var bad = w
+        bad.stacks = [0 << 3 | 2, S(["main", "unknown"]), 2, 0]
+        bad.stacks += [0 << 3 | 4 | 2, sBase + 1, 1]  // names itself
+        bad.values = [1, p, 2, 2 * p]
+        try addHand("template-2", try bad.serializedBytes(), rejected: true,
+                    note: "stream 1 \"demo\", window 2 built by hand: a delta against demo-1 whose second stack definition names itself (stack ref |S| + 1) as its template: only earlier definitions may be named, the window must be refused (badReference)")
+
+        // (d) A definition of a stack the state already holds adds its row to that stack's
+        // values; so does a second definition of the same new stack. Predictor 1: for a
+        // definition row the pair is never the base values, even for a base stack.
+        let x = ["main", "serve", "handle", "put", "malloc"]
+        w = delta()
+        w.changed = [S(x)]
+        w.predictors = [0, 1]
+        w.stacks = [0 << 3 | 4 | 2, S(x), 5]  // definition 0: the base stack x again
+        w.stacks += [0 << 3 | 4 | 2, S(x), 4]  // definition 1: y = x without its leaf, x's labels
+        w.stacks += [0 << 3 | 4 | 1, 4]  // definition 2: y again
+        // Residuals of column 1 (§5.6): delta − delta[0] · y / x, truncated toward zero.
+        func residual(_ d0: Int64, _ d1: Int64, _ px: Int64, _ py: Int64) -> Int64 { d1 - d0 * py / px }
+        let xBase: [Int64] = [2, 2 * p + 1234]
+        w.values = [2, residual(2, 2 * p, xBase[0], xBase[1])]  // changed x: pair = x's base values
+        w.values += [1, residual(1, p, 4, 4 * p + 1234)]  // definition 0 (x): pair = the latest row, x after its changed row
+        w.values += [3, residual(3, 3 * p, 5, 5 * p + 1234)]  // definition 1 (y): pair = x after definition 0
+        w.values += [1, residual(1, p, 3, 3 * p)]  // definition 2 (y): pair = y after definition 1
+        try addHand("redefine-1", w, expect: [
+            "main;serve;handleInlined \(getL)": [3, 3 * p],
+            "main;serve;handle;get \(getL)": [5, 5 * p],
+            "main;serve;handle;put;malloc \(putL)": [5, 5 * p + 1234],
+            "main;serve;handle;put \(putL)": [4, 4 * p],
+            "main;unknown {}": [1, p],
+        ], note: "stream 1 \"demo\", window 2 built by hand: a delta against demo-1 that changes base stack main;serve;handle;put;malloc and defines it again (template kind 2, keep all, same labels): both rows add to its values; then defines a new stack twice (the second a template kind 1 copy): both rows add. Predictor 1 on column 1; a definition row never takes its pair from base values")
+        #expect(w.values[3] == -308, "the definition row of x must not use x's base pair (which would give -617)")
+
+        // §5.4: a base stack removed and defined again in the same window starts from 0.
+        w = delta()
+        w.removed = [S(["main", "unknown"])]
+        w.stacks = [0 << 3 | 4 | 2, S(["main", "unknown"]), 2]
+        w.values = [5, 5 * p]
+        try addHand("redefine-2", w, expect: [
+            "main;serve;handleInlined \(getL)": [3, 3 * p],
+            "main;serve;handle;get \(getL)": [5, 5 * p],
+            "main;serve;handle;put;malloc \(putL)": [2, 2 * p + 1234],
+            "main;unknown {}": [5, 5 * p],
+        ], note: "stream 1 \"demo\", window 2 built by hand: a delta against demo-1 that removes base stack main;unknown and defines the same stack again: it stays in the state with the definition row's values alone (its value before the row is 0, not its base value)")
+
+        // (e) Datagrams whose header address differs from the window inside (§6.5).
+        let info = StreamInfo(service: "addr", profileType: "cpu", columns: [FoldedReader.valueType], columnKinds: [.counter])
+        var tx = StreamEncoder(stream: 5, info: info)
+        try tx.ingest(try foldedProfile("main;a 1\nmain;b 2\n"), mode: .snapshot)
+        let small = tx.nextWindow(timeNanos: Self.t0, durationNanos: Self.tenSeconds).payload
+        // seq is a uint32 field: write its varint as 2^32 + 1 by hand (stream 5, then seq).
+        #expect(Array(small.prefix(4)) == [0x08, 0x05, 0x10, 0x01])
+        let wrapped = [0x08, 0x05, 0x10, 0x81, 0x80, 0x80, 0x80, 0x10] + small.dropFirst(4)
+        try addAddressed("address-1", wrapped, WindowAddress(stream: 5, seq: 1),
+                         note: "a keyframe of stream 5 with seq 4294967297 (2^32 + 1) in datagrams addressed to stream 5, seq 1: seq is a uint32 field, so the window is seq 1, the address matches and the window is decoded")
+        try addAddressed("address-2", small, WindowAddress(stream: 6, seq: 1),
+                         note: "a keyframe of stream 5, seq 1, in datagrams addressed to stream 6, seq 1: the rebuilt window names another stream, so the receiver drops it (addressMismatch)")
+        try addAddressed("address-3", small, WindowAddress(stream: 5, seq: 2),
+                         note: "a keyframe of stream 5, seq 1, in datagrams addressed to stream 5, seq 2: the rebuilt window has another seq, so the receiver drops it (addressMismatch)")
+    }
+
+    /// A hand-built delta decoded after demo-1 with a fresh receiver; `expect` holds every
+    /// stack of the new state (`locations {labels}` → values, see `stackKey`).
+    mutating func addHand(_ name: String, _ w: Flamewire_Wire_Window, expect: [String: [Int64]], note: String) throws {
+        let payload: [UInt8] = try w.serializedBytes()
+        var rx = StreamDecoder()
+        _ = try rx.decode(windows["demo-1"]!)
+        let d = try rx.decode(payload)
+        var got: [String: [Int64]] = [:]
+        for (id, values) in d.state.byStack { got[Self.stackKey(id, rx.dictionary)] = Array(values) }
+        // Base stacks that `expect` does not list keep their base values.
+        var want = expect
+        for (id, values) in Self.d1State(rx) where want[Self.stackKey(id, rx.dictionary)] == nil {
+            want[Self.stackKey(id, rx.dictionary)] = values
+        }
+        #expect(got == want, "\(name): decoded \(got)")
+        try add(name, payload, after: ["demo-1"], decoded: d, rx: rx, note: note)
+    }
+
+    /// A hand-built window given as bytes: its expected file is the one of `expectSameAs`,
+    /// or "rejected".
+    mutating func addHand(_ name: String, _ payload: [UInt8], expectSameAs: String? = nil,
+                          rejected: Bool = false, note: String) throws {
+        var rx = StreamDecoder()
+        _ = try rx.decode(windows["demo-1"]!)
+        var text = "# FlameWire v1 test vector: \(name).window.hex\n"
+        for line in Self.wrap(note + ".", width: 88) { text += "# \(line)\n" }
+        text += "# \(payload.count) bytes; decode demo-1.window.hex, \(name).window.hex in order with one receiver; expected: \(name).expected.txt.\n"
+        text += Self.hexLines(payload)
+        let expected: String
+        do { expected = Self.render(try rx.decode(payload), rx.dictionary) } catch { expected = "rejected\n" }
+        if rejected { #expect(expected == "rejected\n", "\(name) must be refused") }
+        if let other = expectSameAs { #expect(expected == files.first { $0.name == "\(other).expected.txt" }?.text, "\(name) decodes as \(other)") }
+        windows[name] = payload
+        files.append(("\(name).window.hex", text))
+        files.append(("\(name).expected.txt", expected))
+    }
+
+    /// demo-1's state as a receiver that decoded it holds it.
+    static func d1State(_ rx: StreamDecoder) -> [(EntryID, [Int64])] {
+        guard let s = rx.state(seq: 1) else { return [] }
+        return s.byStack.map { ($0.0, Array($0.1)) }
+    }
+
+    /// The datagrams of one window sent to `address` (NullProtection, MAX_DATAGRAM 576,
+    /// parity for loss 0.12). The expected file is bulk-1's form; when the rebuilt window's
+    /// stream or seq differ from the address, it ends with the drop instead
+    /// of a decoded state.
+    mutating func addAddressed(_ name: String, _ payload: [UInt8], _ address: WindowAddress, note: String) throws {
+        let compressed = Snappy.compress(payload)
+        let config = try FrameConfig(maxDatagram: 576)
+        var out = try OutgoingWindow(address: address, compressed: compressed, config: config)
+        var pn: UInt64 = 0
+        let datagrams = out.initialDatagrams(lossRate: 0.12, config: config, connectionID: 0x0102_0304, packetNumber: &pn,
+                                             protection: NullProtection())
+        // The receive path the collector uses decides: reassembly, unsnappy, the address check, decoding.
+        var rx = WindowReceiver()
+        var last: ReceiveEvent?
+        for d in datagrams {
+            let h = try DatagramHeader.parse(d)
+            let event = rx.receive(h, symbol: try #require(NullProtection().openData(d, header: h)), at: .zero)
+            switch event {
+            case .decoded, .rejected: last = event  // what the window's completion did
+            case .progress, .duplicate, .dropped: break
+            }
+        }
+        var hex = "# FlameWire v1 test vector: \(name).datagrams.hex\n"
+        for line in Self.wrap("The DATA datagrams of one window: " + note + ". NullProtection (symbol in clear, 16 zero tag bytes), connection id 0x01020304, MAX_DATAGRAM 576, parity for loss 0.12; one datagram per non-comment line, none to drop. The compressed window (\(compressed.count) bytes) is snappy-compressed \(payload.count) bytes of Window protobuf. Expected: \(name).datagrams.expected.txt.", width: 100) {
+            hex += "# \(line)\n"
+        }
+        var expected = ""
+        for (i, d) in datagrams.enumerated() {
+            let h = try DatagramHeader.parse(d)
+            let role = Int(h.symbolIndex) < Int(h.k) ? "source" : "parity"
+            hex += "# datagram \(i): block \(h.blockIndex) of \(h.blockCount), symbol \(h.symbolIndex) (\(role)), packet \(h.packetNumber), \(d.count) bytes\n"
+            hex += Self.hex(d) + "\n"
+            expected += "datagram \(i) version=1 type=1 connection=\(Self.hex64(UInt64(h.connectionID))) packet=\(h.packetNumber) stream=\(h.stream) seq=\(h.seq) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.windowLength)\n"
+        }
+        expected += "compressed \(compressed.count)\n"
+        expected += Self.hexLines(compressed)
+        // §6.5: the rebuilt window is decompressed and parsed, then its address is checked.
+        switch last {
+        case .rejected(_, .decode(.addressMismatch(let stream, let seq)), _):
+            expected += "dropped addressMismatch: window stream=\(stream) seq=\(seq), datagrams stream=\(address.stream) seq=\(address.seq)\n"
+        case .decoded(let w, _, _):
+            expected += Self.render(w, try #require(rx.decoder(address.stream)).dictionary)
+        default:
+            Issue.record("\(name): \(String(describing: last))")
+        }
+        files.append(("\(name).datagrams.hex", hex))
+        files.append(("\(name).datagrams.expected.txt", expected))
+    }
+
+    /// A location's short name: its outermost line as function:line, or 0x + its address.
+    static func locationName(_ l: EntryID, _ d: WireDictionary) -> String {
+        let loc = d.locations[l]!
+        guard let outer = loc.lines.last else { return "0x" + String(loc.address, radix: 16) }
+        return "\(d.strings[d.functions[outer.function]!.name]!):\(outer.line)"
+    }
+
+    /// A stack as `location;location… {labels}`, locations by `locationName`, with demo-1's
+    /// location names shortened as in `handBuilt`, labels as the vectors print them.
+    static func stackKey(_ id: EntryID, _ d: WireDictionary) -> String {
+        let short = ["main.main:14": "main", "demo/server.(*Server).Serve:47": "serve", "demo/server.(*Server).handle:92": "handleInlined",
+                     "demo/server.(*Server).handle:101": "handle", "demo/store.(*DB).Get:33": "get", "demo/store.(*DB).Put:60": "put",
+                     "runtime.mallocgc:1010": "malloc", "0x4005d0": "unknown"]
+        let s = d.stacks[id]!
+        let names = s.locations.map { locationName($0, d) }
+        // Stacks with a location outside demo-1 keep every name long.
+        let path = names.allSatisfy { short[$0] != nil } ? names.map { short[$0]! } : names
+        let labels = s.labels.map { l -> String in
+            switch l.value {
+            case .string(let v): return "\(d.strings[l.key]!)=\(d.strings[v]!)"
+            case .number(let n, let unit): return "\(d.strings[l.key]!)=#\(n)[\(d.strings[unit]!)]"
+            }
+        }
+        return path.joined(separator: ";") + " {" + labels.joined(separator: ",") + "}"
+    }
+
+    /// children(P) of SPEC.md §5.3 (the roots when `parent` is nil), ascending by id.
+    static func children(_ parent: EntryID?, _ stacks: [EntryID], _ d: WireDictionary) -> [EntryID] {
+        var out = Set<EntryID>()
+        for s in stacks {
+            let ls = d.stacks[s]!.locations
+            guard let parent else { if let f = ls.first { out.insert(f) }; continue }
+            for i in ls.indices.dropFirst() where ls[i - 1] == parent { out.insert(ls[i]) }
+        }
+        return out.sorted()
     }
 }

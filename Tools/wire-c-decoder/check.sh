@@ -115,6 +115,16 @@ for f in "$vec"/edge-*.window.hex; do
     name=$(basename "$f" .window.hex)
     expect "$name.expected.txt" windows "$name.window.hex"
 done
+# Hand-built deltas against demo-1 (README.md): context-coded frames, base functions by
+# rank, templates naming earlier definitions, redefined and removed-then-redefined stacks.
+for name in context-1 baseref-1 template-1 template-2 varint-bits-1 redefine-1 redefine-2; do
+    expect "$name.expected.txt" windows demo-1.window.hex "$name.window.hex"
+done
+# Datagrams whose address does (address-1, seq modulo 2^32) or does not (address-2, -3)
+# match the window inside (§6.5 addressMismatch).
+for name in address-1 address-2 address-3; do
+    expect "$name.datagrams.expected.txt" datagrams "$name.datagrams.hex"
+done
 
 # Negative checks: what the spec says a receiver must refuse.
 reject "a delta without its base" windows demo-2.window.hex
@@ -132,6 +142,10 @@ sweep windows heap-1.window.hex heap-2.window.hex
 sweep windows --hash-bits 8 collision-1.window.hex
 sweep windows --hash-bits 8 collision-1.window.hex collision-2.window.hex
 sweep datagrams --drop 0,2,3 bulk-1.datagrams.hex
+sweep windows demo-1.window.hex context-1.window.hex
+sweep windows demo-1.window.hex template-1.window.hex
+sweep windows demo-1.window.hex redefine-1.window.hex
+sweep datagrams address-2.datagrams.hex
 
 if [ "$failures" -ne 0 ]; then
     echo "check.sh: $failures of $runs checks failed" >&2

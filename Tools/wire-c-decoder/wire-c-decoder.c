@@ -536,6 +536,17 @@ static void pb_filter(const ProtobufCMessageDescriptor *desc, const uint8_t *p, 
         unsigned want = pb_wire_type(f->type);
         int packed = f->label == PROTOBUF_C_LABEL_REPEATED && want != 2 && wt == 2;
         if (wt != want && !packed) continue; /* another wire type: an unknown field, ignored */
+        if (wt == 0) {
+            /* A varint of a known field is passed on in its shortest form, so protobuf-c sees
+               the 64-bit value (§5): its bool parser would call a 10-byte varint true when
+               only bits beyond the 64th are set, which protobuf drops (the value is 0). */
+            size_t i = value;
+            uint64_t v;
+            if (!pb_varint(p, n, &i, &v)) fail("internal error: varint re-read failed"); /* pb_skip read it */
+            out_add(out, p + start, value - start); /* the tag */
+            out_varint(out, v);
+            continue;
+        }
         if (wt != 2) {
             out_add(out, p + start, at - start);
             continue;
@@ -546,17 +557,26 @@ static void pb_filter(const ProtobufCMessageDescriptor *desc, const uint8_t *p, 
         const uint8_t *b = p + body;
         if (packed) { /* a sequence of elements of the field's own wire type */
             size_t i = 0;
+            Out elements = {0}; /* varints in their shortest form, as above */
             while (i < len) {
                 if (want == 0) {
                     uint64_t v;
                     if (!pb_varint(b, (size_t)len, &i, &v)) fail("malformed protobuf: bad varint in packed field %u", field);
+                    out_varint(&elements, v);
                 } else {
                     size_t size = want == 1 ? 8 : 4;
                     if ((size_t)len - i < size) fail("malformed protobuf: packed field %u is not a multiple of %zu bytes", field, size);
                     i += size;
                 }
             }
-            out_add(out, p + start, at - start);
+            if (want == 0) {
+                out_add(out, p + start, value - start); /* the tag */
+                out_varint(out, elements.n);
+                out_add(out, elements.p, elements.n);
+            } else {
+                out_add(out, p + start, at - start);
+            }
+            free(elements.p);
         } else if (f->type == PROTOBUF_C_TYPE_STRING) {
             if (!valid_utf8(b, (size_t)len)) fail("invalidUTF8: field %s of %s", f->name, desc->name);
             out_add(out, p + start, at - start);
@@ -603,7 +623,7 @@ static PbWindow *window_unpack(const uint8_t *payload, size_t len) {
 /* ---------------------------------------------------------------- states and base tables */
 
 typedef struct {
-    uint64_t seq;
+    uint32_t seq;
     size_t n;
     uint64_t *ids;  /* ascending */
     int64_t *vals;  /* n x columns */
@@ -1212,7 +1232,7 @@ static const State *stream_decode(Stream *s, const uint8_t *payload, size_t len,
     PbWindow *w = window_unpack(payload, len);
     *keep = w;
     if (w->seq == 0) fail("window sequence number 0");
-    if (w->base_seq != 0 && w->base_seq >= w->seq) fail("base %" PRIu64 " is not before window %" PRIu64, w->base_seq, w->seq);
+    if (w->base_seq != 0 && w->base_seq >= w->seq) fail("base %" PRIu32 " is not before window %" PRIu32, w->base_seq, w->seq);
     /* §4.5: a window of the current epoch whose seq the ring holds is a duplicate, whatever
        its base or info: no change (checked before the base is looked up). */
     if (s->have_info && w->epoch == s->epoch)
@@ -1233,12 +1253,12 @@ static const State *stream_decode(Stream *s, const uint8_t *payload, size_t len,
         s->have_info = 1;
         *keep = NULL; /* owned by the stream now */
     } else {
-        if (!s->have_info) fail("unknownBase: window %" PRIu64 " is a delta against %" PRIu64 ", which is not held", w->seq, w->base_seq);
+        if (!s->have_info) fail("unknownBase: window %" PRIu32 " is a delta against %" PRIu32 ", which is not held", w->seq, w->base_seq);
         if (w->epoch != s->epoch) fail("wrongEpoch: window of epoch %" PRIu32 ", stream in epoch %" PRIu32, w->epoch, s->epoch);
         base = NULL;
         for (size_t i = 0; i < s->nring; i++)
             if (s->ring[i].seq == w->base_seq) base = &s->ring[i];
-        if (!base) fail("unknownBase: window %" PRIu64 " is a delta against %" PRIu64 ", which is not held", w->seq, w->base_seq);
+        if (!base) fail("unknownBase: window %" PRIu32 " is a delta against %" PRIu32 ", which is not held", w->seq, w->base_seq);
     }
     Tables t;
     tables_build(&t, base, &s->dict);
@@ -1348,7 +1368,7 @@ static int cmp_line(const void *a, const void *b) {
 static void print_state(const Stream *s, const PbWindow *hdr, const State *st) {
     const PbInfo *i = s->info;
     const Dict *d = &s->dict;
-    printf("window stream=%" PRIu32 " seq=%" PRIu64 " base=%" PRIu64 " epoch=%" PRIu32 " time=%" PRId64 " duration=%" PRId64 "\n",
+    printf("window stream=%" PRIu32 " seq=%" PRIu32 " base=%" PRIu32 " epoch=%" PRIu32 " time=%" PRId64 " duration=%" PRId64 "\n",
            hdr->stream, hdr->seq, hdr->base_seq, hdr->epoch, hdr->time_nanos, hdr->duration_nanos);
     printf("info service=");
     print_bin(&i->service);
@@ -1709,6 +1729,21 @@ static void decode_datagrams(const Hex h, const unsigned char *dropped) {
     for (size_t i = 0; i < L; i++) printf("%02x%s", padded[i], (i % 32 == 31 || i + 1 == L) ? "\n" : "");
     size_t plen;
     uint8_t *payload = unsnappy(padded, L, &plen);
+    /* §6.5: the parsed window must carry its datagrams' address, stream and seq (a
+       uint32 field, so its varint's low 32 bits), or the receiver drops it (addressMismatch) before the stream's state is
+       consulted (§4.5 from step 2 on). A drop is an outcome, not an error of the input. */
+    PbWindow *parsed = window_unpack(payload, plen);
+    if (parsed->stream != first.stream || parsed->seq != first.seq) {
+        printf("dropped addressMismatch: window stream=%" PRIu32 " seq=%" PRIu32 ", datagrams stream=%" PRIu32 " seq=%" PRIu32 "\n",
+               parsed->stream, parsed->seq, first.stream, first.seq);
+        flamewire__wirebytes__window__free_unpacked(parsed, NULL);
+        free(payload);
+        free(padded);
+        free(held);
+        free(count);
+        return;
+    }
+    flamewire__wirebytes__window__free_unpacked(parsed, NULL);
     Stream s = {0};
     s.hash_bits = 64;
     dict_init(&s.dict, 64);
