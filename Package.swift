@@ -18,7 +18,7 @@ import PackageDescription
 ///   `WireFrame` → FEC (datagram header, symbols, blocks, reassembly)
 ///   `WirePipeline` → WireCodec, WireFrame, Compression, Profile (window sender and receiver)
 ///   `SansIO` (time and the endpoint contract the runtime and the simulator drive)
-///   `Noise` → Crypto (Noise IK handshake, transport keys, replay window, cookies)
+///   `Noise` → SansIO, Crypto (Noise IK handshake, transport keys, replay window, cookies)
 ///   `NetSim` → SansIO (seeded simulated links in virtual time)
 /// Command line:
 ///   `FlameWireCLI` → the modules above, ArgumentParser (argument parsing only)
@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "FlameGraph", dependencies: ["Profile", "Folded"]),
         .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "Profile", "Compression"]),
         .target(name: "SansIO"),
-        .target(name: "Noise", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Noise", dependencies: ["SansIO", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "NetSim", dependencies: ["SansIO"]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "WireFrameTests", dependencies: ["WireFrame", "FEC", "TestSupport"]),
         .testTarget(name: "WirePipelineTests", dependencies: ["WirePipeline", "WireCodec", "WireFrame", "Profile", "Pprof", "Compression", "TestSupport"]),
         .testTarget(name: "SansIOTests", dependencies: ["SansIO"]),
-        .testTarget(name: "NoiseTests", dependencies: ["Noise", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise", "SansIO", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Fixtures")]),
         .testTarget(name: "NetSimTests", dependencies: ["NetSim", "SansIO"]),
         .testTarget(name: "CLITests", dependencies: ["FlameWireCLI"]),
     ],
