@@ -19,8 +19,9 @@ import PackageDescription
 ///   `WireFrame` → FEC, WireLimits, SansIO (datagram header, symbols, blocks, reassembly)
 ///   `WirePipeline` → WireCodec, WireFrame, WireLimits, Compression, Profile (window sender and receiver)
 ///   `SansIO` (time and the endpoint contract the runtime and the simulator drive)
-///   `Noise` → Crypto (Noise IK handshake, transport keys, replay window, cookies)
+///   `Noise` → SansIO, Crypto (Noise IK handshake, transport keys, replay window, cookies)
 ///   `NetSim` → SansIO (seeded simulated links in virtual time)
+///   `Keys` → Noise (base64 key text, private key files with safe permissions)
 /// Command line:
 ///   `FlameWireCLI` → the modules above, ArgumentParser (argument parsing only)
 ///   `flamewire` → FlameWireCLI (entry point)
@@ -68,13 +69,14 @@ let package = Package(
         .target(name: "FlameGraph", dependencies: ["Profile", "Folded"]),
         .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "WireLimits", "Profile", "Compression"]),
         .target(name: "SansIO"),
-        .target(name: "Noise", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Noise", dependencies: ["SansIO", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "NetSim", dependencies: ["SansIO"]),
+        .target(name: "Keys", dependencies: ["Noise"]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline",
+                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
@@ -92,7 +94,8 @@ let package = Package(
         .testTarget(name: "WirePipelineTests", dependencies: ["WirePipeline", "WireCodec", "WireFrame", "Profile", "Pprof", "Compression", "TestSupport"]),
         .testTarget(name: "WireLimitsTests", dependencies: ["WireLimits"]),
         .testTarget(name: "SansIOTests", dependencies: ["SansIO"]),
-        .testTarget(name: "NoiseTests", dependencies: ["Noise", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise", "SansIO", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KeysTests", dependencies: ["Keys", "Noise"]),
         .testTarget(name: "NetSimTests", dependencies: ["NetSim", "SansIO"]),
         .testTarget(name: "CLITests", dependencies: ["FlameWireCLI"]),
     ],

@@ -13,9 +13,10 @@ public struct FlameWireCommand: ParsableCommand {
               flamewire merge heap-*.pb.gz -o merged.pb.gz
               flamewire inspect cpu.pb.gz
               flamewire wire-size heap-*.pb.gz --loss 0.12
+              flamewire keygen collector.key
             """,
         version: "0.1.0",
-        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self]
+        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self, KeygenCommand.self, PubkeyCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,64 @@
+import SansIO
+import Testing
+@testable import Noise
+
+/// mac2 and cookie replies under load.
+struct CookieTests {
+    typealias H = HandshakeMessageTests
+    static let source: [UInt8] = [192, 0, 2, 1, 0x1F, 0x90]
+
+    @Test func underLoadAnInitiationNeedsACookieAndThenPasses() throws {
+        var rng = SeededRNG(seed: 3)
+        var checker = CookieChecker(localStatic: H.collector.publicKey)
+        checker.rotateSecretIfNeeded(at: H.t, using: &rng)
+        var cookies = CookieState(remoteStatic: H.collector.publicKey)
+        let first = try H.initiate(cookies: &cookies).initiation
+        #expect(try checker.check(first, source: Self.source, underLoad: false, at: H.t) == .accept)
+        #expect(try checker.check(first, source: Self.source, underLoad: true, at: H.t) == .sendCookieReply)
+
+        let reply = try checker.cookieReply(to: first, source: Self.source, at: H.t, using: &rng)
+        #expect(reply.count == HandshakeLayout.cookieReplyLength && reply[0] == 0x14)
+        #expect(reply.count < first.count, "the cookie reply is smaller than the initiation")
+        #expect(Array(reply[1..<5]) == Array(first[1..<5]), "receiver index = the initiation's sender index")
+        #expect(try cookies.consumeCookieReply(reply, at: H.t) == 0xA1A2_A3A4)
+        #expect(cookies.currentCookie(at: H.t) == checker.cookie(for: Self.source, at: H.t))
+
+        let second = try H.initiate(seed: 9, cookies: &cookies).initiation
+        #expect(Array(second.suffix(16)) != [UInt8](repeating: 0, count: 16))
+        #expect(try checker.check(second, source: Self.source, underLoad: true, at: H.t) == .accept)
+        // From another address the cookie does not fit.
+        #expect(try checker.check(second, source: [10, 0, 0, 1], underLoad: true, at: H.t) == .sendCookieReply)
+    }
+
+    @Test func cookiesExpireAfter120Seconds() throws {
+        var rng = SeededRNG(seed: 4)
+        var checker = CookieChecker(localStatic: H.collector.publicKey)
+        #expect(checker.needsNewSecret(at: H.t))
+        try checker.setSecret(rng.bytes(32), at: H.t)
+        var cookies = CookieState(remoteStatic: H.collector.publicKey)
+        let first = try H.initiate(cookies: &cookies).initiation
+        let reply = try checker.cookieReply(to: first, source: Self.source, at: H.t, using: &rng)
+        try cookies.consumeCookieReply(reply, at: H.t)
+        let later = H.t + .seconds(121)
+        #expect(cookies.currentCookie(at: H.t + .seconds(119)) != nil)
+        #expect(cookies.currentCookie(at: later) == nil)
+        #expect(checker.needsNewSecret(at: later))
+        #expect(checker.cookie(for: Self.source, at: later) == nil)
+        #expect(throws: NoiseError.self) { try checker.cookieReply(to: first, source: Self.source, at: later, using: &rng) }
+        #expect(throws: NoiseError.badKeyLength(expected: 32, got: 3)) { try checker.setSecret([1, 2, 3], at: later) }
+    }
+
+    @Test func aCookieReplyOnlyDecryptsForTheInitiationItAnswers() throws {
+        var rng = SeededRNG(seed: 5)
+        var checker = CookieChecker(localStatic: H.collector.publicKey)
+        checker.rotateSecretIfNeeded(at: H.t, using: &rng)
+        var fresh = CookieState(remoteStatic: H.collector.publicKey)
+        var cookies = CookieState(remoteStatic: H.collector.publicKey)
+        let first = try H.initiate(cookies: &cookies).initiation
+        let reply = try checker.cookieReply(to: first, source: Self.source, at: H.t, using: &rng)
+        #expect(throws: NoiseError.unexpectedCookieReply) { try fresh.consumeCookieReply(reply, at: H.t) }
+        _ = try H.initiate(seed: 7, cookies: &cookies)  // a newer initiation: other mac1
+        #expect(throws: NoiseError.decryptFailed) { try cookies.consumeCookieReply(reply, at: H.t) }
+        #expect(throws: NoiseError.truncated(expected: 49, got: 48)) { try cookies.consumeCookieReply(Array(reply.dropLast()), at: H.t) }
+    }
+}
