@@ -22,6 +22,8 @@ import PackageDescription
 ///   `Noise` → SansIO, Crypto (Noise IK handshake, transport keys, replay window, cookies)
 ///   `NetSim` → SansIO (seeded simulated links in virtual time)
 ///   `Keys` → Noise (base64 key text, private key files with safe permissions)
+///   `Session` → WirePipeline, WireCodec, WireFrame, WireLimits, Noise, SansIO, Profile (agent and
+///     collector session state machines: handshake, sealing, ACKs, RTT, repair, interval)
 /// Command line:
 ///   `FlameWireCLI` → the modules above, ArgumentParser (argument parsing only)
 ///   `flamewire` → FlameWireCLI (entry point)
@@ -72,6 +74,7 @@ let package = Package(
         .target(name: "Noise", dependencies: ["SansIO", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "NetSim", dependencies: ["SansIO"]),
         .target(name: "Keys", dependencies: ["Noise"]),
+        .target(name: "Session", dependencies: ["FEC", "WirePipeline", "WireCodec", "WireFrame", "WireLimits", "Noise", "SansIO", "Profile"]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
@@ -96,6 +99,7 @@ let package = Package(
         .testTarget(name: "SansIOTests", dependencies: ["SansIO"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "SansIO", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Fixtures")]),
         .testTarget(name: "KeysTests", dependencies: ["Keys", "Noise"]),
+        .testTarget(name: "SessionTests", dependencies: ["Session", "NetSim", "Noise", "SansIO", "WirePipeline", "WireCodec", "WireFrame", "Profile", "TestSupport"]),
         .testTarget(name: "NetSimTests", dependencies: ["NetSim", "SansIO"]),
         .testTarget(name: "CLITests", dependencies: ["FlameWireCLI"]),
     ],

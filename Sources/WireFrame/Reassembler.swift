@@ -58,6 +58,8 @@ public struct Reassembler: Sendable {
     public init() {}
 
     public var partialWindows: Int { partials.count }
+    /// The windows in reassembly, in address order.
+    public var partialAddresses: [WindowAddress] { partials.keys.sorted() }
 
     /// Symbols still missing per block of a partial window (nil if it is not partial).
     public func missing(_ a: WindowAddress) -> [Int]? {

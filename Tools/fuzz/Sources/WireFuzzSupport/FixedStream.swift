@@ -69,16 +69,16 @@ public enum FixedStream {
         public var deltaOn1: [UInt8]
         public var deltaOn2: [UInt8]
         public var check: [UInt8]
-        public var checkSeq: UInt64
-        public var states: [UInt64: StreamState]
+        public var checkSeq: UInt32
+        public var states: [UInt32: StreamState]
         public var checkState: StreamState
     }
 
-    public static let checkSeq: UInt64 = 1000
+    public static let checkSeq: UInt32 = 1000
 
     public static func windows() -> Windows {
         var tx = StreamEncoder(stream: 7, info: info)
-        var states: [UInt64: StreamState] = [:]
+        var states: [UInt32: StreamState] = [:]
         var out: [[UInt8]] = []
         for n in 1...3 {
             // The fixed profiles always match the stream's columns.

@@ -77,7 +77,7 @@ let fixed = FixedStream.windows()
 // The fixed stream's windows must decode as the fuzzers expect, or the seeds are useless.
 do {
     var rx = StreamDecoder()
-    for (seq, payload) in [(UInt64(1), fixed.keyframe), (2, fixed.deltaOn1), (3, fixed.deltaOn2)] {
+    for (seq, payload) in [(UInt32(1), fixed.keyframe), (2, fixed.deltaOn1), (3, fixed.deltaOn2)] {
         let w = try rx.decode(payload)
         precondition(w.state == fixed.states[seq], "fixed window \(seq) decodes to another state")
     }

@@ -1,0 +1,172 @@
+import FEC
+import Noise
+import SansIO
+import WireFrame
+import WirePipeline
+
+/// Acknowledgements, RTT, loss, repair and supersession (SPEC.md §11.3–§11.4).
+extension AgentSession {
+    /// Packets this far below the largest acknowledged are lost (RFC 9002's kPacketThreshold).
+    static let packetThreshold: UInt64 = 3
+
+    mutating func receiveControl(_ d: [UInt8], at now: Instant) {
+        guard let (connection, pn) = ControlDatagram.header(d) else {
+            count(drop: DropReason.tooShort.rawValue)
+            return
+        }
+        // The collector addresses us by our index of the current or the previous keys.
+        let useCurrent = current?.keys.localIndex == connection
+        guard useCurrent || previous?.keys.localIndex == connection, let slot = useCurrent ? current : previous else {
+            count(drop: DropReason.unknownConnection.rawValue)
+            return
+        }
+        guard slot.replay.check(pn) else {
+            count(drop: DropReason.replayed.rawValue)
+            return
+        }
+        guard let payload = ControlDatagram.open(d, packetNumber: pn, keys: slot.keys) else {
+            count(drop: DropReason.authenticationFailed.rawValue)
+            return
+        }
+        if useCurrent { current?.replay.commit(pn) } else { previous?.replay.commit(pn) }
+        let frames: [ControlFrame]
+        do { frames = try ControlFrame.decode(payload) } catch {
+            count(drop: "malformed_control")
+            return
+        }
+        lastHeardAt = now
+        for f in frames { apply(f, at: now) }
+        updateStatus(at: now)
+    }
+
+    mutating func apply(_ f: ControlFrame, at now: Instant) {
+        switch f {
+        case .ack(let ranges, let delay): applyAck(ranges, ackDelay: .microseconds(Int64(min(delay, 10_000_000))), at: now)
+        case .decoded(let stream, let highest, let earlier):
+            var seqs: [UInt32] = []
+            for i in stride(from: 63, through: 0, by: -1) where earlier & (1 << UInt64(i)) != 0 && highest > UInt32(i) + 1 {
+                seqs.append(highest - UInt32(i) - 1)
+            }
+            seqs.append(highest)
+            for s in seqs { windowDecoded(WindowAddress(stream: stream, seq: s), at: now) }
+        case .durable(let stream, let seq):
+            durable[stream] = max(durable[stream] ?? 0, seq)
+        case .missing(let stream, let seq, let perBlock):
+            let a = WindowAddress(stream: stream, seq: seq)
+            guard var w = windows[a], perBlock.count == w.blocks else { return }
+            w.reportedMissing = perBlock.map { Int($0) }
+            w.heardAt = now
+            windows[a] = w
+        case .rejected(let stream, let seq, let reason, let base):
+            let a = WindowAddress(stream: stream, seq: seq)
+            if base != 0 { sender.baseRejected(stream: stream, base: base) }
+            guard windows[a] != nil else { return }
+            windows[a] = nil
+            sender.forget(a)
+            stats.windowsRejected += 1
+            events.append(.windowRejected(a, reason: reason))
+        case .keepalive:
+            break
+        }
+    }
+
+    mutating func applyAck(_ ranges: PacketRanges, ackDelay: Duration, at now: Instant) {
+        let largest = ranges.largest
+        var sample: Duration?
+        for i in sentPackets.indices where !sentPackets[i].resolved && sentPackets[i].number <= largest {
+            let p = sentPackets[i]
+            if ranges.contains(p.number) {
+                sentPackets[i].resolved = true
+                stats.packetsAcked += 1
+                loss.record(lost: false)
+                if p.number == largest && largest > largestAcked { sample = now - p.sentAt }
+                if let a = p.window, var w = windows[a], p.block < w.blocks {
+                    w.ackedPerBlock[p.block] += 1
+                    w.heardAt = now
+                    windows[a] = w
+                }
+            } else if p.number + Self.packetThreshold <= largest {
+                sentPackets[i].resolved = true
+                stats.packetsLost += 1
+                loss.record(lost: true)
+            }
+        }
+        largestAcked = max(largestAcked, largest)
+        if let first = sentPackets.firstIndex(where: { !$0.resolved }) {
+            if first > 256 { sentPackets.removeFirst(first) }
+        } else {
+            sentPackets.removeAll(keepingCapacity: true)
+        }
+        if let sample {
+            rtt.update(sample: sample, ackDelay: ackDelay, maxAckDelay: config.timers.maxAckDelay)
+            intervalControl.update(.init(queuingDelay: rtt.queuingDelay, smoothedRtt: rtt.smoothed, undecodedWindows: windows.count,
+                                         streams: max(1, sender.streams.count), backlog: pacer.drainTime(queuedBytes)), at: now)
+        }
+    }
+
+    mutating func windowDecoded(_ a: WindowAddress, at now: Instant) {
+        guard let w = windows[a] else { return }
+        windows[a] = nil
+        sender.acknowledged(a)
+        stats.windowsDecoded += 1
+        if w.repairRounds == 0 && w.probes == 0 { stats.windowsDecodedWithoutRepair += 1 }
+        events.append(.windowDecoded(a, takenAt: w.takenAt, repaired: w.repairRounds + w.probes > 0))
+        // Older windows of the stream are superseded: for counters the newer window holds
+        // their values, for gauges they are obsolete.
+        if a.seq > (highestDecoded[a.stream] ?? 0) { highestDecoded[a.stream] = a.seq }
+        for old in windows.keys where old.stream == a.stream && old.seq < a.seq {
+            windows[old] = nil
+            sender.forget(old)
+            stats.windowsSuperseded += 1
+            events.append(.windowSuperseded(old))
+        }
+    }
+
+    /// Windows whose repair deadline passed: fresh parity for what is missing, or a probe
+    /// when the collector has said nothing since; given up after the repair limit.
+    mutating func repair(at now: Instant) {
+        let due = windows.filter { ($0.value.deadline.map { $0 <= now }) ?? false }.keys.sorted()
+        for a in due {
+            guard var w = windows[a], let first = w.firstSent else { continue }
+            if now - first >= config.timers.repairLimit {
+                windows[a] = nil
+                sender.forget(a)
+                stats.windowsLost += 1
+                events.append(.windowLost(a))
+                continue
+            }
+            // Whether the collector said anything about this window since its last round.
+            let heard = (w.heardAt ?? .zero) > (w.roundAt ?? first)
+            var queued = 0
+            if let reported = w.reportedMissing, heard {
+                // The collector said what each block lacks: that many new parity, plus margin.
+                let missing = reported.map { m in m + margin(for: m) }
+                queued = sender.queueRepair(a, missing: missing, margin: 0)
+                w.repairRounds += 1
+                w.reportedMissing = nil
+            } else if heard {
+                // Acknowledged packets show what arrived; the rest of each block is missing.
+                let missing = zip(w.sourcePerBlock, w.ackedPerBlock).map { max(0, $0 - $1) }.map { $0 + margin(for: $0) }
+                queued = sender.queueRepair(a, missing: missing, margin: 0)
+                w.repairRounds += 1
+            } else {
+                // Nothing heard about it: a probe (one new parity per block), with backoff.
+                queued = sender.queueProbe(a)
+                w.probes += 1
+            }
+            w.queued += queued
+            w.roundAt = now
+            let backoff = w.repairRounds == 0 ? Double(1 << min(w.probes, 6)) : 1
+            w.deadline = now + max(rtt.probeTimeout(maxAckDelay: config.timers.maxAckDelay), rtt.smoothed * config.timers.repairFactor) * backoff
+            windows[a] = w
+        }
+    }
+
+    /// Extra parity beyond what is missing, so one repair round succeeds with the
+    /// block-failure target at the measured loss.
+    func margin(for missing: Int) -> Int {
+        guard missing > 0 else { return 0 }
+        return ParityPolicy.parityCount(sourceCount: missing, lossRate: loss.lossRate, meanBurstLength: loss.meanBurstLength,
+                                        target: config.frame.fecTarget, maxParity: 64)
+    }
+}

@@ -1,0 +1,332 @@
+import Noise
+import Profile
+import SansIO
+import WireCodec
+import WireFrame
+import WireLimits
+import WirePipeline
+
+/// The agent's side of a FlameWire session (SPEC.md §10–§11), sans-IO.
+///
+/// Profiles go in with `submit`; sealed datagrams come out of `pollTransmit`; datagrams
+/// from the collector go in with `receive`; `nextWakeup` and `handleTimeout` run the
+/// timers (handshake retry, repair, probes, keepalive, rekey). No socket, clock or thread:
+/// the UDP runtime and the network simulator drive it through the same loop.
+///
+/// It owns packet numbers (one counter for DATA and CONTROL), pacing, the RTT and loss
+/// estimates and the adaptive interval, and decides when windows get repair.
+public struct AgentSession: DatagramEndpoint, Sendable {
+    public let config: AgentConfig
+    public internal(set) var stats = AgentStats()
+    public internal(set) var rtt = RttEstimator()
+    public internal(set) var loss: LossEstimator
+    public internal(set) var intervalControl: IntervalController
+    /// How often the owner should snapshot and submit (SPEC.md §11.6).
+    public var interval: Duration { intervalControl.current }
+    public internal(set) var status: AgentStatus = .handshaking(attempt: 0)
+
+    var random: SessionRandom
+    var sender: WindowSender
+    var pacer: Pacer
+    var cookies: CookieState
+
+    // Handshake and keys.
+    var pending: HandshakeInitiator?
+    var pendingSentAt: Instant?
+    var attempts = 0
+    var nextHandshakeAt: Instant? = .zero
+    var lastTimestamp: TAI64N?
+    var current: KeySlot?
+    var previous: KeySlot?
+
+    struct KeySlot: Sendable {
+        var keys: TransportKeys
+        var protection: SealedProtection
+        var madeAt: Instant
+        var replay = ReplayWindow()
+        var packetsSent: UInt64 = 0
+    }
+
+    // Packets and windows in flight.
+    var nextPacketNumber: UInt64 = 1
+    var sentPackets: [SentPacket] = []
+    var largestAcked: UInt64 = 0
+    var windows: [WindowAddress: WindowState] = [:]
+    var highestDecoded: [UInt32: UInt32] = [:]
+    public internal(set) var durable: [UInt32: UInt32] = [:]
+
+    struct SentPacket: Sendable {
+        var number: UInt64
+        var sentAt: Instant
+        var bytes: Int
+        var window: WindowAddress?
+        var block: Int
+        var resolved = false
+    }
+
+    struct WindowState: Sendable {
+        var takenAt: Instant
+        var firstSent: Instant?
+        /// When repair is next considered (nil until the window's first datagram left).
+        var deadline: Instant?
+        var repairRounds = 0
+        var probes = 0
+        var blocks: Int
+        var sourcePerBlock: [Int]
+        /// Symbols of each block the collector acknowledged (by packet number).
+        var ackedPerBlock: [Int]
+        /// The collector's latest word on what each block lacks, and when it said so.
+        var reportedMissing: [Int]?
+        var heardAt: Instant?
+        /// When the last round (first transmission or repair) was queued.
+        var roundAt: Instant?
+        var queued: Int
+    }
+
+    var lastSentAt: Instant?
+    var lastHeardAt: Instant?
+    var keepaliveDue = false
+    var outbox: [Transmit] = []
+    var events: [AgentEvent] = []
+
+    public init(config: AgentConfig) {
+        self.config = config
+        random = SessionRandom(config.random)
+        sender = WindowSender(config: config.frame)
+        pacer = Pacer(rate: config.maxRate)
+        cookies = CookieState(remoteStatic: config.collectorKey)
+        loss = LossEstimator(initialLoss: config.initialLoss)
+        intervalControl = IntervalController(minimum: config.minInterval, maximum: config.maxInterval)
+    }
+
+    // MARK: - Streams and profiles
+
+    /// Starts a stream (its number is this agent's choice, unique for the session).
+    public mutating func addStream(_ stream: UInt32, info: StreamInfo) throws(SessionError) {
+        do { try sender.addStream(stream, info: info) } catch { throw .pipeline("\(error)") }
+    }
+
+    public func encoder(_ stream: UInt32) -> StreamEncoder? { sender.encoder(stream) }
+
+    /// What `submit` did with a snapshot.
+    public enum SubmitOutcome: Equatable, Sendable {
+        /// Encoded as window `seq` and queued.
+        case sent(WindowAddress, datagrams: Int)
+        /// Folded into the stream's state only: the path is full (too many windows of the
+        /// stream undecoded, or the rate budget's backlog is over an interval). Counters
+        /// carry over into the next window, so nothing is lost.
+        case coalesced
+    }
+
+    /// Adds a profile taken at `takenAt` to a stream and, unless the path is full, sends
+    /// the stream's next window.
+    @discardableResult
+    public mutating func submit(_ profile: Profile, stream: UInt32, mode: IngestMode, takenAt: Instant,
+                                at now: Instant) throws(SessionError) -> SubmitOutcome {
+        do { try sender.ingest(profile, stream: stream, mode: mode) } catch { throw .pipeline("\(error)") }
+        let undecoded = windows.keys.filter { $0.stream == stream }.count
+        if undecoded >= config.maxUndecodedPerStream || pacer.drainTime(queuedBytes) > interval {
+            stats.windowsCoalesced += 1
+            return .coalesced
+        }
+        let w: EncodedWindow
+        do {
+            w = try sender.encodeWindow(stream: stream, timeNanos: profile.timeNanos, durationNanos: profile.durationNanos,
+                                        lossRate: loss.lossRate, meanBurstLength: loss.meanBurstLength)
+        } catch { throw .pipeline("\(error)") }
+        let blocks = w.layout.blockCount
+        windows[w.address] = WindowState(takenAt: takenAt, blocks: blocks,
+                                         sourcePerBlock: (0..<blocks).map { w.layout.sourceCount(block: $0) },
+                                         ackedPerBlock: Array(repeating: 0, count: blocks), queued: w.datagrams)
+        stats.windowsSent += 1
+        return .sent(w.address, datagrams: w.datagrams)
+    }
+
+    /// Bytes queued and not yet sent.
+    var queuedBytes: Int {
+        windows.reduce(0) { $0 + $1.value.queued * (sender.window($1.key)?.datagramSize ?? 0) }
+    }
+
+    /// Windows encoded and not yet decoded (nor given up).
+    public var windowsInFlight: Int { windows.count }
+
+    /// The events since the last call, oldest first.
+    public mutating func pollEvents() -> [AgentEvent] {
+        defer { events.removeAll() }
+        return events
+    }
+
+    // MARK: - DatagramEndpoint
+
+    public mutating func pollTransmit(at now: Instant) -> Transmit? {
+        if !outbox.isEmpty {
+            let t = outbox.removeFirst()
+            note(sent: t.datagram.count, at: now)
+            return t
+        }
+        guard let slot = current, now - slot.madeAt < config.timers.rejectAfterTime else { return nil }
+        if keepaliveDue {
+            keepaliveDue = false
+            let pn = takePacketNumber()
+            let d = ControlDatagram.seal([.keepalive], connectionID: slot.keys.remoteIndex, packetNumber: pn, keys: slot.keys)
+            stats.bytesControl += d.count
+            note(sent: d.count, at: now)
+            return Transmit(datagram: d, destination: config.collector)
+        }
+        guard sender.queuedCount > 0, pacer.canSend(config.frame.maxDatagram, at: now) else { return nil }
+        let pn = nextPacketNumber
+        guard let out = sender.pollDatagram(connectionID: slot.keys.remoteIndex, packetNumber: pn, protection: slot.protection) else {
+            return nil
+        }
+        _ = takePacketNumber()
+        pacer.sent(out.bytes.count, at: now)
+        sentPackets.append(SentPacket(number: pn, sentAt: now, bytes: out.bytes.count, window: out.address, block: out.symbol.block))
+        if var w = windows[out.address] {
+            w.queued = max(0, w.queued - 1)
+            if w.firstSent == nil {
+                w.firstSent = now
+                w.roundAt = now
+                w.deadline = now + rtt.smoothed * config.timers.repairFactor
+            }
+            windows[out.address] = w
+        }
+        let k = sender.window(out.address)?.sourceCount(block: out.symbol.block) ?? 0
+        if out.isRepair { stats.bytesRepair += out.bytes.count } else if out.symbol.index < k { stats.bytesSource += out.bytes.count } else {
+            stats.bytesFEC += out.bytes.count
+        }
+        note(sent: out.bytes.count, at: now)
+        return Transmit(datagram: out.bytes, destination: config.collector)
+    }
+
+    public func nextWakeup() -> Instant? {
+        var t: Instant? = nextHandshakeAt
+        func consider(_ x: Instant?) { if let x { t = t.map { min($0, x) } ?? x } }
+        for w in windows.values { consider(w.deadline) }
+        if let slot = current {
+            consider(slot.madeAt + config.timers.rekeyAfterTime)
+            consider((lastSentAt ?? slot.madeAt) + config.timers.keepalive)
+            if sender.queuedCount > 0, let last = lastSentAt { consider(pacer.nextSend(config.frame.maxDatagram, after: last)) }
+        }
+        if !windows.isEmpty || current == nil { consider((lastHeardAt ?? .zero) + config.timers.silence) }
+        return t
+    }
+
+    public mutating func handleTimeout(at now: Instant) {
+        // Handshake: first, retries, and rekey before the keys get old.
+        if let slot = current, pending == nil, now - slot.madeAt >= config.timers.rekeyAfterTime
+            || slot.packetsSent >= config.timers.rekeyAfterPackets {
+            nextHandshakeAt = now
+        }
+        if let at = nextHandshakeAt, now >= at { startHandshake(at: now) }
+        if let slot = current, now - (lastSentAt ?? slot.madeAt) >= config.timers.keepalive { keepaliveDue = true }
+        repair(at: now)
+        updateStatus(at: now)
+    }
+
+    public mutating func receive(_ datagram: [UInt8], from address: PeerAddress, at now: Instant) {
+        stats.bytesReceived += datagram.count
+        let type: WireFrame.DatagramType
+        do { type = try WireFrame.DatagramType.of(datagram) } catch {
+            count(drop: error.reason.rawValue)
+            return
+        }
+        switch type {
+        case .handshakeResponse: receiveResponse(datagram, at: now)
+        case .cookieReply:
+            do { _ = try cookies.consumeCookieReply(datagram, at: now) } catch { count(drop: "bad_cookie_reply") }
+        case .ack: receiveControl(datagram, at: now)
+        case .data, .handshakeInitiation: count(drop: "unexpected_type")
+        }
+    }
+
+    // MARK: - Internals
+
+    mutating func takePacketNumber() -> UInt64 {
+        defer {
+            nextPacketNumber += 1
+            current?.packetsSent += 1
+        }
+        return nextPacketNumber
+    }
+
+    mutating func note(sent bytes: Int, at now: Instant) {
+        stats.datagramsSent += 1
+        lastSentAt = now
+    }
+
+    mutating func count(drop reason: String) { stats.dropped[reason, default: 0] += 1 }
+
+    mutating func startHandshake(at now: Instant) {
+        let wall = config.wallClockAtZero.adding(now - .zero)
+        // Timestamps must grow even if the wall clock stands still between two attempts.
+        let stamp = lastTimestamp.map { max(wall, $0.adding(.nanoseconds(1))) } ?? wall
+        lastTimestamp = stamp
+        let index = UInt32(truncatingIfNeeded: random.next())
+        do {
+            let h = try HandshakeInitiator(localStatic: config.staticKey, remoteStatic: config.collectorKey, psk: config.psk,
+                                           localIndex: index, ephemeral: PrivateKey(using: &random), timestamp: stamp,
+                                           cookies: &cookies, at: now)
+            pending = h
+            pendingSentAt = now
+            attempts += 1
+            stats.bytesHandshake += h.initiation.count
+            outbox.append(Transmit(datagram: h.initiation, destination: config.collector))
+        } catch {
+            count(drop: "handshake_build_failed")
+        }
+        let backoff = min(config.timers.handshakeRetryMax, config.timers.handshakeRetry * (1 << min(attempts - 1, 16)))
+        nextHandshakeAt = now + backoff
+        if current == nil { setStatus(.handshaking(attempt: attempts)) }
+    }
+
+    mutating func receiveResponse(_ d: [UInt8], at now: Instant) {
+        guard var h = pending, HandshakeInitiator.receiverIndex(ofResponse: d) == h.localIndex else {
+            count(drop: "unexpected_response")
+            return
+        }
+        let keys: TransportKeys
+        do { keys = try h.readResponse(d) } catch {
+            count(drop: "bad_response")
+            return
+        }
+        pending = nil
+        previous = current
+        current = KeySlot(keys: keys, protection: SealedProtection(keys: keys), madeAt: now)
+        attempts = 0
+        nextHandshakeAt = nil
+        lastHeardAt = now
+        stats.handshakes += 1
+        events.append(.established(handshakes: stats.handshakes))
+        if let sentAt = pendingSentAt, rtt.samples == 0 {
+            rtt.update(sample: now - sentAt, ackDelay: .zero, maxAckDelay: config.timers.maxAckDelay)
+        }
+        setStatus(.established)
+        // Something to say at once, so the collector learns the new keys are in use.
+        keepaliveDue = true
+    }
+
+    mutating func setStatus(_ s: AgentStatus) {
+        guard s != status else { return }
+        status = s
+        events.append(.statusChanged(s))
+    }
+
+    mutating func updateStatus(at now: Instant) {
+        guard current != nil else { return }
+        let heard = lastHeardAt ?? .zero
+        let quiet = now - heard
+        if quiet >= config.timers.silence && (!windows.isEmpty || sender.queuedCount > 0) {
+            setStatus(.silent(seconds: Int(quiet.seconds), collector: config.collector.value))
+        } else if case .silent = status, quiet < config.timers.silence {
+            setStatus(.established)
+        }
+    }
+}
+
+extension TAI64N {
+    /// This time plus `d` (d ≥ 0).
+    func adding(_ d: Duration) -> TAI64N {
+        let ns = UInt64(max(0, d.nanoseconds)) + UInt64(nanoseconds)
+        return TAI64N(seconds: seconds + ns / 1_000_000_000, nanoseconds: UInt32(ns % 1_000_000_000))
+    }
+}

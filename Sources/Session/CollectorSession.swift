@@ -1,0 +1,339 @@
+import Noise
+import SansIO
+import WireCodec
+import WireFrame
+import WireLimits
+import WirePipeline
+
+/// What a collector session needs to know.
+public struct CollectorConfig: Sendable {
+    public var staticKey: PrivateKey
+    /// Agent static keys allowed to connect; no other initiation is ever answered.
+    public var allowedAgents: Set<PublicKey>
+    /// Optional pre-shared key every agent uses (IKpsk2).
+    public var psk: [UInt8]?
+    public var timers: SessionTimers
+    /// Initiations per second above which the collector is under load and answers
+    /// initiations without a valid mac2 with a cookie reply only (SPEC.md §10.4).
+    public var loadThreshold: Int
+    /// Most agents with live sessions at once (memory bound under a flood of valid keys).
+    public var maxPeers: Int
+    public var random: RandomSource
+
+    public init(staticKey: PrivateKey, allowedAgents: Set<PublicKey>, psk: [UInt8]? = nil, timers: SessionTimers = SessionTimers(),
+                loadThreshold: Int = 50, maxPeers: Int = 10_000, random: RandomSource = .system) {
+        self.staticKey = staticKey
+        self.allowedAgents = allowedAgents
+        self.psk = psk
+        self.timers = timers
+        self.loadThreshold = loadThreshold
+        self.maxPeers = maxPeers
+        self.random = random
+    }
+}
+
+/// What happened at the collector, for its owner (the store, metrics, the simulator).
+public enum CollectorEvent: Sendable {
+    case peerConnected(PublicKey, address: PeerAddress)
+    case windowDecoded(PublicKey, DecodedWindow)
+    case windowRejected(PublicKey, WindowAddress, WindowRejection)
+}
+
+/// The collector's side of FlameWire sessions (SPEC.md §10–§11), for every agent, sans-IO.
+///
+/// It answers only what proves knowledge of its public key (mac1) and comes from an
+/// allowed agent key, never with more bytes than it received; opens DATA with the keys
+/// its connection id selects (replay-checked, committed only after the tag verifies);
+/// reassembles and decodes each agent's windows; and acknowledges what it received,
+/// decoded, still lacks and has stored.
+public struct CollectorSession: DatagramEndpoint, Sendable {
+    public let config: CollectorConfig
+    /// Datagrams dropped, by reason (never answered).
+    public internal(set) var dropped: [String: Int] = [:]
+    public internal(set) var bytesSent = 0
+    public internal(set) var cookieRepliesSent = 0
+    /// The newest initiation timestamp accepted per agent key: persist it and give it back
+    /// (`restoreTimestamps`) after a restart, so an old initiation cannot be replayed.
+    public internal(set) var acceptedTimestamps: [PublicKey: TAI64N] = [:]
+
+    var random: SessionRandom
+    var cookieChecker: CookieChecker
+    var peers: [PublicKey: Peer] = [:]
+    var connections: [UInt32: PublicKey] = [:]
+    var outbox: [Transmit] = []
+    var events: [CollectorEvent] = []
+    var initiationsThisSecond = 0
+    var currentSecond: Int64 = -1
+
+    struct Peer: Sendable {
+        var key: PublicKey
+        var address: PeerAddress
+        var slots: [UInt32: Slot] = [:]
+        /// Keys the latest authenticated datagram came under: acknowledgements use them.
+        var replyIndex: UInt32
+        var receiver = WindowReceiver()
+        var received = PacketRanges()
+        var largestReceivedAt: Instant?
+        var unacked = 0
+        var ackDeadline: Instant?
+        var ackNow = false
+        var nextPacketNumber: UInt64 = 1
+        var highestPacket: UInt64 = 0
+        var rejected: [ControlFrame] = []
+        var durable: [UInt32: UInt32] = [:]
+    }
+
+    struct Slot: Sendable {
+        var keys: TransportKeys
+        var protection: SealedProtection
+        var madeAt: Instant
+        var replay = ReplayWindow()
+    }
+
+    public init(config: CollectorConfig) {
+        self.config = config
+        random = SessionRandom(config.random)
+        cookieChecker = CookieChecker(localStatic: config.staticKey.publicKey)
+    }
+
+    /// Gives back persisted timestamps (SPEC.md §10.3) after a restart.
+    public mutating func restoreTimestamps(_ t: [PublicKey: TAI64N]) {
+        for (k, v) in t { acceptedTimestamps[k] = max(v, acceptedTimestamps[k] ?? v) }
+    }
+
+    /// The store committed `stream`'s windows up to `seq` for `agent`: acknowledgements
+    /// carry it as the durable watermark from now on.
+    public mutating func setDurable(agent: PublicKey, stream: UInt32, seq: UInt32) {
+        guard peers[agent] != nil else { return }
+        peers[agent]!.durable[stream] = max(peers[agent]!.durable[stream] ?? 0, seq)
+        peers[agent]!.ackNow = true
+    }
+
+    /// The events since the last call, oldest first.
+    public mutating func pollEvents() -> [CollectorEvent] {
+        defer { events.removeAll() }
+        return events
+    }
+
+    public var peerKeys: [PublicKey] { Array(peers.keys) }
+    public func address(of agent: PublicKey) -> PeerAddress? { peers[agent]?.address }
+    public func receiver(of agent: PublicKey) -> WindowReceiver? { peers[agent]?.receiver }
+
+    // MARK: - DatagramEndpoint
+
+    public mutating func receive(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+        let type: WireFrame.DatagramType
+        do { type = try WireFrame.DatagramType.of(d) } catch {
+            count(error.reason.rawValue)
+            return
+        }
+        switch type {
+        case .handshakeInitiation: receiveInitiation(d, from: address, at: now)
+        case .data: receiveData(d, from: address, at: now)
+        case .ack: receiveControl(d, from: address, at: now)
+        case .handshakeResponse, .cookieReply: count("unexpected_type")
+        }
+    }
+
+    public mutating func pollTransmit(at now: Instant) -> Transmit? {
+        if !outbox.isEmpty { return sent(outbox.removeFirst()) }
+        for key in peers.keys where peers[key]!.ackNow || (peers[key]!.ackDeadline.map { $0 <= now } ?? false) {
+            if let t = acknowledgement(for: key, at: now) { return sent(t) }
+        }
+        return nil
+    }
+
+    public func nextWakeup() -> Instant? {
+        var t: Instant?
+        for p in peers.values {
+            if let d = p.ackDeadline { t = t.map { min($0, d) } ?? d }
+        }
+        return t
+    }
+
+    public mutating func handleTimeout(at now: Instant) {
+        // Keys past their lifetime are forgotten (the agent rekeys well before).
+        for key in Array(peers.keys) {
+            for (index, slot) in peers[key]!.slots where now - slot.madeAt > config.timers.rejectAfterTime {
+                peers[key]!.slots[index] = nil
+                connections[index] = nil
+            }
+        }
+        cookieChecker.rotateSecretIfNeeded(at: now, using: &random)
+    }
+
+    // MARK: - Internals
+
+    mutating func count(_ reason: String) { dropped[reason, default: 0] += 1 }
+
+    mutating func sent(_ t: Transmit) -> Transmit {
+        bytesSent += t.datagram.count
+        return t
+    }
+
+    mutating func receiveInitiation(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+        let second = now.nanoseconds / 1_000_000_000
+        if second != currentSecond {
+            currentSecond = second
+            initiationsThisSecond = 0
+        }
+        initiationsThisSecond += 1
+        let underLoad = initiationsThisSecond > config.loadThreshold
+        cookieChecker.rotateSecretIfNeeded(at: now, using: &random)
+        let source = Array(address.value.utf8)
+        let verdict: CookieChecker.Verdict
+        do { verdict = try cookieChecker.check(d, source: source, underLoad: underLoad, at: now) } catch {
+            count(error == .badMac1 ? "bad_mac1" : "bad_handshake")
+            return
+        }
+        if verdict == .sendCookieReply {
+            guard let reply = try? cookieChecker.cookieReply(to: d, source: source, at: now, using: &random) else { return }
+            cookieRepliesSent += 1
+            outbox.append(Transmit(datagram: reply, destination: address))
+            return
+        }
+        let got: ReceivedInitiation
+        do { got = try ReceivedInitiation.read(d, localStatic: config.staticKey, usesPSK: config.psk != nil) } catch {
+            count("bad_initiation")
+            return
+        }
+        guard config.allowedAgents.contains(got.peerStatic) else {
+            count("unknown_agent")
+            return
+        }
+        if let last = acceptedTimestamps[got.peerStatic], got.timestamp <= last {
+            count("replayed_initiation")
+            return
+        }
+        guard peers[got.peerStatic] != nil || peers.count < config.maxPeers else {
+            count("too_many_peers")
+            return
+        }
+        var index = UInt32(truncatingIfNeeded: random.next())
+        while connections[index] != nil || index == 0 { index = UInt32(truncatingIfNeeded: random.next()) }
+        let response: [UInt8], keys: TransportKeys
+        do { (response, keys) = try got.respond(localIndex: index, psk: config.psk, using: &random) } catch {
+            count("bad_initiation")
+            return
+        }
+        acceptedTimestamps[got.peerStatic] = got.timestamp
+        connections[index] = got.peerStatic
+        var peer = peers[got.peerStatic] ?? Peer(key: got.peerStatic, address: address, replyIndex: index)
+        let isNew = peers[got.peerStatic] == nil
+        peer.address = address
+        // Keep the previous keys for datagrams still in flight under them; older ones go.
+        for (i, s) in peer.slots where peer.slots.count >= 2 && s.madeAt < (peer.slots.values.map(\.madeAt).max() ?? s.madeAt) {
+            peer.slots[i] = nil
+            connections[i] = nil
+        }
+        peer.slots[index] = Slot(keys: keys, protection: SealedProtection(keys: keys), madeAt: now)
+        peers[got.peerStatic] = peer
+        if isNew { events.append(.peerConnected(got.peerStatic, address: address)) }
+        outbox.append(Transmit(datagram: response, destination: address))
+    }
+
+    /// The peer and slot a connection id names, after the replay check.
+    mutating func slot(for connection: UInt32, packetNumber pn: UInt64) -> (PublicKey, Slot)? {
+        guard let key = connections[connection], let slot = peers[key]?.slots[connection] else {
+            count(DropReason.unknownConnection.rawValue)
+            return nil
+        }
+        guard slot.replay.check(pn) else {
+            count(DropReason.replayed.rawValue)
+            return nil
+        }
+        return (key, slot)
+    }
+
+    /// After a datagram authenticated: commit its packet number, follow the peer's address
+    /// (NAT rebinding: only a newer packet moves it), and note it for acknowledgement.
+    mutating func authenticated(_ key: PublicKey, connection: UInt32, packetNumber pn: UInt64, from address: PeerAddress,
+                                at now: Instant, ackEliciting: Bool) {
+        peers[key]!.slots[connection]!.replay.commit(pn)
+        if pn > peers[key]!.highestPacket {
+            peers[key]!.highestPacket = pn
+            peers[key]!.address = address
+            peers[key]!.replyIndex = connection
+        }
+        guard ackEliciting else { return }
+        if peers[key]!.received.insert(pn), pn >= peers[key]!.received.largest { peers[key]!.largestReceivedAt = now }
+        peers[key]!.unacked += 1
+        if peers[key]!.unacked >= config.timers.ackEvery { peers[key]!.ackNow = true }
+        if peers[key]!.ackDeadline == nil { peers[key]!.ackDeadline = now + config.timers.maxAckDelay }
+    }
+
+    mutating func receiveData(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+        let h: DatagramHeader
+        do { h = try DatagramHeader.parse(d) } catch {
+            count(error.reason.rawValue)
+            return
+        }
+        guard let (key, slot) = slot(for: h.connectionID, packetNumber: h.packetNumber) else { return }
+        guard let symbol = slot.protection.openData(d, header: h) else {
+            count(DropReason.authenticationFailed.rawValue)
+            return
+        }
+        authenticated(key, connection: h.connectionID, packetNumber: h.packetNumber, from: address, at: now, ackEliciting: true)
+        switch peers[key]!.receiver.receive(h, symbol: symbol, at: now) {
+        case .decoded(let w, _, _):
+            peers[key]!.ackNow = true
+            events.append(.windowDecoded(key, w))
+        case .rejected(let a, let why, _):
+            peers[key]!.ackNow = true
+            peers[key]!.rejected.append(.rejected(stream: a.stream, seq: a.seq, reason: UInt8(RejectReason.allCases.firstIndex(of: why.reason) ?? 0),
+                                                  base: why.unknownBase ?? 0))
+            events.append(.windowRejected(key, a, why))
+        case .dropped(let e): count(e.reason.rawValue)
+        case .progress, .duplicate: break
+        }
+    }
+
+    mutating func receiveControl(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+        guard let (connection, pn) = ControlDatagram.header(d) else {
+            count(DropReason.tooShort.rawValue)
+            return
+        }
+        guard let (key, slot) = slot(for: connection, packetNumber: pn) else { return }
+        guard let payload = ControlDatagram.open(d, packetNumber: pn, keys: slot.keys) else {
+            count(DropReason.authenticationFailed.rawValue)
+            return
+        }
+        guard (try? ControlFrame.decode(payload)) != nil else {
+            count("malformed_control")
+            return
+        }
+        // Keepalives prove liveness and carry the agent's current address; nothing to acknowledge.
+        authenticated(key, connection: connection, packetNumber: pn, from: address, at: now, ackEliciting: false)
+    }
+
+    /// The CONTROL datagram acknowledging what `key`'s agent sent (SPEC.md §11.2).
+    mutating func acknowledgement(for key: PublicKey, at now: Instant) -> Transmit? {
+        guard var p = peers[key], let slot = p.slots[p.replyIndex] else { return nil }
+        var frames: [ControlFrame] = []
+        if !p.received.isEmpty {
+            let delay = p.largestReceivedAt.map { now - $0 } ?? .zero
+            frames.append(.ack(p.received, ackDelayMicros: UInt64(max(0, delay.nanoseconds / 1000))))
+        }
+        for stream in p.receiver.streams {
+            guard let held = p.receiver.decoder(stream)?.heldSequences, let highest = held.last else { continue }
+            var earlier: UInt64 = 0
+            for s in held where s < highest && highest - s <= 64 { earlier |= 1 << UInt64(highest - s - 1) }
+            frames.append(.decoded(stream: stream, highest: highest, earlier: earlier))
+        }
+        for (stream, seq) in p.durable.sorted(by: { $0.key < $1.key }) { frames.append(.durable(stream: stream, seq: seq)) }
+        for a in p.receiver.reassembler.partialAddresses.prefix(32) {
+            if let m = p.receiver.reassembler.missing(a) { frames.append(.missing(stream: a.stream, seq: a.seq, perBlock: m.map { UInt32($0) })) }
+        }
+        frames += p.rejected
+        p.rejected.removeAll()
+        p.unacked = 0
+        p.ackNow = false
+        p.ackDeadline = nil
+        let pn = p.nextPacketNumber
+        p.nextPacketNumber += 1
+        peers[key] = p
+        guard !frames.isEmpty else { return nil }
+        let d = ControlDatagram.seal(frames, connectionID: slot.keys.remoteIndex, packetNumber: pn, keys: slot.keys)
+        return Transmit(datagram: d, destination: p.address)
+    }
+}
