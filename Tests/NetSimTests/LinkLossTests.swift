@@ -5,13 +5,13 @@ import SansIO
 @Suite struct LinkLossTests {
     @Test func independentLossRateIsNearConfigured() throws {
         var link = try Link(config: LinkConfig(lossProbability: 0.12), seed: 11)
-        let deliveries = sendAndDrain(&link, count: 100_000, gap: .microseconds(100))
+        let deliveries = sendAndDrain(&link, count: 100_000, gap: .microseconds(100), length: 16)
         let c = link.counters
         #expect(c.sentDatagrams == 100_000)
         #expect(abs(Double(c.droppedRandomLoss) / 100_000 - 0.12) < 0.01)
         #expect(c.droppedTotal == c.droppedRandomLoss)
         #expect(deliveries.count == 100_000 - c.droppedRandomLoss)
-        #expect(c.deliveredBytes == deliveries.count * 64)
+        #expect(c.deliveredBytes == deliveries.count * 16)
         #expect(balances(c) && c.inFlight == 0)
     }
 
@@ -20,7 +20,7 @@ import SansIO
         let config = LinkConfig(burstLoss: GilbertElliott(meanLossRate: rate, meanBurstLength: burst))
         var link = try Link(config: config, seed: 12)
         let n = 200_000
-        let deliveries = sendAndDrain(&link, count: n, gap: .microseconds(100))
+        let deliveries = sendAndDrain(&link, count: n, gap: .microseconds(100), length: 16)
         var received = [Bool](repeating: false, count: n)
         for d in deliveries { received[Int(d.sequence)] = true }
         // Runs of consecutive lost datagrams.
@@ -45,7 +45,7 @@ import SansIO
     @Test func burstLossIsBurstierThanIndependentLossOfTheSameRate() throws {
         func longestRun(_ config: LinkConfig) throws -> Int {
             var link = try Link(config: config, seed: 13)
-            let seqs = sendAndDrain(&link, count: 50_000, gap: .milliseconds(1)).map(\.sequence)
+            let seqs = sendAndDrain(&link, count: 50_000, gap: .milliseconds(1), length: 16).map(\.sequence)
             return zip(seqs, seqs.dropFirst()).map { Int($1 - $0) - 1 }.max() ?? 0
         }
         let bursty = try longestRun(LinkConfig(burstLoss: GilbertElliott(meanLossRate: 0.1, meanBurstLength: 8)))
