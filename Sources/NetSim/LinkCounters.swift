@@ -78,3 +78,16 @@ public struct LinkCounters: Sendable, Equatable {
         DropReason.allCases.reduce(0) { $0 + self[dropped: $1] }
     }
 }
+
+extension LinkCounters: CustomStringConvertible {
+    /// One line for logs and `flamewire simulate` summaries, e.g.
+    /// "sent 1000 (64000 B), delivered 880 (56320 B), dropped 120 (randomLoss 120), …".
+    public var description: String {
+        let drops = DropReason.allCases.filter { self[dropped: $0] > 0 }.map { "\($0.rawValue) \(self[dropped: $0])" }
+        let dropText = drops.isEmpty ? "" : " (" + drops.joined(separator: ", ") + ")"
+        return "sent \(sentDatagrams) (\(sentBytes) B), delivered \(deliveredDatagrams) (\(deliveredBytes) B), "
+            + "dropped \(droppedTotal)\(dropText), duplicated \(duplicated), corrupted \(corrupted), "
+            + "reordered \(reordered), out of order \(deliveredOutOfOrder), in flight \(inFlight), "
+            + "max queue \(maxQueueBytes) B"
+    }
+}

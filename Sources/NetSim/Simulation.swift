@@ -99,9 +99,9 @@ public final class Simulation<A: DatagramEndpoint, B: DatagramEndpoint> {
     }
 
     /// Steps the simulation until virtual time would pass `end`, nothing is left to do, or
-    /// `maxSteps` steps were taken, and says which. Throws when `maxStalledSteps` consecutive
-    /// steps make no progress, or an endpoint floods `pollTransmit`. Can be called again to
-    /// go on.
+    /// `maxSteps` steps were taken in this call, and says which. Throws when `maxStalledSteps`
+    /// consecutive steps make no progress (see `SimulationError.noProgress`), or an endpoint
+    /// floods `pollTransmit`. Can be called again to go on (e.g. after `rebindA`).
     @discardableResult
     public func run(until end: Instant, maxSteps: Int = 10_000_000, maxStalledSteps: Int = 1_000)
         throws(SimulationError) -> StopReason
