@@ -24,6 +24,8 @@ import PackageDescription
 ///   `Keys` → Noise (base64 key text, private key files with safe permissions)
 ///   `Session` → WirePipeline, WireCodec, WireFrame, WireLimits, Noise, SansIO, Profile (agent and
 ///     collector session state machines: handshake, sealing, ACKs, RTT, repair, interval)
+///   `Simulator` → Session, NetSim, ProfileFiles (an agent and a collector over a simulated link:
+///     `flamewire simulate` and the acceptance tests)
 /// Command line:
 ///   `FlameWireCLI` → the modules above, ArgumentParser (argument parsing only)
 ///   `flamewire` → FlameWireCLI (entry point)
@@ -74,12 +76,13 @@ let package = Package(
         .target(name: "Noise", dependencies: ["SansIO", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "NetSim", dependencies: ["SansIO"]),
         .target(name: "Keys", dependencies: ["Noise"]),
+        .target(name: "Simulator", dependencies: ["Session", "NetSim", "Noise", "SansIO", "WireCodec", "WireFrame", "Profile", "ProfileFiles"]),
         .target(name: "Session", dependencies: ["FEC", "WirePipeline", "WireCodec", "WireFrame", "WireLimits", "Noise", "SansIO", "Profile"]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys",
+                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
@@ -99,6 +102,7 @@ let package = Package(
         .testTarget(name: "SansIOTests", dependencies: ["SansIO"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "SansIO", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Fixtures")]),
         .testTarget(name: "KeysTests", dependencies: ["Keys", "Noise"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Session", "NetSim", "SansIO", "TestSupport"]),
         .testTarget(name: "SessionTests", dependencies: ["Session", "NetSim", "Noise", "SansIO", "WirePipeline", "WireCodec", "WireFrame", "Profile", "TestSupport"]),
         .testTarget(name: "NetSimTests", dependencies: ["NetSim", "SansIO"]),
         .testTarget(name: "CLITests", dependencies: ["FlameWireCLI"]),

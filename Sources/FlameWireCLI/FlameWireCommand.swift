@@ -16,7 +16,7 @@ public struct FlameWireCommand: ParsableCommand {
               flamewire keygen collector.key
             """,
         version: "0.1.0",
-        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self, KeygenCommand.self, PubkeyCommand.self]
+        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self, SimulateCommand.self, KeygenCommand.self, PubkeyCommand.self]
     )
 
     public init() {}
