@@ -203,11 +203,12 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         func consider(_ x: Instant?) { if let x { t = t.map { min($0, x) } ?? x } }
         for w in windows.values { consider(w.deadline) }
         if let slot = current {
-            consider(slot.madeAt + config.timers.rekeyAfterTime)
-            consider((lastSentAt ?? slot.madeAt) + config.timers.keepalive)
+            // Each timer only while it can still do something, so no wake-up stays in the past.
+            if pending == nil && nextHandshakeAt == nil { consider(slot.madeAt + config.timers.rekeyAfterTime) }
+            if !keepaliveDue { consider((lastSentAt ?? slot.madeAt) + config.timers.keepalive) }
             if sender.queuedCount > 0, let last = lastSentAt { consider(pacer.nextSend(config.frame.maxDatagram, after: last)) }
+            if status == .established && !windows.isEmpty { consider((lastHeardAt ?? slot.madeAt) + config.timers.silence) }
         }
-        if !windows.isEmpty || current == nil { consider((lastHeardAt ?? .zero) + config.timers.silence) }
         return t
     }
 
