@@ -6,10 +6,11 @@ import SansIO
 /// The control law, applied at most once per smoothed RTT:
 /// - **grow** (× `growth`) when the queuing delay (the smallest of the last four samples of
 ///   latest RTT − minimum RTT − ack delay) is above `targetQueuingDelay`, or when windows
-///   pile up unacknowledged (more than `maxUndecodedPerStream` per stream on average), or
+///   pile up unacknowledged (per stream, more than `maxUndecodedPerStream` beyond the
+///   smoothed RTT / interval that a path of that RTT holds in flight anyway), or
 ///   when the pacing budget's backlog is longer than one interval;
-/// - **shrink** (− `step`) when the queuing delay is below half the target, nothing piles
-///   up and the backlog is empty;
+/// - **shrink** (− `step`) when the queuing delay is below half the target, at most one
+///   window per stream beyond RTT / interval is in flight and the backlog is empty;
 /// - otherwise hold.
 /// Multiplicative growth and additive shrink (AIMD turned around: the interval is the
 /// inverse of a rate) make a congested path back off fast and a clear path recover
@@ -53,11 +54,14 @@ public struct IntervalController: Sendable, Equatable {
     @discardableResult
     public mutating func update(_ s: Signal, at now: Instant) -> Bool {
         if let last = lastChange, now - last < s.smoothedRtt { return false }
-        let piled = Double(s.undecodedWindows) > maxUndecodedPerStream * Double(max(1, s.streams))
+        // A path of RTT R naturally holds about R / interval windows per stream in flight.
+        let natural = s.smoothedRtt / current
+        let perStream = Double(s.undecodedWindows) / Double(max(1, s.streams))
+        let piled = perStream > natural + maxUndecodedPerStream
         let old = current
         if s.queuingDelay > targetQueuingDelay || piled || s.backlog > current {
             current = min(maximum, current * growth)
-        } else if s.queuingDelay < targetQueuingDelay / 2 && s.backlog == .zero && s.undecodedWindows <= s.streams {
+        } else if s.queuingDelay < targetQueuingDelay / 2 && s.backlog == .zero && perStream <= natural + 1 {
             current = max(minimum, current - step)
         }
         guard current != old else { return false }
