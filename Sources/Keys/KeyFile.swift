@@ -34,8 +34,8 @@ public enum KeyFile {
             ok = n > 0
             if ok { written += n }
         }
+        if ok && fsync(fd) != 0 { ok = false }
         let e = errno
-        ok = ok && fsync(fd) == 0
         for i in bytes.indices { bytes[i] = 0 }
         close(fd)
         guard ok else {
@@ -81,11 +81,17 @@ public enum KeyFile {
 
 /// A key file problem, as one line that names the file and says what to do.
 public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// `generate` found a file (or link) at the path and left it alone.
     case exists(path: String)
+    /// `read` found nothing at the path.
     case missing(path: String)
+    /// The path is a directory, device or the like.
     case notAFile(path: String)
+    /// Group or others may read the file (`mode & 0o077 != 0`); `mode` is the permission bits.
     case readableByOthers(path: String, mode: UInt32)
+    /// The contents are not one base64 private key; `reason` says how.
     case badKey(path: String, reason: String)
+    /// A system call failed (`action` names it: create, write, open, stat, read).
     case system(path: String, action: String, errno: Int32)
 
     public var description: String {

@@ -27,11 +27,16 @@ public struct PrivateKey: Sendable, Equatable {
     /// A fresh key from `rng` (production passes `SystemRandomNumberGenerator`; tests a
     /// seeded generator, so a run is reproducible).
     public init(using rng: inout some RandomNumberGenerator) {
-        let raw = rng.bytes(32)
-        // 32 bytes always make a valid X25519 private key.
-        let key = (try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw)) ?? .init()
-        rawRepresentation = Array(key.rawRepresentation)
-        publicKey = PublicKey(unchecked: Array(key.publicKey.rawRepresentation))
+        // Any 32 bytes make a valid X25519 private key, so the first draw always succeeds;
+        // the loop only keeps every path free of traps and of the global generator.
+        while true {
+            let raw = rng.bytes(32)
+            if let key = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw) {
+                rawRepresentation = raw
+                publicKey = PublicKey(unchecked: Array(key.publicKey.rawRepresentation))
+                return
+            }
+        }
     }
 
     /// X25519(self, peer): the 32-byte shared secret. Throws `.weakPublicKey` for an

@@ -52,7 +52,7 @@ public enum HandshakeLayout {
         guard let first = datagram.first else { throw .truncated(expected: 1, got: 0) }
         let found = try DatagramType(byte0: first)
         guard found == type else { throw .unknownType(found.rawValue) }
-        let n = length(of: type)!
+        guard let n = length(of: type) else { throw .unknownType(type.rawValue) }
         guard datagram.count == n else { throw .truncated(expected: n, got: datagram.count) }
     }
 }

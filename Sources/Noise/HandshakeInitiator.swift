@@ -62,19 +62,23 @@ public struct HandshakeInitiator: Sendable {
         return readBigEndian32(datagram, at: 5)
     }
 
-    /// Checks and consumes the collector's response (layout, receiver index, mac1 keyed
-    /// by our public key, then the Noise message) and returns the session keys. Any
-    /// failure except a layout, index or mac1 error makes this initiator unusable.
+    /// Checks the collector's response (layout, receiver index, mac1 keyed by our public
+    /// key, then the Noise message) and returns the session keys.
+    ///
+    /// The Noise state is advanced on a copy and kept only on success, so a forged
+    /// response (anyone who saw the initiation can compute a valid mac1) fails alone and the
+    /// genuine response can still complete this handshake.
     public mutating func readResponse(_ datagram: [UInt8]) throws(NoiseError) -> TransportKeys {
         try HandshakeLayout.check(datagram, is: .handshakeResponse)
         let receiver = readBigEndian32(datagram, at: 5)
         guard receiver == localIndex else { throw .unknownReceiverIndex(receiver) }
         guard Macs.verifyMac1(datagram, mac1Key: responseMac1Key) else { throw .badMac1 }
-        let payload = try state.readMessage(Array(datagram[9..<(HandshakeLayout.responseLength - 32)]))
+        var attempt = state
+        let payload = try attempt.readMessage(Array(datagram[9..<(HandshakeLayout.responseLength - 32)]))
         guard payload.isEmpty else { throw .decryptFailed }
-        let (send, receive) = try state.split()
-        return TransportKeys(
-            localIndex: localIndex, remoteIndex: readBigEndian32(datagram, at: 1), peerStatic: remoteStatic,
-            handshakeHash: state.handshakeHash, send: send, receive: receive)
+        let keys = try TransportKeys(
+            localIndex: localIndex, remoteIndex: readBigEndian32(datagram, at: 1), peerStatic: remoteStatic, completed: attempt)
+        state = attempt
+        return keys
     }
 }

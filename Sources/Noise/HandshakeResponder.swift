@@ -50,10 +50,7 @@ public struct ReceivedInitiation: Sendable {
         out += [UInt8](repeating: 0, count: 32)
         // The response is mac1-stamped for the agent; mac2 stays zero (agents do not send cookies).
         Macs.stamp(&out, mac1Key: Macs.mac1Key(for: peerStatic), cookie: nil)
-        let (send, receive) = try state.split()
-        let keys = TransportKeys(
-            localIndex: localIndex, remoteIndex: senderIndex, peerStatic: peerStatic,
-            handshakeHash: state.handshakeHash, send: send, receive: receive)
+        let keys = try TransportKeys(localIndex: localIndex, remoteIndex: senderIndex, peerStatic: peerStatic, completed: state)
         return (out, keys)
     }
 

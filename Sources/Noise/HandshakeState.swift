@@ -5,7 +5,9 @@
 /// test vector). After any decrypt or DH failure the state refuses further use
 /// (`.handshakeFailed`), as the spec requires a failed HandshakeState to be deleted.
 public struct HandshakeState: Sendable {
+    /// IK or IKpsk2.
     public let pattern: HandshakePattern
+    /// Initiator or responder.
     public let role: HandshakeRole
     var symmetric: SymmetricState
     let localStatic: PrivateKey
@@ -35,11 +37,15 @@ public struct HandshakeState: Sendable {
             guard pattern.usesPSK else { throw .pskMismatch }
             guard psk.count == 32 else { throw .badKeyLength(expected: 32, got: psk.count) }
         }
+        // Pre-message "<- s": the responder's static key, known to both sides.
+        let responderStatic: PublicKey
         switch role {
         case .initiator:
-            guard remoteStatic != nil else { throw .wrongState("the initiator must know the responder's static key (IK)") }
+            guard let remoteStatic else { throw .wrongState("the initiator must know the responder's static key (IK)") }
+            responderStatic = remoteStatic
         case .responder:
             guard remoteStatic == nil else { throw .wrongState("the responder learns the initiator's static key from message 1") }
+            responderStatic = localStatic.publicKey
         }
         self.pattern = pattern
         self.role = role
@@ -49,8 +55,7 @@ public struct HandshakeState: Sendable {
         self.psk = psk
         symmetric = SymmetricState(protocolName: pattern.protocolName)
         symmetric.mixHash(prologue)
-        // Pre-message "<- s": the responder's static key.
-        symmetric.mixHash(role == .initiator ? remoteStatic!.rawRepresentation : localStatic.publicKey.rawRepresentation)
+        symmetric.mixHash(responderStatic.rawRepresentation)
     }
 
     /// Supplies the psk of an IKpsk2 handshake before the psk token is processed.
@@ -153,6 +158,14 @@ public struct HandshakeState: Sendable {
         guard isComplete else { throw .wrongState("split before the handshake is complete") }
         let (c1, c2) = symmetric.split()
         return role == .initiator ? (c1, c2) : (c2, c1)
+    }
+
+    /// The session keys of Split() for this side as (send, receive), after the last message.
+    func transportKeys() throws(NoiseError) -> (send: SendableKey, receive: SendableKey) {
+        guard !failed else { throw .handshakeFailed }
+        guard isComplete else { throw .wrongState("split before the handshake is complete") }
+        let (k1, k2) = symmetric.splitKeys()
+        return role == .initiator ? (k1, k2) : (k2, k1)
     }
 
     /// The DH tokens: ee, es, se, ss (first letter: initiator's key, second: responder's).

@@ -15,6 +15,7 @@ public struct ReplayWindow: Sendable {
     /// True until the first commit.
     public private(set) var isEmpty = true
 
+    /// An empty window: every packet number is new.
     public init() {
         words = [UInt64](repeating: 0, count: Self.wordCount)
     }

@@ -1,6 +1,7 @@
 /// Noise's SymmetricState (rev 34, §5.2) with SHA-256: the chaining key ck, the
 /// handshake hash h and a CipherState.
 public struct SymmetricState: Sendable {
+    /// The CipherState keyed by MixKey (empty until the first MixKey).
     public private(set) var cipherState = CipherState()
     /// ck.
     public private(set) var chainingKey: [UInt8]
@@ -59,10 +60,16 @@ public struct SymmetricState: Sendable {
     /// Split(): temp_k1, temp_k2 = HKDF(ck, empty, 2); two CipherStates (initiator→responder
     /// first).
     public func split() -> (CipherState, CipherState) {
-        let (k1, k2) = NoiseHash.hkdf2(chainingKey: chainingKey, inputKeyMaterial: [])
+        let (k1, k2) = splitKeys()
         var c1 = CipherState(), c2 = CipherState()
-        c1.key = SendableKey(.init(data: k1))
-        c2.key = SendableKey(.init(data: k2))
+        c1.key = k1
+        c2.key = k2
         return (c1, c2)
+    }
+
+    /// The two keys of Split(), initiator→responder first.
+    func splitKeys() -> (SendableKey, SendableKey) {
+        let (k1, k2) = NoiseHash.hkdf2(chainingKey: chainingKey, inputKeyMaterial: [])
+        return (SendableKey(.init(data: k1)), SendableKey(.init(data: k2)))
     }
 }

@@ -8,6 +8,7 @@ public struct TAI64N: Sendable, Hashable, Comparable {
     /// 0 … 999,999,999.
     public var nanoseconds: UInt32
 
+    /// A timestamp from its TAI64 label and nanoseconds, as they travel.
     public init(seconds: UInt64, nanoseconds: UInt32) {
         self.seconds = seconds
         self.nanoseconds = nanoseconds
@@ -34,6 +35,7 @@ public struct TAI64N: Sendable, Hashable, Comparable {
         self.init(seconds: readBigEndian64(bytes, at: 0), nanoseconds: readBigEndian32(bytes, at: 8))
     }
 
+    /// Later means greater: seconds first, then nanoseconds (the bytes' order).
     public static func < (a: TAI64N, b: TAI64N) -> Bool {
         (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds)
     }

@@ -78,6 +78,12 @@ struct HandshakeMessageTests {
         var badMac = m2
         badMac[60] ^= 1
         #expect(throws: NoiseError.badMac1) { try initiator.readResponse(badMac) }
+        // A forged response with a valid mac1 (the agent's public key is no secret) fails
+        // alone: the genuine response still completes the handshake.
+        var forged = m2
+        forged[20] ^= 1
+        Macs.stamp(&forged, mac1Key: Macs.mac1Key(for: Self.agent.publicKey), cookie: nil)
+        #expect(throws: NoiseError.decryptFailed) { try initiator.readResponse(forged) }
         _ = try initiator.readResponse(m2)
     }
 
