@@ -25,7 +25,7 @@ public enum DatagramType: UInt8, Sendable, CaseIterable {
     }
 }
 
-/// Sizes and offsets of the handshake datagrams (Protocol/handshake.md).
+/// Sizes and offsets of the handshake datagrams (Protocol/SPEC.md §10).
 public enum HandshakeLayout {
     /// 1 type + 4 sender index + 32 ephemeral + 48 encrypted static + 28 encrypted
     /// timestamp + 16 mac1 + 16 mac2.

@@ -1,4 +1,4 @@
-/// Constants shared by both sides of the FlameWire handshake (Protocol/handshake.md).
+/// Constants shared by both sides of the FlameWire handshake (Protocol/SPEC.md §10).
 public enum FlameWireHandshake {
     /// The Noise prologue: the ASCII bytes "FlameWire v1". Both sides hash it first, so a
     /// peer of another protocol or version fails at the first decryption.

@@ -124,6 +124,19 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     public mutating func submit(_ profile: Profile, stream: UInt32, mode: IngestMode, takenAt: Instant,
                                 at now: Instant) throws(SessionError) -> SubmitOutcome {
         do { try sender.ingest(profile, stream: stream, mode: mode) } catch { throw .pipeline("\(error)") }
+        return try send(stream: stream, timeNanos: profile.timeNanos, durationNanos: profile.durationNanos, takenAt: takenAt)
+    }
+
+    /// As `submit`, for a snapshot whose state an earlier ingest of this epoch produced
+    /// (`encoder(stream)?.state` after it): replaying a capture without hashing it again.
+    @discardableResult
+    public mutating func submit(state: StreamState, stream: UInt32, timeNanos: Int64 = 0, durationNanos: Int64 = 0,
+                                takenAt: Instant, at now: Instant) throws(SessionError) -> SubmitOutcome {
+        do { try sender.setState(state, stream: stream) } catch { throw .pipeline("\(error)") }
+        return try send(stream: stream, timeNanos: timeNanos, durationNanos: durationNanos, takenAt: takenAt)
+    }
+
+    private mutating func send(stream: UInt32, timeNanos: Int64, durationNanos: Int64, takenAt: Instant) throws(SessionError) -> SubmitOutcome {
         let undecoded = windows.keys.filter { $0.stream == stream }.count
         if undecoded >= config.maxUndecodedPerStream || pacer.drainTime(queuedBytes) > interval {
             stats.windowsCoalesced += 1
@@ -131,7 +144,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         }
         let w: EncodedWindow
         do {
-            w = try sender.encodeWindow(stream: stream, timeNanos: profile.timeNanos, durationNanos: profile.durationNanos,
+            w = try sender.encodeWindow(stream: stream, timeNanos: timeNanos, durationNanos: durationNanos,
                                         lossRate: loss.lossRate, meanBurstLength: loss.meanBurstLength)
         } catch { throw .pipeline("\(error)") }
         let blocks = w.layout.blockCount

@@ -21,7 +21,7 @@ public struct IntervalController: Sendable, Equatable {
     public var targetQueuingDelay: Duration = .milliseconds(100)
     public var growth = 1.25
     public var step: Duration = .milliseconds(10)
-    public var maxUndecodedPerStream = 3.0
+    public var maxUndecodedPerStream = 4.0
 
     public private(set) var current: Duration
     private var lastChange: Instant?

@@ -22,6 +22,8 @@ public enum StreamError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A keyframe of the state would define more frames than a receiver accepts in one
     /// window (MAX_WINDOW_FRAMES).
     case tooManyFrames(Int, limit: Int)
+    /// A state set directly names a stack this epoch's dictionary does not hold.
+    case unknownStack(EntryID)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum StreamError: Error, Equatable, CustomStringConvertible, Sendable {
             return "the stream's state would hold \(v) values (stacks × sample types); a receiver accepts at most \(limit): split the stream or start a new one"
         case .tooManyFrames(let n, let limit):
             return "the stream's stacks hold \(n) frames in all; one window carries at most \(limit): split the stream"
+        case .unknownStack(let id):
+            return "stack \(String(id, radix: 16)) is not in the stream's dictionary (its epoch changed): ingest the profile again"
         }
     }
 }

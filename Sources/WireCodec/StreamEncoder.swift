@@ -76,9 +76,17 @@ public struct StreamEncoder: Sendable {
     private var frameBound = 0
 
     /// Replaces the cumulative state directly (for sources that already hold stack ids).
-    public mutating func setState(_ s: StreamState) {
+    /// Refuses, leaving the state as it was, a state with a stack this epoch's dictionary
+    /// does not hold (a window of it could not define that stack).
+    public mutating func setState(_ s: StreamState) throws(StreamError) {
+        guard s.columns == info.columns.count else { throw .columnCount(s.columns, limit: info.columns.count) }
+        var frames = 0
+        for id in s.ids {
+            guard let stack = dictionary.stacks[id] else { throw .unknownStack(id) }
+            frames += stack.locations.count
+        }
         state = s
-        frameBound = s.ids.reduce(0) { $0 + (dictionary.stacks[$1]?.locations.count ?? 0) }
+        frameBound = frames
     }
 
     /// Encodes the next window of the current state.

@@ -43,6 +43,13 @@ public struct WindowSender: Sendable {
         do { try encoders[stream]!.ingest(profile, mode: mode) } catch { throw .stream(error) }
     }
 
+    /// Sets a stream's cumulative state directly: a state an earlier `ingest` of the same
+    /// snapshot produced, in this epoch (replaying a capture without hashing it again).
+    public mutating func setState(_ state: StreamState, stream: UInt32) throws(PipelineError) {
+        guard encoders[stream] != nil else { throw .unknownStream(stream) }
+        do { try encoders[stream]!.setState(state) } catch { throw .stream(error) }
+    }
+
     /// Encodes the stream's next window against its acknowledged base, compresses it, cuts
     /// it into symbols with parity for `lossRate` (bursts of `meanBurstLength`), and queues
     /// them. The window stays in flight (for repair) until `forget` or `acknowledged`.

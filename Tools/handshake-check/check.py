@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Independent check of Protocol/vectors/handshake-1.txt, written from Protocol/handshake.md
+# Independent check of Protocol/vectors/handshake-1.txt, written from Protocol/SPEC.md §10
 # alone (not from the Swift code): redoes both handshakes, the transport keys and the
 # sealed DATA datagram with the Python "cryptography" package and fails on any byte that
 # differs. Run: python3 Tools/handshake-check/check.py Protocol/vectors/handshake-1.txt
