@@ -43,7 +43,8 @@ enum {
     AEAD_TAG = 16,
     INITIATION_LEN = 145,
     RESPONSE_LEN = 89,
-    DATA_HEADER = 27, /* SPEC.md §6.3 */
+    DATA_HEADER = 27,    /* SPEC.md §6.3 */
+    MAX_DATAGRAM = 1472, /* SPEC.md §2 */
     MAX_SECTIONS = 8,
     MAX_ENTRIES = 64,
     MAX_NAME = 48,
@@ -447,9 +448,9 @@ static const unsigned char flips[] = {0x01, 0x80, 0xff};
  * handshake message `m` (n bytes) must be refused: with mac1 left as it is, mac1 no longer
  * verifies; and for a byte of the Noise message [from, mac_at), with mac1 recomputed (as a
  * sender who knows the receiver's public key could), reading the Noise message from state
- * `before` fails (read_message1
- * with key1 = the collector's static private key, or read_message2 with key1, key2 = the
- * agent's ephemeral and static private keys). Returns the number of changes refused. */
+ * `before` fails (read_message1 with key1 = the collector's static private key, or
+ * read_message2 with key1, key2 = the agent's ephemeral and static private keys).
+ * Returns the number of changes refused. */
 static size_t corrupt_message(const char *case_name, const char *what, const unsigned char *m, size_t n, size_t from,
                               size_t mac_at, const unsigned char spub[KEY_LEN], const Noise *before,
                               const unsigned char *key1, const unsigned char *key2, const unsigned char *psk) {
@@ -587,6 +588,7 @@ static void check_case(const Section *c) {
         fail("[%s] line %d: data_sealed is not data_plain's length + 16", c->name, sealed->line);
     const unsigned char *d = sealed->bytes;
     size_t n = sealed->n, s = n - DATA_HEADER - AEAD_TAG;
+    if (n <= DATA_HEADER + AEAD_TAG || n > MAX_DATAGRAM) fail("[%s] data_sealed: %zu bytes breaks the length rule of §6.5", c->name, n);
     if (d[0] != 0x11) fail("[%s] data_sealed: byte 0 is %02x, not 0x11 (version 1, DATA)", c->name, d[0]);
     if (memcmp(d + 1, c_idx, 4) != 0) fail("[%s] data_sealed: connection id is not collector_index (the receiver's index)", c->name);
     expect_equal(c, "data_sealed", plain->bytes, d, DATA_HEADER, "the header of data_sealed (vs data_plain)");
