@@ -30,6 +30,7 @@ public struct SimulationReport: Sendable {
     public var handshakes = 0
     public var durationSeconds: Double = 0
     public var lossEstimate: Double = 0
+    public var burstEstimate: Double = 0
     public var smoothedRttMs: Double = 0
     public var forward: LinkCounters
     public var backward: LinkCounters
@@ -71,6 +72,7 @@ public struct SimulationReport: Sendable {
         intervalMax = iv.last ?? 0
         intervalMedian = iv.isEmpty ? 0 : iv[iv.count / 2]
         lossEstimate = agent.session.loss.lossRate
+        burstEstimate = agent.session.loss.meanBurstLength
         smoothedRttMs = agent.session.rtt.smoothed.seconds * 1000
         agentDrops = st.dropped
         collectorDrops = collector.session.dropped
@@ -103,7 +105,7 @@ public struct SimulationReport: Sendable {
             ("bytes.pprof", "\(bytesPprof)"), ("bytes.wire", "\(bytesWire)"), ("bytes.fec", "\(bytesFEC)"),
             ("bytes.repair", "\(bytesRepair)"), ("bytes.ack", "\(bytesAck)"), ("bytes.handshake", "\(bytesHandshake)"),
             ("interval_ms.min", n(intervalMin)), ("interval_ms.median", n(intervalMedian)), ("interval_ms.max", n(intervalMax)),
-            ("totals_equal", "\(totalsEqual)"), ("handshakes", "\(handshakes)"), ("loss_estimate", n(lossEstimate)),
+            ("totals_equal", "\(totalsEqual)"), ("handshakes", "\(handshakes)"), ("loss_estimate", n(lossEstimate)), ("burst_estimate", n(burstEstimate)),
             ("rtt_ms.smoothed", n(smoothedRttMs)),
             ("link.forward.sent", "\(forward.sentDatagrams)"), ("link.forward.delivered", "\(forward.deliveredDatagrams)"),
             ("link.backward.sent", "\(backward.sentDatagrams)"), ("link.backward.delivered", "\(backward.deliveredDatagrams)"),
@@ -120,7 +122,7 @@ public struct SimulationReport: Sendable {
         out += "bytes     pprof read \(bytesPprof), on the wire \(bytesWire) (FEC \(bytesFEC), repair \(bytesRepair), handshake \(bytesHandshake)), acks \(bytesAck): "
         out += "\(format3(wireRatio)) × the pprof\n"
         out += "interval  min \(format3(intervalMin)) ms, median \(format3(intervalMedian)) ms, max \(format3(intervalMax)) ms; \(format3(windowRate)) windows/s delivered\n"
-        out += "session   \(handshakes) handshake(s), loss estimate \(format3(lossEstimate * 100)) %, smoothed RTT \(format3(smoothedRttMs)) ms; \(finalStatus)\n"
+        out += "session   \(handshakes) handshake(s), loss estimate \(format3(lossEstimate * 100)) % in bursts of \(format3(burstEstimate)), smoothed RTT \(format3(smoothedRttMs)) ms; \(finalStatus)\n"
         out += "totals    " + (totalsEqual ? "equal: the collector holds exactly the agent's state for every stream\n" : "DIFFER for \(unequalStreams.joined(separator: ", "))\n")
         return out
     }

@@ -123,7 +123,7 @@ enum CTools {
         candidates += ["/usr/bin", "/usr/local/bin"]
         let missing = ["protoc-c", "cc"].filter { tool in !candidates.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") } }
         if missing.isEmpty { return true }
-        let message = "\(missing.joined(separator: ", ")) not installed: apt-get install protobuf-c-compiler libprotobuf-c-dev libsnappy-dev gcc"
+        let message = "\(missing.joined(separator: ", ")) not installed: apt-get install protobuf-c-compiler libprotobuf-c-dev libsnappy-dev libssl-dev gcc"
         if ProcessInfo.processInfo.environment["CI"] != nil {
             Issue.record(Comment(rawValue: message + " (required in CI)"))
         } else {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the independent C decoder into Tools/wire-c-decoder/.build-c/ (git-ignored), or
 # into the directory named by OUT. Needs Debian protobuf-c-compiler, libprotobuf-c-dev,
-# libsnappy-dev and a C99 compiler. Extra compiler flags: CFLAGS, e.g.
+# libsnappy-dev, libssl-dev (handshake-vectors) and a C99 compiler. Extra compiler flags: CFLAGS, e.g.
 #   OUT=.build-c-asan CFLAGS='-g -O1 -fsanitize=address,undefined' build.sh
 #
 # The protobuf code is generated from Protocol/flamewire.proto on every build, never
@@ -23,7 +23,7 @@ esac
 cc=${CC:-cc}
 for tool in protoc-c "$cc"; do
     command -v "$tool" >/dev/null 2>&1 || {
-        echo "build.sh: $tool not found (apt-get install protobuf-c-compiler libprotobuf-c-dev libsnappy-dev gcc)" >&2
+        echo "build.sh: $tool not found (apt-get install protobuf-c-compiler libprotobuf-c-dev libsnappy-dev libssl-dev gcc)" >&2
         exit 1
     }
 done
@@ -43,6 +43,7 @@ fi
 (cd "$out/gen" && protoc-c --proto_path=. --c_out=. flamewire.proto flamewire_bytes.proto)
 # shellcheck disable=SC2086 # CFLAGS is a list of flags
 "$cc" -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -Wno-unused-parameter ${CFLAGS:-} \
-    -I"$out/gen" "$here/wire-c-decoder.c" "$out/gen/flamewire.pb-c.c" "$out/gen/flamewire_bytes.pb-c.c" \
-    -lprotobuf-c -lsnappy -o "$out/wire-c-decoder.tmp"
+    -I"$out/gen" -I"$here" "$here/wire-c-decoder.c" "$here/wire-c-handshake.c" \
+    "$out/gen/flamewire.pb-c.c" "$out/gen/flamewire_bytes.pb-c.c" \
+    -lprotobuf-c -lsnappy -lcrypto -o "$out/wire-c-decoder.tmp"
 mv "$out/wire-c-decoder.tmp" "$out/wire-c-decoder"
