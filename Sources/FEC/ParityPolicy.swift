@@ -1,28 +1,67 @@
 /// How many parity symbols to send with a block, from the loss the session measures.
 public enum ParityPolicy {
-    /// The smallest m such that a block of k source and m parity symbols fails to decode
-    /// (more than m of its k+m datagrams lost) with probability below `target`.
+    /// The smallest m such that a block of k source and m parity symbols, sent back to
+    /// back, fails to decode (more than m of its k+m datagrams lost) with probability below
+    /// `target` (SPEC.md §7).
     ///
-    /// Loss is modelled as independent loss *events* at rate `lossRate / meanBurstLength`,
-    /// each taking `meanBurstLength` consecutive datagrams (a simple Gilbert-style margin
-    /// for bursty links): with a burst length of 1 this is the plain binomial tail
-    /// `P(Bin(k+m, p) > m)`. At p = 12 % i.i.d. and a 1 % target it gives m = 2 for k = 1–2,
-    /// m = 3 for k = 4 and m = 4 for k = 8; at p ≈ 0 it gives 0.
+    /// With a mean burst length of 1, loss is independent: the binomial tail
+    /// `P(Bin(k+m, p) > m)`. At p = 12 % and a 1 % target that gives m = 2 for k = 1–2,
+    /// m = 3 for k = 4 and m = 4 for k = 8; at p ≈ 0 it gives 0. With longer bursts, loss
+    /// is a Gilbert–Elliott chain (every datagram lost in the bad state, none in the good
+    /// one) with stationary loss p and geometric bursts of mean β: the tail is computed
+    /// exactly over the chain (`burstTail`). Geometric bursts have long tails, so small
+    /// blocks need much more parity than "losses come in groups of β" suggests.
     public static func parityCount(sourceCount k: Int, lossRate: Double, meanBurstLength: Double = 1,
                                    target: Double = 0.01, maxParity: Int = 64) -> Int {
         guard k > 0 else { return 0 }
         let p = min(max(lossRate, 0), 0.95)
         let burst = max(meanBurstLength, 1)
-        let eventRate = p / burst
-        let cap = min(maxParity, ReedSolomon.maxSymbols - k)
+        let cap = max(0, min(maxParity, ReedSolomon.maxSymbols - k))
         var m = 0
         while m < cap {
-            // Fails when the number of loss events exceeds what m parity can cover.
-            let coverableEvents = Int((Double(m) / burst).rounded(.down))
-            if binomialTail(n: k + m, p: eventRate, moreThan: coverableEvents) < target { return m }
+            let failure = burst <= 1.0001
+                ? binomialTail(n: k + m, p: p, moreThan: m)
+                : burstTail(n: k + m, lossRate: p, meanBurstLength: burst, moreThan: m)
+            if failure < target { return m }
             m += 1
         }
         return cap
+    }
+
+    /// P(more than t of n consecutive datagrams lost) on a Gilbert–Elliott channel with
+    /// stationary loss rate `lossRate` and mean burst length β: the bad state loses
+    /// everything and is left with probability r = 1/β; the good state loses nothing and is
+    /// left with probability g = r·p/(1−p). The first datagram's state is drawn from the
+    /// stationary distribution. Dynamic programming over (state, losses so far).
+    public static func burstTail(n: Int, lossRate p: Double, meanBurstLength beta: Double, moreThan t: Int) -> Double {
+        if t < 0 { return 1 }
+        if t >= n || p <= 0 { return 0 }
+        if p >= 1 { return 1 }
+        let r = 1 / max(beta, 1), g = min(1, r * p / (1 - p))
+        // good[i], bad[i]: probability of i losses so far and being in that state (before
+        // the next datagram). Losses beyond t are folded into index t + 1.
+        var good = [Double](repeating: 0, count: t + 2), bad = good
+        good[0] = 1 - p
+        bad[0] = p
+        for _ in 0..<n {
+            var ng = [Double](repeating: 0, count: t + 2), nb = ng
+            for i in 0...(t + 1) {
+                // Good: no loss, then move.
+                if good[i] > 0 {
+                    ng[i] += good[i] * (1 - g)
+                    nb[i] += good[i] * g
+                }
+                // Bad: a loss, then move.
+                if bad[i] > 0 {
+                    let j = min(i + 1, t + 1)
+                    ng[j] += bad[i] * r
+                    nb[j] += bad[i] * (1 - r)
+                }
+            }
+            good = ng
+            bad = nb
+        }
+        return good[t + 1] + bad[t + 1]
     }
 
     /// P(X > t) for X ~ Binomial(n, p), summed in log space to stay accurate.

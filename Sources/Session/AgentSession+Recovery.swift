@@ -36,6 +36,7 @@ extension AgentSession {
         }
         lastHeardAt = now
         for f in frames { apply(f, at: now) }
+        flushPending()
         updateStatus(at: now)
     }
 
@@ -60,11 +61,15 @@ extension AgentSession {
         case .rejected(let stream, let seq, let reason, let base):
             let a = WindowAddress(stream: stream, seq: seq)
             if base != 0 { sender.baseRejected(stream: stream, base: base) }
-            guard windows[a] != nil else { return }
+            guard let w = windows[a] else { return }
             windows[a] = nil
             sender.forget(a)
-            stats.windowsRejected += 1
-            events.append(.windowRejected(a, reason: reason))
+            // A superseded window repaired for long may find its base gone from the
+            // receiver's ring (RING_SIZE newer windows decoded meanwhile): it was obsolete anyway.
+            if w.superseded { stats.windowsSuperseded += 1 } else {
+                stats.windowsRejected += 1
+                events.append(.windowRejected(a, reason: reason))
+            }
         case .keepalive:
             break
         }
@@ -73,13 +78,14 @@ extension AgentSession {
     mutating func applyAck(_ ranges: PacketRanges, ackDelay: Duration, at now: Instant) {
         let largest = ranges.largest
         var sample: Duration?
+        var acked = 0
         for i in sentPackets.indices where !sentPackets[i].resolved && sentPackets[i].number <= largest {
             let p = sentPackets[i]
             if ranges.contains(p.number) {
                 sentPackets[i].resolved = true
                 stats.packetsAcked += 1
-                loss.record(lost: false)
                 if p.number == largest && largest > largestAcked { sample = now - p.sentAt }
+                acked += p.bytes
                 if let a = p.window, var w = windows[a], p.block < w.blocks {
                     w.ackedPerBlock[p.block] += 1
                     w.heardAt = now
@@ -87,20 +93,41 @@ extension AgentSession {
                 }
             } else if p.number + Self.packetThreshold <= largest {
                 sentPackets[i].resolved = true
+                sentPackets[i].lost = true
                 stats.packetsLost += 1
-                loss.record(lost: true)
             }
         }
         largestAcked = max(largestAcked, largest)
-        if let first = sentPackets.firstIndex(where: { !$0.resolved }) {
-            if first > 256 { sentPackets.removeFirst(first) }
-        } else {
-            sentPackets.removeAll(keepingCapacity: true)
+        // Verdicts feed the estimates in packet-number order, so a burst of consecutive
+        // losses is one run even when its packets were judged by different ACKs.
+        while judged < sentPackets.count && sentPackets[judged].resolved {
+            loss.record(lost: sentPackets[judged].lost)
+            judged += 1
         }
+        if judged > 256 {
+            sentPackets.removeFirst(judged)
+            judged = 0
+        }
+        delivery.acknowledged(acked, at: now)
         if let sample {
             rtt.update(sample: sample, ackDelay: ackDelay, maxAckDelay: config.timers.maxAckDelay)
-            intervalControl.update(.init(queuingDelay: rtt.queuingDelay, smoothedRtt: rtt.smoothed, undecodedWindows: windows.count,
+            adaptPacing()
+            intervalControl.update(.init(queuingDelay: rtt.queuingDelay, smoothedRtt: rtt.smoothed, undecodedWindows: windowsInFlight,
                                          streams: max(1, sender.streams.count), backlog: pacer.drainTime(queuedBytes)), at: now)
+        }
+    }
+
+    /// While the path queues (queuing delay over the interval controller's target), pace at
+    /// the measured delivery rate, never above `--max-rate`; when it is clear again, only the
+    /// budget paces (SPEC.md §11.6). Losses at a full queue are congestion, not random:
+    /// pacing ends them instead of parity answering them.
+    mutating func adaptPacing() {
+        let queuing = rtt.queuingDelay
+        if queuing > intervalControl.targetQueuingDelay, let measured = delivery.bitsPerSecond {
+            let rate = max(8_000, measured)
+            pacer.rate = config.maxRate.map { min($0, rate) } ?? rate
+        } else if queuing < intervalControl.targetQueuingDelay / 2 {
+            pacer.rate = config.maxRate
         }
     }
 
@@ -110,14 +137,15 @@ extension AgentSession {
         sender.acknowledged(a)
         stats.windowsDecoded += 1
         if w.repairRounds == 0 && w.probes == 0 { stats.windowsDecodedWithoutRepair += 1 }
+        if w.superseded { stats.windowsDecodedAfterSupersession += 1 }
         events.append(.windowDecoded(a, takenAt: w.takenAt, repaired: w.repairRounds + w.probes > 0))
         // Older windows of the stream are superseded: for counters the newer window holds
-        // their values, for gauges they are obsolete.
+        // their values, for gauges they are obsolete. Their repair goes on at low priority
+        // (behind everything else, until the repair limit), and they no longer hold the
+        // stream's room.
         if a.seq > (highestDecoded[a.stream] ?? 0) { highestDecoded[a.stream] = a.seq }
-        for old in windows.keys where old.stream == a.stream && old.seq < a.seq {
-            windows[old] = nil
-            sender.forget(old)
-            stats.windowsSuperseded += 1
+        for old in windows.keys where old.stream == a.stream && old.seq < a.seq && windows[old]?.superseded == false {
+            windows[old]?.superseded = true
             events.append(.windowSuperseded(old))
         }
     }
@@ -131,27 +159,30 @@ extension AgentSession {
             if now - first >= config.timers.repairLimit {
                 windows[a] = nil
                 sender.forget(a)
-                stats.windowsLost += 1
-                events.append(.windowLost(a))
+                if w.superseded { stats.windowsSuperseded += 1 } else {
+                    stats.windowsLost += 1
+                    events.append(.windowLost(a))
+                }
                 continue
             }
+            let low = w.superseded
             // Whether the collector said anything about this window since its last round.
             let heard = (w.heardAt ?? .zero) > (w.roundAt ?? first)
             var queued = 0
             if let reported = w.reportedMissing, heard {
                 // The collector said what each block lacks: that many new parity, plus margin.
                 let missing = reported.map { m in m + margin(for: m) }
-                queued = sender.queueRepair(a, missing: missing, margin: 0)
+                queued = sender.queueRepair(a, missing: missing, margin: 0, lowPriority: low)
                 w.repairRounds += 1
                 w.reportedMissing = nil
             } else if heard {
                 // Acknowledged packets show what arrived; the rest of each block is missing.
                 let missing = zip(w.sourcePerBlock, w.ackedPerBlock).map { max(0, $0 - $1) }.map { $0 + margin(for: $0) }
-                queued = sender.queueRepair(a, missing: missing, margin: 0)
+                queued = sender.queueRepair(a, missing: missing, margin: 0, lowPriority: low)
                 w.repairRounds += 1
             } else {
                 // Nothing heard about it: a probe (one new parity per block), with backoff.
-                queued = sender.queueProbe(a)
+                queued = sender.queueProbe(a, lowPriority: low)
                 w.probes += 1
             }
             w.queued += queued

@@ -28,6 +28,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     var random: SessionRandom
     var sender: WindowSender
     var pacer: Pacer
+    var delivery = DeliveryRate()
     var cookies: CookieState
 
     // Handshake and keys.
@@ -62,6 +63,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         var window: WindowAddress?
         var block: Int
         var resolved = false
+        var lost = false
     }
 
     struct WindowState: Sendable {
@@ -78,11 +80,18 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         /// The collector's latest word on what each block lacks, and when it said so.
         var reportedMissing: [Int]?
         var heardAt: Instant?
+        /// A newer window of the stream was decoded: still repaired, at low priority.
+        var superseded = false
         /// When the last round (first transmission or repair) was queued.
         var roundAt: Instant?
         var queued: Int
     }
 
+    /// Streams whose latest snapshot was coalesced: a window of the current state goes
+    /// out as soon as the stream has room again.
+    var pendingFlush: [UInt32: (takenAt: Instant, timeNanos: Int64, durationNanos: Int64)] = [:]
+    /// Packets judged (acknowledged or lost) in packet-number order up to here.
+    var judged = 0
     var lastSentAt: Instant?
     var lastHeardAt: Instant?
     var keepaliveDue = false
@@ -137,11 +146,14 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     }
 
     private mutating func send(stream: UInt32, timeNanos: Int64, durationNanos: Int64, takenAt: Instant) throws(SessionError) -> SubmitOutcome {
-        let undecoded = windows.keys.filter { $0.stream == stream }.count
-        if undecoded >= config.maxUndecodedPerStream || pacer.drainTime(queuedBytes) > interval {
+        guard hasRoom(stream) else {
             stats.windowsCoalesced += 1
+            // The first coalesced snapshot's time stays: that is how late its data will be.
+            let first = pendingFlush[stream]?.takenAt ?? takenAt
+            pendingFlush[stream] = (first, timeNanos, durationNanos)
             return .coalesced
         }
+        pendingFlush[stream] = nil
         let w: EncodedWindow
         do {
             w = try sender.encodeWindow(stream: stream, timeNanos: timeNanos, durationNanos: durationNanos,
@@ -155,13 +167,30 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         return .sent(w.address, datagrams: w.datagrams)
     }
 
+    /// Whether a stream may send a window now: fewer than `maxUndecodedPerStream` of its
+    /// windows undecoded (superseded ones do not count) and the budget's backlog within an
+    /// interval (SPEC.md §11.6).
+    func hasRoom(_ stream: UInt32) -> Bool {
+        let undecoded = windows.filter { $0.key.stream == stream && !$0.value.superseded }.count
+        return undecoded < config.maxUndecodedPerStream && pacer.drainTime(queuedBytes) <= interval
+    }
+
+    /// Sends the windows coalesced snapshots are waiting for, where there is room now.
+    mutating func flushPending() {
+        for (stream, p) in pendingFlush.sorted(by: { $0.key < $1.key }) where hasRoom(stream) {
+            _ = try? send(stream: stream, timeNanos: p.timeNanos, durationNanos: p.durationNanos, takenAt: p.takenAt)
+        }
+    }
+
     /// Bytes queued and not yet sent.
     var queuedBytes: Int {
         windows.reduce(0) { $0 + $1.value.queued * (sender.window($1.key)?.datagramSize ?? 0) }
     }
 
-    /// Windows encoded and not yet decoded (nor given up).
-    public var windowsInFlight: Int { windows.count }
+    /// Windows encoded and not yet decoded (nor given up), superseded ones excepted.
+    public var windowsInFlight: Int { windows.values.filter { !$0.superseded }.count }
+    /// Superseded windows still being repaired at low priority.
+    public var supersededInFlight: Int { windows.values.filter(\.superseded).count }
 
     /// The events since the last call, oldest first.
     public mutating func pollEvents() -> [AgentEvent] {
@@ -219,7 +248,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             // Each timer only while it can still do something, so no wake-up stays in the past.
             if pending == nil && nextHandshakeAt == nil { consider(slot.madeAt + config.timers.rekeyAfterTime) }
             if !keepaliveDue { consider((lastSentAt ?? slot.madeAt) + config.timers.keepalive) }
-            if sender.queuedCount > 0, let last = lastSentAt { consider(pacer.nextSend(config.frame.maxDatagram, after: last)) }
+            if sender.queuedCount > 0 { consider(pacer.nextSend(config.frame.maxDatagram)) }
             if status == .established && !windows.isEmpty { consider((lastHeardAt ?? slot.madeAt) + config.timers.silence) }
         }
         return t
@@ -234,6 +263,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         if let at = nextHandshakeAt, now >= at { startHandshake(at: now) }
         if let slot = current, now - (lastSentAt ?? slot.madeAt) >= config.timers.keepalive { keepaliveDue = true }
         repair(at: now)
+        flushPending()
         updateStatus(at: now)
     }
 

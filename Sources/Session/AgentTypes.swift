@@ -73,7 +73,7 @@ public enum AgentEvent: Equatable, Sendable {
     /// A window the collector decoded: when its snapshot was taken and when the agent
     /// learned it was decoded.
     case windowDecoded(WindowAddress, takenAt: Instant, repaired: Bool)
-    /// A window given up because a newer window of its stream was decoded first.
+    /// A newer window of its stream was decoded first: its repair drops to low priority.
     case windowSuperseded(WindowAddress)
     /// A window given up after the repair limit.
     case windowLost(WindowAddress)
@@ -86,7 +86,10 @@ public struct AgentStats: Equatable, Sendable {
     public var windowsSent = 0
     public var windowsDecoded = 0
     public var windowsDecodedWithoutRepair = 0
+    /// Windows a newer decoded window superseded and that were then given up undecoded.
     public var windowsSuperseded = 0
+    /// Windows decoded after a newer one of their stream (repaired at low priority).
+    public var windowsDecodedAfterSupersession = 0
     public var windowsLost = 0
     public var windowsRejected = 0
     /// Snapshots folded into the next window instead of being sent (the path was full).

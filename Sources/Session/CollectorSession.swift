@@ -308,7 +308,16 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
 
     /// The CONTROL datagram acknowledging what `key`'s agent sent (SPEC.md §11.2).
     mutating func acknowledgement(for key: PublicKey, at now: Instant) -> Transmit? {
-        guard var p = peers[key], let slot = p.slots[p.replyIndex] else { return nil }
+        guard var p = peers[key] else { return nil }
+        // Whatever happens below, this acknowledgement is done: no timer stays in the past.
+        p.unacked = 0
+        p.ackNow = false
+        p.ackDeadline = nil
+        // The keys of the newest authenticated packet, or the newest keys if those are gone.
+        guard let slot = p.slots[p.replyIndex] ?? p.slots.values.max(by: { $0.madeAt < $1.madeAt }) else {
+            peers[key] = p
+            return nil
+        }
         var frames: [ControlFrame] = []
         if !p.received.isEmpty {
             let delay = p.largestReceivedAt.map { now - $0 } ?? .zero
@@ -326,9 +335,6 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         }
         frames += p.rejected
         p.rejected.removeAll()
-        p.unacked = 0
-        p.ackNow = false
-        p.ackDeadline = nil
         let pn = p.nextPacketNumber
         p.nextPacketNumber += 1
         peers[key] = p

@@ -37,12 +37,13 @@ public struct Pacer: Sendable, Equatable {
         tokens -= Double(bytes)
     }
 
-    /// When a datagram of `bytes` may go, if not now.
-    public func nextSend(_ bytes: Int, after now: Instant) -> Instant? {
-        guard let rate, rate > 0 else { return nil }
+    /// When a datagram of `bytes` may go (nil: whenever asked). Measured from the last
+    /// refill, the moment the token count was last brought up to date.
+    public func nextSend(_ bytes: Int) -> Instant? {
+        guard let rate, rate > 0, let last else { return nil }
         let need = Double(bytes) - tokens
         guard need > 0 else { return nil }
-        return now + .nanoseconds(Int64((need * 8 / Double(rate) * 1e9).rounded(.up)))
+        return last + .nanoseconds(Int64((need * 8 / Double(rate) * 1e9).rounded(.up)))
     }
 
     /// How long sending `bytes` more takes at the budget.

@@ -37,6 +37,12 @@ public struct SimulationReport: Sendable {
     public var agentDrops: [String: Int] = [:]
     public var collectorDrops: [String: Int] = [:]
     public var finalStatus = ""
+    /// Virtual time of the last window the collector decoded.
+    public var lastDecodedSeconds: Double = 0
+    public var agentGivenUp = 0
+    public var agentRejected = 0
+    public var agentInFlight = 0
+    public var collectorRejected = 0
 
     init(scenario s: Scenario, agent: RecordingAgent, collector: RecordingCollector, agentKey: PublicKey, pprofBytes: Int,
          forward: LinkCounters, backward: LinkCounters) {
@@ -54,12 +60,15 @@ public struct SimulationReport: Sendable {
             if let taken = agent.takenAt[a] { delays.append((t - taken).seconds * 1000) }
         }
         delays.sort()
+        lastDecodedSeconds = (collector.decodedAt.values.max() ?? .zero).nanoseconds > 0 ? (collector.decodedAt.values.max()! - .zero).seconds : 0
         func pct(_ p: Double) -> Double { delays.isEmpty ? 0 : delays[min(delays.count - 1, Int((Double(delays.count) * p).rounded(.up)) - 1)] }
         delayP50 = pct(0.50)
         delayP99 = pct(0.99)
         delayMax = delays.last ?? 0
-        // Superseded windows that the collector decoded after all count as delivered.
-        windowsSuperseded = max(0, min(st.windowsSuperseded, windowsSent - windowsDelivered))
+        // Superseded: a newer window of the stream was decoded first, and this one never was
+        // (given up at the repair limit, or still repaired at low priority when the run ended).
+        // A superseded window the collector decoded after all counts as delivered.
+        windowsSuperseded = max(0, min(st.windowsSuperseded + agent.session.supersededInFlight, windowsSent - windowsDelivered))
         windowsLost = max(0, windowsSent - windowsDelivered - windowsSuperseded)
         bytesPprof = pprofBytes
         bytesFEC = st.bytesFEC
@@ -77,6 +86,10 @@ public struct SimulationReport: Sendable {
         agentDrops = st.dropped
         collectorDrops = collector.session.dropped
         finalStatus = agent.session.status.description
+        agentGivenUp = st.windowsLost
+        agentRejected = st.windowsRejected
+        agentInFlight = agent.session.windowsInFlight
+        collectorRejected = collector.rejected
         // Totals: the collector's newest state of every stream equals the agent's.
         let rx = collector.session.receiver(of: agentKey)
         for (i, stream) in s.streams.enumerated() {
@@ -107,6 +120,9 @@ public struct SimulationReport: Sendable {
             ("interval_ms.min", n(intervalMin)), ("interval_ms.median", n(intervalMedian)), ("interval_ms.max", n(intervalMax)),
             ("totals_equal", "\(totalsEqual)"), ("handshakes", "\(handshakes)"), ("loss_estimate", n(lossEstimate)), ("burst_estimate", n(burstEstimate)),
             ("rtt_ms.smoothed", n(smoothedRttMs)),
+            ("agent.windows_given_up", "\(agentGivenUp)"), ("agent.windows_rejected", "\(agentRejected)"),
+            ("agent.windows_in_flight", "\(agentInFlight)"), ("collector.windows_rejected", "\(collectorRejected)"),
+            ("time_s.last_decoded", n(lastDecodedSeconds)), ("link.forward.max_queue_bytes", "\(forward.maxQueueBytes)"),
             ("link.forward.sent", "\(forward.sentDatagrams)"), ("link.forward.delivered", "\(forward.deliveredDatagrams)"),
             ("link.backward.sent", "\(backward.sentDatagrams)"), ("link.backward.delivered", "\(backward.deliveredDatagrams)"),
         ]

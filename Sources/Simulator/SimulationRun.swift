@@ -1,3 +1,4 @@
+import Foundation
 import NetSim
 import Noise
 import Profile
@@ -11,6 +12,7 @@ struct RecordingCollector: DatagramEndpoint {
     var session: CollectorSession
     var decodedAt: [WindowAddress: Instant] = [:]
     var rejected = 0
+    var rejections: [String] = []
 
     mutating func receive(_ d: [UInt8], from a: PeerAddress, at now: Instant) {
         session.receive(d, from: a, at: now)
@@ -18,7 +20,9 @@ struct RecordingCollector: DatagramEndpoint {
             switch e {
             case .windowDecoded(_, let w):
                 if !w.isDuplicate { decodedAt[WindowAddress(stream: w.header.stream, seq: w.header.seq)] = now }
-            case .windowRejected: rejected += 1
+            case .windowRejected(_, let a, let why):
+                rejected += 1
+                rejections.append("\(a): \(why)")
             case .peerConnected: break
             }
         }
@@ -128,6 +132,7 @@ public enum SimulationRun {
             progress?(t, total)
         }
         guard errors.isEmpty else { throw SimulationRunError.streams(errors) }
+        if let debug = getenv("FLAMEWIRE_SIM_DEBUG"), debug.pointee != 0 { for r in sim.b.rejections { print("rejected: \(r)") } }
         return SimulationReport(scenario: s, agent: sim.a, collector: sim.b, agentKey: agentKey.publicKey, pprofBytes: pprofBytes,
                                 forward: sim.forward.counters, backward: sim.backward.counters)
     }

@@ -16,9 +16,12 @@ public struct WindowSender: Sendable {
     public let config: FrameConfig
     private var encoders: [UInt32: StreamEncoder] = [:]
     private var windows: [WindowAddress: OutgoingWindow] = [:]
-    /// Symbols waiting to be sent, oldest first (`head` is the next one).
+    /// Symbols waiting to be sent, oldest first (`head` is the next one), and below them
+    /// the low-priority queue (repair of superseded windows), sent only when the first is empty.
     private var queue: [QueuedSymbol] = []
     private var head = 0
+    private var low: [QueuedSymbol] = []
+    private var lowHead = 0
 
     private struct QueuedSymbol: Sendable {
         var address: WindowAddress
@@ -72,12 +75,13 @@ public struct WindowSender: Sendable {
     /// parity symbols with indices never sent, for each block that lacks symbols. Returns
     /// how many were queued (0 when the window is no longer in flight).
     @discardableResult
-    public mutating func queueRepair(_ a: WindowAddress, missing: [Int], margin: Int = 1) -> Int {
+    public mutating func queueRepair(_ a: WindowAddress, missing: [Int], margin: Int = 1, lowPriority: Bool = false) -> Int {
         guard var w = windows[a] else { return 0 }
         var n = 0
         for (b, m) in missing.enumerated() where m > 0 && b < w.blockCount {
             for s in w.parity(block: b, count: m + margin) {
-                queue.append(QueuedSymbol(address: a, symbol: s, isRepair: true))
+                let q = QueuedSymbol(address: a, symbol: s, isRepair: true)
+                if lowPriority { low.append(q) } else { queue.append(q) }
                 n += 1
             }
         }
@@ -88,29 +92,37 @@ public struct WindowSender: Sendable {
     /// Queues one new parity symbol for every block of the window (a probe when no
     /// acknowledgement says what is missing).
     @discardableResult
-    public mutating func queueProbe(_ a: WindowAddress) -> Int {
+    public mutating func queueProbe(_ a: WindowAddress, lowPriority: Bool = false) -> Int {
         guard let w = windows[a] else { return 0 }
-        return queueRepair(a, missing: Array(repeating: 1, count: w.blockCount), margin: 0)
+        return queueRepair(a, missing: Array(repeating: 1, count: w.blockCount), margin: 0, lowPriority: lowPriority)
     }
 
-    /// Datagrams queued and not yet polled (of windows still in flight or not).
-    public var queuedCount: Int { queue.count - head }
+    /// Datagrams queued and not yet polled (of windows still in flight or not), both queues.
+    public var queuedCount: Int { queue.count - head + low.count - lowHead }
 
     /// The next queued datagram, sealed with `protection` under `packetNumber`; nil when
     /// nothing is queued. Symbols of windows forgotten meanwhile are skipped.
     public mutating func pollDatagram(connectionID: UInt32, packetNumber: UInt64, protection: any PacketProtection) -> OutgoingDatagram? {
-        while head < queue.count {
-            let q = queue[head]
-            head += 1
-            if head > 1024 && head * 2 > queue.count {
-                queue.removeFirst(head)
-                head = 0
-            }
+        while let q = Self.pop(&queue, &head) ?? Self.pop(&low, &lowHead) {
             guard let w = windows[q.address] else { continue }
             let d = w.datagram(q.symbol, connectionID: connectionID, packetNumber: packetNumber, protection: protection)
             return OutgoingDatagram(bytes: d, address: q.address, symbol: q.symbol, isRepair: q.isRepair)
         }
         return nil
+    }
+
+    private static func pop(_ q: inout [QueuedSymbol], _ head: inout Int) -> QueuedSymbol? {
+        guard head < q.count else { return nil }
+        let s = q[head]
+        head += 1
+        if head == q.count {
+            q.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 && head * 2 > q.count {
+            q.removeFirst(head)
+            head = 0
+        }
+        return s
     }
 
     /// The window the receiver decoded: it stops being repaired, and the stream may use it

@@ -126,3 +126,40 @@ func slowMul(_ a: UInt8, _ b: UInt8) -> UInt8 {
         #expect(abs(ParityPolicy.binomialTail(n: 10, p: 0.5, moreThan: -1) - 1) < 1e-12)
     }
 }
+
+@Suite struct BurstParityTests {
+    /// The exact Gilbert–Elliott tail against a direct count over every loss pattern.
+    @Test func burstTailMatchesEnumeration() {
+        let p = 0.12, beta = 3.0
+        let r = 1 / beta, g = r * p / (1 - p)
+        for n in 1...10 {
+            for t in 0..<n {
+                var total = 0.0
+                for pattern in 0..<(1 << n) {
+                    var prob = 1.0
+                    var lost = 0
+                    var bad = false
+                    for i in 0..<n {
+                        let isBad = pattern & (1 << i) != 0
+                        if i == 0 { prob *= isBad ? p : 1 - p } else {
+                            prob *= bad ? (isBad ? 1 - r : r) : (isBad ? g : 1 - g)
+                        }
+                        bad = isBad
+                        if isBad { lost += 1 }
+                    }
+                    if lost > t { total += prob }
+                }
+                #expect(abs(ParityPolicy.burstTail(n: n, lossRate: p, meanBurstLength: beta, moreThan: t) - total) < 1e-12, "n \(n) t \(t)")
+            }
+        }
+    }
+
+    @Test func burstsNeedMoreParityForSmallBlocksThanLargeOnes() {
+        // k = 1 at 12 % in bursts of 3: all k + m datagrams must be lost to fail, and
+        // geometric bursts make that likely: 0.12 × (2/3)^m < 0.003 needs m = 10.
+        #expect(ParityPolicy.parityCount(sourceCount: 1, lossRate: 0.12, meanBurstLength: 3, target: 0.003) == 10)
+        let small = Double(ParityPolicy.parityCount(sourceCount: 2, lossRate: 0.12, meanBurstLength: 3, target: 0.003)) / 2
+        let large = Double(ParityPolicy.parityCount(sourceCount: 64, lossRate: 0.12, meanBurstLength: 3, target: 0.003)) / 64
+        #expect(large < small / 4)
+    }
+}
