@@ -31,7 +31,7 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
     public var description: String { value }
 }
 
-/// One datagram to send, with where it goes and the traffic class to mark it with.
+/// One datagram to send and where it goes (the runtime marks it with the configured DSCP class).
 public struct Transmit: Sendable, Equatable {
     public var datagram: [UInt8]
     public var destination: PeerAddress

@@ -34,10 +34,13 @@ struct Harness {
         CollectorConfig(staticKey: collectorKey, allowedAgents: allowed ?? [agentKey.publicKey], psk: psk, timers: timers, random: .seeded(8))
     }
 
-    func simulation(agent: AgentSession, collector: CollectorSession, link: LinkConfig = LinkConfig(delay: .milliseconds(160)),
+    /// An agent with stream 1 (`info`) and a collector, over `link` both ways.
+    func simulation(agent: AgentConfig, collector: CollectorConfig, link: LinkConfig = LinkConfig(delay: .milliseconds(160)),
                     seed: UInt64 = 1) throws -> Simulation<AgentSession, CollectorSession> {
-        try Simulation(a: agent, addressA: Self.agentAddress, b: collector, addressB: Self.collectorAddress,
-                       forward: link, backward: link, seed: seed)
+        var a = AgentSession(config: agent)
+        try a.addStream(1, info: Self.info)
+        return try Simulation(a: a, addressA: Self.agentAddress, b: CollectorSession(config: collector), addressB: Self.collectorAddress,
+                              forward: link, backward: link, seed: seed)
     }
 
     /// An agent with one counter stream that submits `a N` every `period` until `until`,

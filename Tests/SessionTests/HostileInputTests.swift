@@ -21,9 +21,7 @@ import WireFrame
 
     static func capture() throws -> Captured {
         let h = Harness()
-        var agent = AgentSession(config: try h.agentConfig())
-        try agent.addStream(1, info: Harness.info)
-        let sim = try h.simulation(agent: agent, collector: CollectorSession(config: h.collectorConfig()))
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
         let total = Counter()
         Harness.feed(sim, until: .zero + .seconds(3), total: total)
         var initiation: [UInt8] = [], data: [[UInt8]] = [], control: [[UInt8]] = []

@@ -10,9 +10,7 @@ import TestSupport
     /// Runs a feed of heavier windows and samples the interval at the given times.
     func run(_ phases: [(at: Int, link: LinkConfig)], sampleAt: [Int]) throws -> [Duration] {
         let h = Harness()
-        var agent = AgentSession(config: try h.agentConfig())
-        try agent.addStream(1, info: Harness.info)
-        let sim = try h.simulation(agent: agent, collector: CollectorSession(config: h.collectorConfig()), link: phases[0].link)
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig(), link: phases[0].link)
         // Snapshots of ~2,000 stacks at the agent's own interval (about 3 datagrams each).
         var text = ""
         for i in 0..<2000 { text += "main;f\(i % 50);g\(i) \(i + 1)\n" }

@@ -11,9 +11,7 @@ import WireFrame
 @Suite struct SessionTests {
     @Test func handshakeThenWindowsArriveSealed() throws {
         let h = Harness()
-        var agent = AgentSession(config: try h.agentConfig())
-        try agent.addStream(1, info: Harness.info)
-        let sim = try h.simulation(agent: agent, collector: CollectorSession(config: h.collectorConfig()))
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
         let total = Counter()
         Harness.feed(sim, until: .zero + .seconds(10), total: total)
         var sawPlainSymbol = false
@@ -38,9 +36,7 @@ import WireFrame
         let h = Harness()
         let psk = [UInt8](repeating: 7, count: 32)
         for (agentPSK, ok) in [(psk, true), ([UInt8](repeating: 8, count: 32), false), (nil, false)] as [([UInt8]?, Bool)] {
-            var agent = AgentSession(config: try h.agentConfig(psk: agentPSK))
-            try agent.addStream(1, info: Harness.info)
-            let sim = try h.simulation(agent: agent, collector: CollectorSession(config: h.collectorConfig(psk: psk)))
+            let sim = try h.simulation(agent: try h.agentConfig(psk: agentPSK), collector: h.collectorConfig(psk: psk))
             try sim.run(until: .zero + .seconds(5))
             #expect((sim.a.status == .established) == ok, "psk \(String(describing: agentPSK?.first))")
             // Without a psk the agent runs IK, another protocol: its initiation does not even
@@ -53,13 +49,10 @@ import WireFrame
     @Test func unknownAgentGetsNoAnswer() throws {
         let h = Harness()
         let stranger = Harness(seed: 99)
-        var agent = AgentSession(config: try stranger.agentConfig())
-        try agent.addStream(1, info: Harness.info)
         // The stranger pins the right collector key (valid mac1) but is not on the allow list.
         var config = try stranger.agentConfig()
         config.collectorKey = h.collectorKey.publicKey
-        agent = AgentSession(config: config)
-        let sim = try h.simulation(agent: agent, collector: CollectorSession(config: h.collectorConfig()))
+        let sim = try h.simulation(agent: config, collector: h.collectorConfig())
         try sim.run(until: .zero + .seconds(30))
         #expect(sim.b.bytesSent == 0)
         #expect(sim.b.dropped["unknown_agent", default: 0] >= 3)
@@ -72,10 +65,8 @@ import WireFrame
         var timers = SessionTimers()
         timers.rekeyAfterTime = .seconds(5)
         timers.rejectAfterTime = .seconds(8)
-        var agent = AgentSession(config: try h.agentConfig(timers: timers))
-        try agent.addStream(1, info: Harness.info)
-        let link = LinkConfig(lossProbability: 0.05, delay: .milliseconds(160))
-        let sim = try h.simulation(agent: agent, collector: CollectorSession(config: h.collectorConfig(timers: timers)), link: link, seed: 3)
+                let link = LinkConfig(lossProbability: 0.05, delay: .milliseconds(160))
+        let sim = try h.simulation(agent: try h.agentConfig(timers: timers), collector: h.collectorConfig(timers: timers), link: link, seed: 3)
         let total = Counter()
         Harness.feed(sim, until: .zero + .seconds(30), total: total)
         try sim.run(until: .zero + .seconds(45))
@@ -87,9 +78,7 @@ import WireFrame
 
     @Test func sessionFollowsANATRebinding() throws {
         let h = Harness()
-        var agent = AgentSession(config: try h.agentConfig())
-        try agent.addStream(1, info: Harness.info)
-        let sim = try h.simulation(agent: agent, collector: CollectorSession(config: h.collectorConfig()))
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
         let total = Counter()
         Harness.feed(sim, until: .zero + .seconds(20), total: total)
         sim.scheduleRebindA(at: .zero + .seconds(7), to: PeerAddress("agent:2"))
@@ -102,10 +91,8 @@ import WireFrame
 
     @Test func silenceIsReportedAndRecovers() throws {
         let h = Harness()
-        var agent = AgentSession(config: try h.agentConfig())
-        try agent.addStream(1, info: Harness.info)
-        let link = LinkConfig(delay: .milliseconds(160), outages: [Outage(start: .zero + .seconds(10), duration: .seconds(60))])
-        let sim = try h.simulation(agent: agent, collector: CollectorSession(config: h.collectorConfig()), link: link)
+                let link = LinkConfig(delay: .milliseconds(160), outages: [Outage(start: .zero + .seconds(10), duration: .seconds(60))])
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig(), link: link)
         let total = Counter()
         Harness.feed(sim, until: .zero + .seconds(100), total: total)
         var statuses: [AgentStatus] = []

@@ -355,15 +355,7 @@ struct VectorSet {
 
             """
         var expected = ""
-        for (i, d) in datagrams.enumerated() {
-            let h = try DatagramHeader.parse(d)
-            let role = Int(h.symbolIndex) < Int(h.k) ? "source" : "parity"
-            hex += "# datagram \(i): block \(h.blockIndex) of \(h.blockCount), symbol \(h.symbolIndex) (\(role)), packet \(h.packetNumber), \(d.count) bytes\n"
-            hex += Self.hex(d) + "\n"
-            expected += "datagram \(i) version=1 type=1 connection=\(Self.hex64(UInt64(h.connectionID))) packet=\(h.packetNumber) stream=\(h.stream) seq=\(h.seq) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.windowLength)\n"
-        }
-        expected += "compressed \(compressed.count)\n"
-        expected += Self.hexLines(compressed)
+        try Self.listDatagrams(datagrams, compressed: compressed, hex: &hex, expected: &expected)
         expected += Self.render(d, rx.dictionary)
         files.append(("bulk-1.datagrams.hex", hex))
         files.append(("bulk-1.datagrams.expected.txt", expected))
@@ -852,15 +844,7 @@ extension VectorSet {
             hex += "# \(line)\n"
         }
         var expected = ""
-        for (i, d) in datagrams.enumerated() {
-            let h = try DatagramHeader.parse(d)
-            let role = Int(h.symbolIndex) < Int(h.k) ? "source" : "parity"
-            hex += "# datagram \(i): block \(h.blockIndex) of \(h.blockCount), symbol \(h.symbolIndex) (\(role)), packet \(h.packetNumber), \(d.count) bytes\n"
-            hex += Self.hex(d) + "\n"
-            expected += "datagram \(i) version=1 type=1 connection=\(Self.hex64(UInt64(h.connectionID))) packet=\(h.packetNumber) stream=\(h.stream) seq=\(h.seq) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.windowLength)\n"
-        }
-        expected += "compressed \(compressed.count)\n"
-        expected += Self.hexLines(compressed)
+        try Self.listDatagrams(datagrams, compressed: compressed, hex: &hex, expected: &expected)
         // §6.5: the rebuilt window is decompressed and parsed, then its address is checked.
         switch last {
         case .rejected(_, .decode(.addressMismatch(let stream, let seq)), _):
@@ -872,6 +856,20 @@ extension VectorSet {
         }
         files.append(("\(name).datagrams.hex", hex))
         files.append(("\(name).datagrams.expected.txt", expected))
+    }
+
+    /// One comment and one hex line per datagram, its header fields as the expected file
+    /// lists them (derived fields as §6.2 says), then the rebuilt compressed window.
+    static func listDatagrams(_ datagrams: [[UInt8]], compressed: [UInt8], hex: inout String, expected: inout String) throws {
+        for (i, d) in datagrams.enumerated() {
+            let h = try DatagramHeader.parse(d)
+            let role = Int(h.symbolIndex) < Int(h.k) ? "source" : "parity"
+            hex += "# datagram \(i): block \(h.blockIndex) of \(h.blockCount), symbol \(h.symbolIndex) (\(role)), packet \(h.packetNumber), \(d.count) bytes\n"
+            hex += Self.hex(d) + "\n"
+            expected += "datagram \(i) version=1 type=1 connection=\(Self.hex64(UInt64(h.connectionID))) packet=\(h.packetNumber) stream=\(h.stream) seq=\(h.seq) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.windowLength)\n"
+        }
+        expected += "compressed \(compressed.count)\n"
+        expected += Self.hexLines(compressed)
     }
 
     /// A location's short name: its outermost line as function:line, or 0x + its address.
