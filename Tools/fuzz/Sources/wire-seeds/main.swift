@@ -125,9 +125,8 @@ let config = try FrameConfig()
 let small = try FrameConfig(maxDatagram: 576)
 var pn: UInt64 = 0
 @MainActor func datagrams(_ payload: [UInt8], seq: UInt32, loss: Double, config: FrameConfig) throws -> [[UInt8]] {
-    var w = try OutgoingWindow(address: WindowAddress(connectionID: 0xC0FFEE, stream: 7, seq: seq), compressed: Snappy.compress(payload),
-                               config: config)
-    return w.initialDatagrams(lossRate: loss, config: config, packetNumber: &pn, protection: NullProtection())
+    var w = try OutgoingWindow(address: WindowAddress(stream: 7, seq: seq), compressed: Snappy.compress(payload), config: config)
+    return w.initialDatagrams(lossRate: loss, config: config, connectionID: 0xC0FFEE, packetNumber: &pn, protection: NullProtection())
 }
 // The fixed stream's three windows, with parity, in order: every window completes.
 var fixedDatagrams: [[UInt8]] = []
