@@ -2,21 +2,21 @@
 import PackageDescription
 
 // libFuzzer targets for FlameWire's decoders. Not part of the main package: this package
-// depends on it by path and is built by `Tools/fuzz/run.sh` (which has the build flags)
-// in its own scratch directory, Tools/fuzz/.build-fuzz.
+// depends on its modules by path (through ../main-products) and is built by
+// `Tools/fuzz/run.sh` (which has the build flags) in its own scratch directory,
+// Tools/fuzz/.build-fuzz.
 
-/// SwiftPM names a path dependency after its directory (`main`, `flamewire`, a CI clone's
-/// name...), so the main package's identity is taken from where this manifest sits:
-/// `<root>/Tools/fuzz/Package.swift`.
-let mainPackage: String = {
-    let parts = #filePath.split(separator: "/")
-    return parts.count >= 4 ? String(parts[parts.count - 4]) : "FlameWire"
-}()
+/// The main package's modules come through Tools/main-products (symlinks to its Sources/),
+/// because the main package does not export `SansIO`, `Noise` and `Session`, which the
+/// session fuzzers need. See that manifest's header.
+let mainPackage = "main-products"
 
 let package = Package(
     name: "FlameWireFuzz",
     dependencies: [
-        .package(path: "../..")
+        .package(path: "../main-products"),
+        // For the session fuzzers' own mac1 and CONTROL sealing (the version the main package pins).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .executableTarget(
@@ -65,12 +65,48 @@ let package = Package(
                 .product(name: "Compression", package: mainPackage),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        // Writes corpus/{datagram,fec,window}/; built without sanitizers by
+        // Session fuzzers (SPEC.md §10–§11): CONTROL frames and handshake datagrams against
+        // sessions established in memory with seeded keys (SessionFuzzSupport).
+        .target(
+            name: "SessionFuzzSupport",
+            dependencies: [
+                "WireFuzzSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
+                .product(name: "WireCodec", package: mainPackage),
+                .product(name: "WireFrame", package: mainPackage),
+                .product(name: "Profile", package: mainPackage),
+            ]),
+        .executableTarget(
+            name: "fuzz-control",
+            dependencies: [
+                "SessionFuzzSupport",
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
+            name: "fuzz-handshake",
+            dependencies: [
+                "SessionFuzzSupport",
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // Writes corpus/{datagram,fec,window,control,handshake}/; built without sanitizers by
         // corpus/make-wire-seeds.sh (never by run.sh).
         .executableTarget(
             name: "wire-seeds",
             dependencies: [
                 "WireFuzzSupport",
+                "SessionFuzzSupport",
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
                 .product(name: "WireCodec", package: mainPackage),
                 .product(name: "WireFrame", package: mainPackage),
                 .product(name: "FEC", package: mainPackage),
