@@ -44,6 +44,12 @@ let package = Package(
         .library(name: "WireFrame", targets: ["WireFrame"]),
         .library(name: "WirePipeline", targets: ["WirePipeline"]),
         .library(name: "ProfileFiles", targets: ["ProfileFiles"]),
+        .library(name: "SansIO", targets: ["SansIO"]),
+        .library(name: "Noise", targets: ["Noise"]),
+        .library(name: "Keys", targets: ["Keys"]),
+        .library(name: "Session", targets: ["Session"]),
+        .library(name: "NetSim", targets: ["NetSim"]),
+        .library(name: "Simulator", targets: ["Simulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

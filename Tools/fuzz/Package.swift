@@ -16,7 +16,9 @@ let mainPackage: String = {
 let package = Package(
     name: "FlameWireFuzz",
     dependencies: [
-        .package(path: "../..")
+        .package(path: "../.."),
+        // For the session fuzzers' own mac1 and CONTROL sealing (the version the main package pins).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .executableTarget(
@@ -65,12 +67,48 @@ let package = Package(
                 .product(name: "Compression", package: mainPackage),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        // Writes corpus/{datagram,fec,window}/; built without sanitizers by
+        // Session fuzzers (SPEC.md §10–§11): CONTROL frames and handshake datagrams against
+        // sessions established in memory with seeded keys (SessionFuzzSupport).
+        .target(
+            name: "SessionFuzzSupport",
+            dependencies: [
+                "WireFuzzSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
+                .product(name: "WireCodec", package: mainPackage),
+                .product(name: "WireFrame", package: mainPackage),
+                .product(name: "Profile", package: mainPackage),
+            ]),
+        .executableTarget(
+            name: "fuzz-control",
+            dependencies: [
+                "SessionFuzzSupport",
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
+            name: "fuzz-handshake",
+            dependencies: [
+                "SessionFuzzSupport",
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // Writes corpus/{datagram,fec,window,control,handshake}/; built without sanitizers by
         // corpus/make-wire-seeds.sh (never by run.sh).
         .executableTarget(
             name: "wire-seeds",
             dependencies: [
                 "WireFuzzSupport",
+                "SessionFuzzSupport",
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
                 .product(name: "WireCodec", package: mainPackage),
                 .product(name: "WireFrame", package: mainPackage),
                 .product(name: "FEC", package: mainPackage),

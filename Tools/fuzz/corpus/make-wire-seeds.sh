@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates the seed corpora of the wire fuzzers, Tools/fuzz/corpus/{datagram,fec,window}/,
-# from the fixed stream in Sources/WireFuzzSupport, a few Go samples and the protocol test
-# vectors. Builds the `wire-seeds` executable of the fuzz package (debug, no sanitizers)
-# in Tools/fuzz/.build-seeds/ and runs it. Files whose bytes did not change are left alone.
+# Regenerates the seed corpora of the wire and session fuzzers,
+# Tools/fuzz/corpus/{datagram,fec,window,control,handshake}/, from the fixed stream in
+# Sources/WireFuzzSupport, a few Go samples, the protocol test vectors and the in-memory
+# sessions of Sources/SessionFuzzSupport. Builds the `wire-seeds` executable of the fuzz
+# package (debug, no sanitizers) in Tools/fuzz/.build-seeds/ and runs it. Files whose
+# bytes did not change are left alone.
 #
 #   Tools/fuzz/corpus/make-wire-seeds.sh
 #

@@ -1,17 +1,22 @@
-// Writes the seed corpora of the wire fuzzers: Tools/fuzz/corpus/{datagram,fec,window}/.
+// Writes the seed corpora of the wire fuzzers: Tools/fuzz/corpus/{datagram,fec,window}/, and
+// of the session fuzzers: corpus/{control,handshake}/.
 //
 //   wire-seeds CORPUS_DIR SAMPLES_DIR [VECTORS_DIR]
 //
 // Run by Tools/fuzz/corpus/make-wire-seeds.sh. Seeds are real encoded windows and their
 // datagrams: the fixed stream of WireFuzzSupport, a few Go sample profiles (small ones,
-// so seeds stay a few KB), and the protocol test vectors when present. Every seed is
-// written only when its bytes changed, so re-running leaves git clean; files in the three
+// so seeds stay a few KB), and the protocol test vectors when present; and what crossed
+// between the sessions of SessionFuzzSupport (CONTROL payloads, handshake datagrams). Every seed is
+// written only when its bytes changed, so re-running leaves git clean; files in the
 // directories that it no longer makes are removed.
 import Compression
 import FEC
 import Foundation
 import Pprof
+import Noise
 import Profile
+import Session
+import SessionFuzzSupport
 import WireCodec
 import WireFrame
 import WireFuzzSupport
@@ -125,9 +130,8 @@ let config = try FrameConfig()
 let small = try FrameConfig(maxDatagram: 576)
 var pn: UInt64 = 0
 @MainActor func datagrams(_ payload: [UInt8], seq: UInt32, loss: Double, config: FrameConfig) throws -> [[UInt8]] {
-    var w = try OutgoingWindow(address: WindowAddress(connectionID: 0xC0FFEE, stream: 7, seq: seq), compressed: Snappy.compress(payload),
-                               config: config)
-    return w.initialDatagrams(lossRate: loss, config: config, packetNumber: &pn, protection: NullProtection())
+    var w = try OutgoingWindow(address: WindowAddress(stream: 7, seq: seq), compressed: Snappy.compress(payload), config: config)
+    return w.initialDatagrams(lossRate: loss, config: config, connectionID: 0xC0FFEE, packetNumber: &pn, protection: NullProtection())
 }
 // The fixed stream's three windows, with parity, in order: every window completes.
 var fixedDatagrams: [[UInt8]] = []
@@ -187,6 +191,66 @@ try fec("k4-corrupt", k: 4, size: 16, kernel: 3, indices: [0, 1, 4, 5, 6, 2],
         corrupt: [.keep, .flip(3), .keep, .wrongSize, .badIndex, .keep])
 try fec("k200-wide", k: 200, size: 3, kernel: 2, indices: Array(55..<255))
 try fec("k3-size1023", k: 3, size: 1023, kernel: 3, indices: [2, 3, 4])
+
+// MARK: control: CONTROL payloads (fuzz-control), the frames inside the seal.
+let est = SessionFixture.established
+let acks = est.fromCollector.filter { $0.first == 0x15 }.compactMap { SessionFixture.openControl($0, key: est.keys.receive) }
+precondition(!acks.isEmpty, "the collector sent no acknowledgement")
+for (i, p) in acks.enumerated() { try write("control", "collector-ack-\(i + 1)", p) }
+let keepalive = est.fromAgent.filter { $0.first == 0x15 }.compactMap { SessionFixture.openControl($0, key: est.keys.send) }
+precondition(keepalive.first == ControlFrame.encode([.keepalive]), "the agent's first CONTROL is not a keepalive")
+try write("control", "keepalive", keepalive[0])
+var someRanges = PacketRanges()
+for pn: UInt64 in [1, 2, 3, 5, 9, 10, 11, 40, 1000, 1002] { someRanges.insert(pn) }
+let everyFrame: [ControlFrame] = [
+    .ack(someRanges, ackDelayMicros: 1234), .decoded(stream: 1, highest: 3, earlier: 0b11), .durable(stream: 1, seq: 2),
+    .missing(stream: 1, seq: 3, perBlock: [2, 0, 64]), .rejected(stream: 1, seq: 2, reason: 3, base: 1), .keepalive,
+]
+try write("control", "every-frame", ControlFrame.encode(everyFrame))
+try write("control", "every-frame-truncated", Array(ControlFrame.encode(everyFrame).dropLast()))
+// Frames about the agent's windows in flight (2 and 3): acknowledged, decoded, missing, rejected.
+var allSent = PacketRanges()
+for pn: UInt64 in 1...200 { allSent.insert(pn) }
+try write("control", "ack-everything", ControlFrame.encode([.ack(allSent, ackDelayMicros: 0)]))
+try write("control", "decoded-in-flight", ControlFrame.encode([.decoded(stream: 1, highest: 3, earlier: 1)]))
+try write("control", "missing-and-rejected", ControlFrame.encode([.missing(stream: 1, seq: 2, perBlock: [1]), .rejected(stream: 1, seq: 3, reason: 2, base: 2)]))
+var wideRanges = PacketRanges()
+for pn in stride(from: UInt64(1), through: 400, by: 3) { wideRanges.insert(pn) }
+try write("control", "ack-64-ranges", ControlFrame.encode([.ack(wideRanges, ackDelayMicros: 25_000)]))
+// Non-shortest varints (0 as 0x80 0x00) and a gap below packet 0.
+try write("control", "long-varints", [3, 0x81, 0x00, 0x80, 0x80, 0x00])
+try write("control", "ack-gap-below-zero", [1, 10, 0, 1, 2, 9, 0])
+// For the PacketRanges model: limit 3 (byte 0), then dense packet numbers that join and split ranges.
+var ops: [UInt8] = [3]
+for pn: UInt16 in [5, 7, 6, 1, 3, 20, 2, 4, 30, 25, 26, 0, 40, 0xC000, 0xC001, 0x8001, 8, 9] { ops += [UInt8(pn >> 8), UInt8(pn & 0xFF)] }
+try write("control", "ranges-limit-3", ops)
+
+// MARK: handshake: flag byte + datagram (fuzz-handshake).
+let initiation = SessionFixture.waiting.initiation, response = SessionFixture.response, cookieReply = SessionFixture.cookieReply
+func flipped(_ d: [UInt8], _ at: Int) -> [UInt8] { var d = d; d[at] ^= 0x20; return d }
+try write("handshake", "initiation", [0] + initiation)
+try write("handshake", "initiation-under-load", [4] + initiation)
+try write("handshake", "initiation-bad-mac1", [0] + flipped(initiation, initiation.count - 20))
+try write("handshake", "initiation-restamped-flipped-ephemeral", [1] + flipped(initiation, 10))
+try write("handshake", "initiation-restamped-flipped-static", [1] + flipped(initiation, 60))
+try write("handshake", "initiation-restamped-flipped-timestamp", [1] + flipped(initiation, 100))
+try write("handshake", "initiation-other-mac2", [0] + flipped(initiation, initiation.count - 1))
+try write("handshake", "initiation-truncated", [1] + initiation.dropLast())
+try write("handshake", "response", [0] + response)
+try write("handshake", "response-bad-mac1", [0] + flipped(response, response.count - 20))
+try write("handshake", "response-restamped-flipped-ephemeral", [2] + flipped(response, 20))
+try write("handshake", "response-restamped-flipped-payload", [2] + flipped(response, 60))
+try write("handshake", "response-restamped-other-receiver", [2] + flipped(response, 6))
+try write("handshake", "cookie-reply", [0] + cookieReply)
+try write("handshake", "cookie-reply-flipped", [0] + flipped(cookieReply, 30))
+try write("handshake", "cookie-reply-as-initiation-length", [0] + cookieReply + [UInt8](repeating: 0, count: 96))
+try write("handshake", "empty", [3])
+// Found by fuzz-handshake: a response whose sender index was changed (mac1 recomputed) is
+// accepted, since only mac1 covers the index. The agent then sends under an index the
+// collector does not know.
+var otherSender = response
+otherSender[2] ^= 0xF9
+try write("handshake", "regression-response-other-sender-index", [6] + SessionFixture.restamped(otherSender, receiver: SessionFixture.agentKey.publicKey))
 
 // Seeds this generator no longer makes.
 var removed = 0
