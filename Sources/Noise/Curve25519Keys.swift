@@ -72,4 +72,11 @@ public struct PublicKey: Sendable, Hashable {
     }
 
     init(unchecked raw: [UInt8]) { rawRepresentation = raw }
+
+    /// The key's bytes in one call (a collector looks peers up by key on every datagram).
+    public func hash(into hasher: inout Hasher) {
+        rawRepresentation.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (a: PublicKey, b: PublicKey) -> Bool { a.rawRepresentation == b.rawRepresentation }
 }

@@ -360,6 +360,9 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         let heard = lastHeardAt ?? .zero
         let quiet = now - heard
         if quiet >= config.timers.silence && (!windows.isEmpty || sender.queuedCount > 0) {
+            // Keys the collector does not answer to (it restarted, or a forged response with
+            // another index got in first) are useless: handshake again, as WireGuard does.
+            if case .silent = status {} else if pending == nil { nextHandshakeAt = now }
             setStatus(.silent(seconds: Int(quiet.seconds), collector: config.collector.value))
         } else if case .silent = status, quiet < config.timers.silence {
             setStatus(.established)

@@ -249,17 +249,26 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     /// (NAT rebinding: only a newer packet moves it), and note it for acknowledgement.
     mutating func authenticated(_ key: PublicKey, connection: UInt32, packetNumber pn: UInt64, from address: PeerAddress,
                                 at now: Instant, ackEliciting: Bool) {
-        peers[key]!.slots[connection]!.replay.commit(pn)
-        if pn > peers[key]!.highestPacket {
-            peers[key]!.highestPacket = pn
-            peers[key]!.address = address
-            peers[key]!.replyIndex = connection
+        let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay
+        Self.modify(&peers[key]) { p in
+            p.slots[connection]?.replay.commit(pn)
+            if pn > p.highestPacket {
+                p.highestPacket = pn
+                p.address = address
+                p.replyIndex = connection
+            }
+            guard ackEliciting else { return }
+            if p.received.insert(pn), pn >= p.received.largest { p.largestReceivedAt = now }
+            p.unacked += 1
+            if p.unacked >= ackEvery { p.ackNow = true }
+            if p.ackDeadline == nil { p.ackDeadline = now + maxAckDelay }
         }
-        guard ackEliciting else { return }
-        if peers[key]!.received.insert(pn), pn >= peers[key]!.received.largest { peers[key]!.largestReceivedAt = now }
-        peers[key]!.unacked += 1
-        if peers[key]!.unacked >= config.timers.ackEvery { peers[key]!.ackNow = true }
-        if peers[key]!.ackDeadline == nil { peers[key]!.ackDeadline = now + config.timers.maxAckDelay }
+    }
+
+    /// Mutates a peer in place (one hash lookup, no copy of its receiver).
+    static func modify(_ peer: inout Peer?, _ body: (inout Peer) -> Void) {
+        guard peer != nil else { return }
+        body(&peer!)
     }
 
     mutating func receiveData(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
@@ -274,17 +283,24 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             return
         }
         authenticated(key, connection: h.connectionID, packetNumber: h.packetNumber, from: address, at: now, ackEliciting: true)
-        switch peers[key]!.receiver.receive(h, symbol: symbol, at: now) {
-        case .decoded(let w, _, _):
-            peers[key]!.ackNow = true
-            events.append(.windowDecoded(key, w))
-        case .rejected(let a, let why, _):
-            peers[key]!.ackNow = true
-            peers[key]!.rejected.append(.rejected(stream: a.stream, seq: a.seq, reason: UInt8(RejectReason.allCases.firstIndex(of: why.reason) ?? 0),
-                                                  base: why.unknownBase ?? 0))
-            events.append(.windowRejected(key, a, why))
+        var event: ReceiveEvent?
+        Self.modify(&peers[key]) { p in
+            let e = p.receiver.receive(h, symbol: symbol, at: now)
+            switch e {
+            case .decoded: p.ackNow = true
+            case .rejected(let a, let why, _):
+                p.ackNow = true
+                p.rejected.append(.rejected(stream: a.stream, seq: a.seq, reason: UInt8(RejectReason.allCases.firstIndex(of: why.reason) ?? 0),
+                                            base: why.unknownBase ?? 0))
+            case .progress, .duplicate, .dropped: break
+            }
+            event = e
+        }
+        switch event {
+        case .decoded(let w, _, _): events.append(.windowDecoded(key, w))
+        case .rejected(let a, let why, _): events.append(.windowRejected(key, a, why))
         case .dropped(let e): count(e.reason.rawValue)
-        case .progress, .duplicate: break
+        case .progress, .duplicate, .none: break
         }
     }
 

@@ -82,10 +82,19 @@ public struct WindowReceiver: Sendable {
         do { payload = try Snappy.decompress(compressed, limit: WireLimits.maxPayload) } catch {
             return .failure(.badCompression("\(error)"))
         }
-        var d = decoders[a.stream] ?? StreamDecoder()
-        let w: DecodedWindow
-        do { w = try d.decode(payload, expecting: (a.stream, a.seq)) } catch { return .failure(.decode(error)) }
-        decoders[a.stream] = d
-        return .success(w)
+        do {
+            guard decoders[a.stream] != nil else {
+                // A new stream is kept only once its first window decodes.
+                var d = StreamDecoder()
+                let w = try d.decode(payload, expecting: (a.stream, a.seq))
+                decoders[a.stream] = d
+                return .success(w)
+            }
+            // Decoded in place: a copy of the decoder would copy its dictionary per window.
+            // A window rejected half way leaves only valid, unreferenced entries (SPEC.md §4.5).
+            return .success(try decoders[a.stream]!.decode(payload, expecting: (a.stream, a.seq)))
+        } catch {
+            return .failure(.decode(error))
+        }
     }
 }

@@ -107,3 +107,27 @@ import WireFrame
         #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
     }
 }
+
+@Suite struct CollectorRestartTests {
+    /// A collector that restarts loses its sessions and stream states: the agent hears
+    /// nothing, handshakes again after `SILENCE`, and its keyframes rebuild exact totals.
+    @Test func agentRecoversFromACollectorRestart() throws {
+        let h = Harness()
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(60), total: total)
+        try sim.run(until: .zero + .seconds(10))
+        let timestamps = sim.b.acceptedTimestamps
+        sim.b = CollectorSession(config: h.collectorConfig())
+        sim.b.restoreTimestamps(timestamps)
+        try sim.run(until: .zero + .seconds(80))
+        #expect(sim.a.stats.handshakes == 2)
+        #expect(sim.a.status == .established)
+        #expect(sim.b.dropped[DropReasonName.unknownConnection, default: 0] > 0)
+        #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
+    }
+}
+
+enum DropReasonName {
+    static let unknownConnection = "unknown_connection"
+}
