@@ -12,6 +12,9 @@ public struct LossEstimator: Sendable, Equatable {
     public var floor = 0.0
     public var ceiling = 0.5
 
+    /// How many packets the prior counts for at the start.
+    public static let priorWeight = 32
+
     public private(set) var lossRate: Double
     public private(set) var meanBurstLength: Double = 1
     public private(set) var packetsJudged = 0
@@ -31,7 +34,11 @@ public struct LossEstimator: Sendable, Equatable {
             meanBurstLength += burstGain * (Double(currentBurst) - meanBurstLength)
             currentBurst = 0
         }
-        lossRate += gain * ((lost ? 1 : 0) - lossRate)
+        // Until `1 / gain` packets were judged, the weight is 1 / (packets + prior weight):
+        // a running mean that starts from the prior as if it had been seen 32 times, so
+        // the first minute on a clean or a bad path does not carry the prior for long.
+        let weight = max(gain, 1 / Double(packetsJudged + Self.priorWeight))
+        lossRate += weight * ((lost ? 1 : 0) - lossRate)
         lossRate = min(max(lossRate, floor), ceiling)
     }
 }

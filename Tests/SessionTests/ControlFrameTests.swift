@@ -69,6 +69,15 @@ import SansIO
         #expect(r.probeTimeout(maxAckDelay: .milliseconds(25)) > r.smoothed)
     }
 
+    @Test func lossEstimateLeavesItsPriorQuickly() {
+        var clean = LossEstimator(initialLoss: 0.05)
+        for _ in 0..<300 { clean.record(lost: false) }
+        #expect(clean.lossRate < 0.006)  // 0.05 × 32 / 332
+        var bad = LossEstimator(initialLoss: 0.05)
+        for i in 0..<400 { bad.record(lost: i % 8 == 0) }
+        #expect(abs(bad.lossRate - 0.125) < 0.02)
+    }
+
     @Test func lossEstimateConvergesAndMeasuresBursts() {
         var l = LossEstimator(initialLoss: 0)
         // Bursts of 3 lost in every 25 packets: 12 % loss, mean burst 3.
