@@ -45,18 +45,7 @@ done
 command -v swift >/dev/null || die "swift is not on PATH"
 mkdir -p "$out"
 
-if [[ $build -eq 1 ]]; then
-    # Pin the dependencies to the main package's resolution (no network when SwiftPM's cache has them).
-    if [[ -f "$root/Package.resolved" ]]; then cp "$root/Package.resolved" "$pkg/Package.resolved"; fi
-    echo "session.sh: building session-bench (release; log: Tools/bench/out/session-build.log)"
-    swift build --package-path "$pkg" --scratch-path "$scratch" -c release --product session-bench >"$out/session-build.log" 2>&1 || {
-        echo "session.sh: release build failed; first errors:" >&2
-        grep -E 'error:' "$out/session-build.log" | sort -u | head -n 10 >&2 || tail -n 20 "$out/session-build.log" >&2
-        exit 2
-    }
-fi
-bin="$(swift build --package-path "$pkg" --scratch-path "$scratch" -c release --show-bin-path)/session-bench"
-[[ -x "$bin" ]] || die "no session-bench binary at $bin (run without --no-build)"
-
-echo "session.sh: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$here/lib/build.sh"
+bin="$(bench_binary session-bench "$pkg" "$scratch" "$out" "$root" "$build")"
+bench_machine session.sh
 "$bin" --samples "$samples" --tsv "$out/session-results.tsv" "${args[@]}"

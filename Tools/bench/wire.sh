@@ -47,18 +47,7 @@ done
 command -v swift >/dev/null || die "swift is not on PATH"
 mkdir -p "$out"
 
-if [[ $build -eq 1 ]]; then
-    # Pin the dependencies to the main package's resolution (no network when SwiftPM's cache has them).
-    if [[ -f "$root/Package.resolved" ]]; then cp "$root/Package.resolved" "$pkg/Package.resolved"; fi
-    echo "wire.sh: building wire-bench (release; log: Tools/bench/out/wire-build.log)"
-    swift build --package-path "$pkg" --scratch-path "$scratch" -c release --product wire-bench >"$out/wire-build.log" 2>&1 || {
-        echo "wire.sh: release build failed; first errors:" >&2
-        grep -E 'error:' "$out/wire-build.log" | sort -u | head -n 10 >&2 || tail -n 20 "$out/wire-build.log" >&2
-        exit 2
-    }
-fi
-bin="$(swift build --package-path "$pkg" --scratch-path "$scratch" -c release --show-bin-path)/wire-bench"
-[[ -x "$bin" ]] || die "no wire-bench binary at $bin (run without --no-build)"
-
-echo "wire.sh: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$here/lib/build.sh"
+bin="$(bench_binary wire-bench "$pkg" "$scratch" "$out" "$root" "$build")"
+bench_machine wire.sh
 "$bin" --samples "$samples" --tsv "$out/wire-results.tsv" "${args[@]}"
