@@ -16,10 +16,11 @@ import PackageDescription
 ///   `FEC` → CGF256 (Reed–Solomon over GF(2^8), SIMD kernels in C)
 ///   `WireLimits` (the constants of SPEC.md §2, for every wire module)
 ///   `WireCodec` → Profile, WireLimits, SwiftProtobuf (stream state, dictionary, window delta codec)
-///   `WireFrame` → FEC, WireLimits, SansIO (datagram header, symbols, blocks, reassembly)
-///   `WirePipeline` → WireCodec, WireFrame, WireLimits, Compression, Profile (window sender and receiver)
+///   `WireFrame` → FEC, WireLimits, SansIO (datagram header, bundle directory, symbols, blocks, reassembly)
+///   `WirePipeline` → WireCodec, WireFrame, WireLimits, Compression, Profile, FEC (window sender and
+///     receiver: bundles of the windows sent together)
 ///   `SansIO` (time and the endpoint contract the runtime and the simulator drive)
-///   `Noise` → SansIO, Crypto (Noise IK handshake, transport keys, replay window, cookies)
+///   `Noise` → SansIO, WireLimits, Crypto (Noise IK handshake, transport keys, replay window, cookies)
 ///   `NetSim` → SansIO (seeded simulated links in virtual time)
 ///   `Keys` → Noise (base64 key text, private key files with safe permissions)
 ///   `Session` → WirePipeline, WireCodec, WireFrame, WireLimits, Noise, SansIO, Profile (agent and
@@ -77,9 +78,9 @@ let package = Package(
             ]),
         .target(name: "Folded", dependencies: ["Profile"]),
         .target(name: "FlameGraph", dependencies: ["Profile", "Folded"]),
-        .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "WireLimits", "Profile", "Compression"]),
+        .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "WireLimits", "Profile", "Compression", "FEC"]),
         .target(name: "SansIO"),
-        .target(name: "Noise", dependencies: ["SansIO", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Noise", dependencies: ["SansIO", "WireLimits", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "NetSim", dependencies: ["SansIO"]),
         .target(name: "Keys", dependencies: ["Noise"]),
         .target(name: "Simulator", dependencies: ["Session", "NetSim", "Noise", "SansIO", "WireCodec", "WireFrame", "Profile", "ProfileFiles"]),

@@ -28,6 +28,32 @@ public enum ParityPolicy {
         return cap
     }
 
+    /// `parityCount` for every block size 1 … `maxSourceCount` at once (entry k − 1 is the
+    /// count for k source symbols). The count never falls as k grows, so each search starts
+    /// where the previous one ended: about as costly as two or three single counts.
+    public static func parityTable(maxSourceCount: Int, lossRate: Double, meanBurstLength: Double = 1,
+                                   target: Double = 0.01, maxParity: Int = 64) -> [Int] {
+        guard maxSourceCount > 0 else { return [] }
+        let p = min(max(lossRate, 0), 0.95)
+        let burst = max(meanBurstLength, 1)
+        var out: [Int] = []
+        out.reserveCapacity(maxSourceCount)
+        var m = 0
+        for k in 1...maxSourceCount {
+            let cap = max(0, min(maxParity, ReedSolomon.maxSymbols - k))
+            m = min(m, cap)
+            while m < cap {
+                let failure = burst <= 1.0001
+                    ? binomialTail(n: k + m, p: p, moreThan: m)
+                    : burstTail(n: k + m, lossRate: p, meanBurstLength: burst, moreThan: m)
+                if failure < target { break }
+                m += 1
+            }
+            out.append(m)
+        }
+        return out
+    }
+
     /// P(more than t of n consecutive datagrams lost) on a Gilbert–Elliott channel with
     /// stationary loss rate `lossRate` and mean burst length β: the bad state loses
     /// everything and is left with probability r = 1/β; the good state loses nothing and is

@@ -1,6 +1,8 @@
-/// The low nibble of datagram byte 0 (SPEC §6.3); the high nibble is the version, 1.
+import WireLimits
+
+/// The low nibble of datagram byte 0 (SPEC §6.3); the high nibble is the version (`WireLimits.version`).
 public enum DatagramType: UInt8, Sendable, CaseIterable {
-    /// A FEC symbol of a window (SPEC §6.3).
+    /// A FEC symbol of a bundle (SPEC §6.3).
     case data = 1
     /// Agent → collector: first handshake message.
     case handshakeInitiation = 2
@@ -8,11 +10,11 @@ public enum DatagramType: UInt8, Sendable, CaseIterable {
     case handshakeResponse = 3
     /// Collector → agent, under load: an encrypted cookie for mac2.
     case cookieReply = 4
-    /// Reserved for acknowledgements (a later layer defines it).
+    /// CONTROL: acknowledgements and keepalives (SPEC §11).
     case ack = 5
 
     /// The protocol version in the high nibble of byte 0.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = WireLimits.version
 
     /// Byte 0 of a datagram of this type: `version << 4 | type`.
     public var byte0: UInt8 { Self.version << 4 | rawValue }

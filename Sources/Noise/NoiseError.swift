@@ -38,7 +38,7 @@ public enum NoiseError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .truncated(expected, got):
             return "message truncated: expected \(expected) bytes, got \(got)"
         case let .unknownVersion(v):
-            return "unknown protocol version \(v) (this build speaks version 1); upgrade the older side"
+            return "unknown protocol version \(v) (this build speaks version \(DatagramType.version)); upgrade the older side"
         case let .unknownType(t):
             return "unknown datagram type \(t)"
         case .badMac1:

@@ -52,18 +52,17 @@ extension AgentSession {
             for s in seqs { windowDecoded(WindowAddress(stream: stream, seq: s), at: now) }
         case .durable(let stream, let seq):
             durable[stream] = max(durable[stream] ?? 0, seq)
-        case .missing(let stream, let seq, let perBlock):
-            let a = WindowAddress(stream: stream, seq: seq)
-            guard var w = windows[a], perBlock.count == w.blocks else { return }
-            w.reportedMissing = perBlock.map { Int($0) }
-            w.heardAt = now
-            windows[a] = w
+        case .missing(let bundle, let perBlock):
+            Self.modify(&bundles[bundle]) { b in
+                guard perBlock.count == b.blocks else { return }
+                b.reportedMissing = perBlock.map { Int($0) }
+                b.heardAt = now
+            }
         case .rejected(let stream, let seq, let reason, let base):
             let a = WindowAddress(stream: stream, seq: seq)
             if base != 0 { sender.baseRejected(stream: stream, base: base) }
             guard let w = windows[a] else { return }
-            windows[a] = nil
-            sender.forget(a)
+            remove(a)
             // A superseded window repaired for long may find its base gone from the
             // receiver's ring (RING_SIZE newer windows decoded meanwhile): it was obsolete anyway.
             if w.superseded { stats.windowsSuperseded += 1 } else {
@@ -86,10 +85,12 @@ extension AgentSession {
                 stats.packetsAcked += 1
                 if p.number == largest && largest > largestAcked { sample = now - p.sentAt }
                 acked += p.bytes
-                if let a = p.window, var w = windows[a], p.block < w.blocks {
-                    w.ackedPerBlock[p.block] += 1
-                    w.heardAt = now
-                    windows[a] = w
+                if let id = p.bundle {
+                    Self.modify(&bundles[id]) { b in
+                        guard p.block < b.blocks else { return }
+                        b.ackedPerBlock[p.block] += 1
+                        b.heardAt = now
+                    }
                 }
             } else if p.number + Self.packetThreshold <= largest {
                 sentPackets[i].resolved = true
@@ -133,12 +134,13 @@ extension AgentSession {
 
     mutating func windowDecoded(_ a: WindowAddress, at now: Instant) {
         guard let w = windows[a] else { return }
-        windows[a] = nil
+        let repaired = w.bundle.flatMap { bundles[$0]?.repaired } ?? false
+        remove(a)
         sender.acknowledged(a)
         stats.windowsDecoded += 1
-        if w.repairRounds == 0 && w.probes == 0 { stats.windowsDecodedWithoutRepair += 1 }
+        if !repaired { stats.windowsDecodedWithoutRepair += 1 }
         if w.superseded { stats.windowsDecodedAfterSupersession += 1 }
-        events.append(.windowDecoded(a, takenAt: w.takenAt, repaired: w.repairRounds + w.probes > 0))
+        events.append(.windowDecoded(a, takenAt: w.takenAt, repaired: repaired))
         // Older windows of the stream are superseded: for counters the newer window holds
         // their values, for gauges they are obsolete. Their repair goes on at low priority
         // (behind everything else, until the repair limit), and they no longer hold the
@@ -150,46 +152,70 @@ extension AgentSession {
         }
     }
 
-    /// Windows whose repair deadline passed: fresh parity for what is missing, or a probe
+    /// A window leaves flight (decoded, rejected or given up); its bundle stops being
+    /// repaired once none of its windows is left.
+    mutating func remove(_ a: WindowAddress) {
+        guard let w = windows.removeValue(forKey: a), let id = w.bundle else { return }
+        var empty = false
+        Self.modify(&bundles[id]) { b in
+            b.windows.removeAll { $0 == a }
+            empty = b.windows.isEmpty
+        }
+        if empty {
+            bundles[id] = nil
+            sender.forget(id)
+        }
+    }
+
+    /// Whether a bundle's repair goes at low priority: every window it still carries was
+    /// superseded by a newer decoded one (SPEC.md §11.4).
+    func isSuperseded(_ b: BundleState) -> Bool {
+        b.windows.allSatisfy { windows[$0]?.superseded ?? true }
+    }
+
+    /// Bundles whose repair deadline passed: fresh parity for what is missing, or a probe
     /// when the collector has said nothing since; given up after the repair limit.
     mutating func repair(at now: Instant) {
-        let due = windows.filter { ($0.value.deadline.map { $0 <= now }) ?? false }.keys.sorted()
-        for a in due {
-            guard var w = windows[a], let first = w.firstSent else { continue }
+        let due = bundles.filter { ($0.value.deadline.map { $0 <= now }) ?? false }.keys.sorted()
+        for id in due {
+            guard var b = bundles[id], let first = b.firstSent else { continue }
             if now - first >= config.timers.repairLimit {
-                windows[a] = nil
-                sender.forget(a)
-                if w.superseded { stats.windowsSuperseded += 1 } else {
-                    stats.windowsLost += 1
-                    events.append(.windowLost(a))
+                bundles[id] = nil
+                sender.forget(id)
+                for a in b.windows {
+                    guard let w = windows.removeValue(forKey: a) else { continue }
+                    if w.superseded { stats.windowsSuperseded += 1 } else {
+                        stats.windowsLost += 1
+                        events.append(.windowLost(a))
+                    }
                 }
                 continue
             }
-            let low = w.superseded
-            // Whether the collector said anything about this window since its last round.
-            let heard = (w.heardAt ?? .zero) > (w.roundAt ?? first)
+            let low = isSuperseded(b)
+            // Whether the collector said anything about this bundle since its last round.
+            let heard = (b.heardAt ?? .zero) > (b.roundAt ?? first)
             var queued = 0
-            if let reported = w.reportedMissing, heard {
+            if let reported = b.reportedMissing, heard {
                 // The collector said what each block lacks: that many new parity, plus margin.
                 let missing = reported.map { m in m + margin(for: m) }
-                queued = sender.queueRepair(a, missing: missing, margin: 0, lowPriority: low)
-                w.repairRounds += 1
-                w.reportedMissing = nil
+                queued = sender.queueRepair(id, missing: missing, margin: 0, lowPriority: low)
+                b.repairRounds += 1
+                b.reportedMissing = nil
             } else if heard {
                 // Acknowledged packets show what arrived; the rest of each block is missing.
-                let missing = zip(w.sourcePerBlock, w.ackedPerBlock).map { max(0, $0 - $1) }.map { $0 + margin(for: $0) }
-                queued = sender.queueRepair(a, missing: missing, margin: 0, lowPriority: low)
-                w.repairRounds += 1
+                let missing = zip(b.sourcePerBlock, b.ackedPerBlock).map { max(0, $0 - $1) }.map { $0 + margin(for: $0) }
+                queued = sender.queueRepair(id, missing: missing, margin: 0, lowPriority: low)
+                b.repairRounds += 1
             } else {
                 // Nothing heard about it: a probe (one new parity per block), with backoff.
-                queued = sender.queueProbe(a, lowPriority: low)
-                w.probes += 1
+                queued = sender.queueProbe(id, lowPriority: low)
+                b.probes += 1
             }
-            w.queued += queued
-            w.roundAt = now
-            let backoff = w.repairRounds == 0 ? Double(1 << min(w.probes, 6)) : 1
-            w.deadline = now + max(rtt.probeTimeout(maxAckDelay: config.timers.maxAckDelay), rtt.smoothed * config.timers.repairFactor) * backoff
-            windows[a] = w
+            b.queued += queued
+            b.roundAt = now
+            let backoff = b.repairRounds == 0 ? Double(1 << min(b.probes, 6)) : 1
+            b.deadline = now + max(rtt.probeTimeout(maxAckDelay: config.timers.maxAckDelay), rtt.smoothed * config.timers.repairFactor) * backoff
+            bundles[id] = b
         }
     }
 

@@ -48,11 +48,14 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         var packetsSent: UInt64 = 0
     }
 
-    // Packets and windows in flight.
+    // Packets, windows and bundles in flight.
     var nextPacketNumber: UInt64 = 1
     var sentPackets: [SentPacket] = []
     var largestAcked: UInt64 = 0
+    /// Windows encoded and not yet decoded, rejected or given up.
     var windows: [WindowAddress: WindowState] = [:]
+    /// Bundles sent and still being repaired (some window of theirs undecoded).
+    var bundles: [UInt32: BundleState] = [:]
     var highestDecoded: [UInt32: UInt32] = [:]
     public internal(set) var durable: [UInt32: UInt32] = [:]
 
@@ -60,7 +63,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         var number: UInt64
         var sentAt: Instant
         var bytes: Int
-        var window: WindowAddress?
+        var bundle: UInt32?
         var block: Int
         var resolved = false
         var lost = false
@@ -68,8 +71,18 @@ public struct AgentSession: DatagramEndpoint, Sendable {
 
     struct WindowState: Sendable {
         var takenAt: Instant
+        /// The bundle carrying it (nil until the open bundle closes).
+        var bundle: UInt32?
+        /// A newer window of the stream was decoded: still repaired, at low priority.
+        var superseded = false
+    }
+
+    /// Repair state is per bundle: one code protects all its windows (SPEC.md §11.4).
+    struct BundleState: Sendable {
+        /// Its windows not yet decoded, rejected or given up.
+        var windows: [WindowAddress]
         var firstSent: Instant?
-        /// When repair is next considered (nil until the window's first datagram left).
+        /// When repair is next considered (nil until the bundle's first datagram left).
         var deadline: Instant?
         var repairRounds = 0
         var probes = 0
@@ -80,11 +93,11 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         /// The collector's latest word on what each block lacks, and when it said so.
         var reportedMissing: [Int]?
         var heardAt: Instant?
-        /// A newer window of the stream was decoded: still repaired, at low priority.
-        var superseded = false
         /// When the last round (first transmission or repair) was queued.
         var roundAt: Instant?
         var queued: Int
+        var datagramSize: Int
+        var repaired: Bool { repairRounds + probes > 0 }
     }
 
     /// Streams whose latest snapshot was coalesced: a window of the current state goes
@@ -95,13 +108,18 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     var lastSentAt: Instant?
     var lastHeardAt: Instant?
     var keepaliveDue = false
+    /// Compressed bytes of windows encoded and not yet bundled.
+    var openBytes = 0
     var outbox: [Transmit] = []
     var events: [AgentEvent] = []
 
     public init(config: AgentConfig) {
         self.config = config
-        random = SessionRandom(config.random)
-        sender = WindowSender(config: config.frame)
+        var random = SessionRandom(config.random)
+        // A random first bundle id: a restarted agent's bundles are not mistaken for ones the
+        // collector rebuilt before the restart (SPEC.md §6.2).
+        sender = WindowSender(config: config.frame, firstBundleID: UInt32(truncatingIfNeeded: random.next()))
+        self.random = random
         pacer = Pacer(rate: config.maxRate)
         cookies = CookieState(remoteStatic: config.collectorKey)
         loss = LossEstimator(initialLoss: config.initialLoss)
@@ -119,8 +137,9 @@ public struct AgentSession: DatagramEndpoint, Sendable {
 
     /// What `submit` did with a snapshot.
     public enum SubmitOutcome: Equatable, Sendable {
-        /// Encoded as window `seq` and queued.
-        case sent(WindowAddress, datagrams: Int)
+        /// Encoded as window `seq`; it leaves in the bundle of the windows submitted with
+        /// it (before the next `pollTransmit`).
+        case sent(WindowAddress)
         /// Folded into the stream's state only: the path is full (too many windows of the
         /// stream undecoded, or the rate budget's backlog is over an interval). Counters
         /// carry over into the next window, so nothing is lost.
@@ -155,16 +174,32 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         }
         pendingFlush[stream] = nil
         let w: EncodedWindow
-        do {
-            w = try sender.encodeWindow(stream: stream, timeNanos: timeNanos, durationNanos: durationNanos,
-                                        lossRate: loss.lossRate, meanBurstLength: loss.meanBurstLength)
-        } catch { throw .pipeline("\(error)") }
-        let blocks = w.layout.blockCount
-        windows[w.address] = WindowState(takenAt: takenAt, blocks: blocks,
-                                         sourcePerBlock: (0..<blocks).map { w.layout.sourceCount(block: $0) },
-                                         ackedPerBlock: Array(repeating: 0, count: blocks), queued: w.datagrams)
+        do { w = try sender.encodeWindow(stream: stream, timeNanos: timeNanos, durationNanos: durationNanos) } catch {
+            throw .pipeline("\(error)")
+        }
+        windows[w.address] = WindowState(takenAt: takenAt)
+        openBytes += w.compressed.count
         stats.windowsSent += 1
-        return .sent(w.address, datagrams: w.datagrams)
+        return .sent(w.address)
+    }
+
+    /// Puts the windows submitted since the last datagram left into one bundle (SPEC.md
+    /// §6.2): what a tick's snapshots share, one code over all of them.
+    mutating func closeBundle() {
+        guard openBytes > 0 else { return }
+        openBytes = 0
+        for b in sender.closeBundle(lossRate: loss.lossRate, meanBurstLength: loss.meanBurstLength) {
+            let layout = b.layout
+            bundles[b.id] = BundleState(windows: b.windows, blocks: layout.blockCount,
+                                        sourcePerBlock: (0..<layout.blockCount).map { layout.sourceCount(block: $0) },
+                                        ackedPerBlock: Array(repeating: 0, count: layout.blockCount), queued: b.datagrams,
+                                        datagramSize: b.datagramSize)
+            for a in b.windows { windows[a]?.bundle = b.id }
+            stats.bundlesSent += 1
+            if let plain = try? BundleLayout(bundleLength: layout.bundleLength, maxSymbol: config.frame.maxSymbol) {
+                stats.bytesPlain += plain.sourceSymbols * (WireLimits.dataHeaderLength + plain.symbolSize + WireLimits.tagLength)
+            }
+        }
     }
 
     /// Whether a stream may send a window now: fewer than `maxUndecodedPerStream` of its
@@ -182,9 +217,9 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         }
     }
 
-    /// Bytes queued and not yet sent.
+    /// Bytes queued and not yet sent (windows not yet bundled counted at their size).
     var queuedBytes: Int {
-        windows.reduce(0) { $0 + $1.value.queued * (sender.window($1.key)?.datagramSize ?? 0) }
+        bundles.values.reduce(openBytes) { $0 + $1.queued * $1.datagramSize }
     }
 
     /// Windows encoded and not yet decoded (nor given up), superseded ones excepted.
@@ -215,6 +250,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             note(sent: d.count, at: now)
             return Transmit(datagram: d, destination: config.collector)
         }
+        closeBundle()
         guard sender.queuedCount > 0, pacer.canSend(config.frame.maxDatagram, at: now) else { return nil }
         let pn = nextPacketNumber
         guard let out = sender.pollDatagram(connectionID: slot.keys.remoteIndex, packetNumber: pn, protection: slot.protection) else {
@@ -222,33 +258,37 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         }
         _ = takePacketNumber()
         pacer.sent(out.bytes.count, at: now)
-        sentPackets.append(SentPacket(number: pn, sentAt: now, bytes: out.bytes.count, window: out.address, block: out.symbol.block))
-        if var w = windows[out.address] {
-            w.queued = max(0, w.queued - 1)
-            if w.firstSent == nil {
-                w.firstSent = now
-                w.roundAt = now
-                w.deadline = now + rtt.smoothed * config.timers.repairFactor
+        sentPackets.append(SentPacket(number: pn, sentAt: now, bytes: out.bytes.count, bundle: out.bundle, block: out.symbol.block))
+        Self.modify(&bundles[out.bundle]) { b in
+            b.queued = max(0, b.queued - 1)
+            if b.firstSent == nil {
+                b.firstSent = now
+                b.roundAt = now
+                b.deadline = now + rtt.smoothed * config.timers.repairFactor
             }
-            windows[out.address] = w
         }
-        let k = sender.window(out.address)?.sourceCount(block: out.symbol.block) ?? 0
-        if out.isRepair { stats.bytesRepair += out.bytes.count } else if out.symbol.index < k { stats.bytesSource += out.bytes.count } else {
+        if out.isRepair { stats.bytesRepair += out.bytes.count } else if out.isSource { stats.bytesSource += out.bytes.count } else {
             stats.bytesFEC += out.bytes.count
         }
         note(sent: out.bytes.count, at: now)
         return Transmit(datagram: out.bytes, destination: config.collector)
     }
 
+    /// Mutates a bundle's state in place, if it is still there.
+    static func modify(_ b: inout BundleState?, _ body: (inout BundleState) -> Void) {
+        guard b != nil else { return }
+        body(&b!)
+    }
+
     public func nextWakeup() -> Instant? {
         var t: Instant? = nextHandshakeAt
         func consider(_ x: Instant?) { if let x { t = t.map { min($0, x) } ?? x } }
-        for w in windows.values { consider(w.deadline) }
+        for b in bundles.values { consider(b.deadline) }
         if let slot = current {
             // Each timer only while it can still do something, so no wake-up stays in the past.
             if pending == nil && nextHandshakeAt == nil { consider(slot.madeAt + config.timers.rekeyAfterTime) }
             if !keepaliveDue { consider((lastSentAt ?? slot.madeAt) + config.timers.keepalive) }
-            if sender.queuedCount > 0 { consider(pacer.nextSend(config.frame.maxDatagram)) }
+            if sender.queuedCount > 0 || openBytes > 0 { consider(pacer.nextSend(config.frame.maxDatagram)) }
             if status == .established && !windows.isEmpty { consider((lastHeardAt ?? slot.madeAt) + config.timers.silence) }
         }
         return t

@@ -84,6 +84,8 @@ public enum AgentEvent: Equatable, Sendable {
 /// What the agent sent and what became of it (what `flamewire simulate` reports).
 public struct AgentStats: Equatable, Sendable {
     public var windowsSent = 0
+    /// Bundles the windows went out in (SPEC.md §6.2).
+    public var bundlesSent = 0
     public var windowsDecoded = 0
     public var windowsDecodedWithoutRepair = 0
     /// Windows a newer decoded window superseded and that were then given up undecoded.
@@ -101,6 +103,9 @@ public struct AgentStats: Equatable, Sendable {
     public var bytesRepair = 0
     public var bytesControl = 0
     public var bytesHandshake = 0
+    /// What the bundles would cost sent once with no parity, in the fewest symbols that
+    /// fit: the baseline loss protection is measured against.
+    public var bytesPlain = 0
     public var bytesReceived = 0
     public var handshakes = 0
     public var dropped: [String: Int] = [:]

@@ -286,19 +286,23 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var event: ReceiveEvent?
         Self.modify(&peers[key]) { p in
             let e = p.receiver.receive(h, symbol: symbol, at: now)
-            switch e {
-            case .decoded: p.ackNow = true
-            case .rejected(let a, let why, _):
+            if case .bundle(_, let windows, _) = e {
                 p.ackNow = true
-                p.rejected.append(.rejected(stream: a.stream, seq: a.seq, reason: UInt8(RejectReason.allCases.firstIndex(of: why.reason) ?? 0),
-                                            base: why.unknownBase ?? 0))
-            case .progress, .duplicate, .dropped: break
+                for case .rejected(let a, let why) in windows {
+                    p.rejected.append(.rejected(stream: a.stream, seq: a.seq, reason: UInt8(RejectReason.allCases.firstIndex(of: why.reason) ?? 0),
+                                                base: why.unknownBase ?? 0))
+                }
             }
             event = e
         }
         switch event {
-        case .decoded(let w, _, _): events.append(.windowDecoded(key, w))
-        case .rejected(let a, let why, _): events.append(.windowRejected(key, a, why))
+        case .bundle(_, let windows, _):
+            for w in windows {
+                switch w {
+                case .decoded(let d, _): events.append(.windowDecoded(key, d))
+                case .rejected(let a, let why): events.append(.windowRejected(key, a, why))
+                }
+            }
         case .dropped(let e): count(e.reason.rawValue)
         case .progress, .duplicate, .none: break
         }
@@ -346,8 +350,11 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             frames.append(.decoded(stream: stream, highest: highest, earlier: earlier))
         }
         for (stream, seq) in p.durable.sorted(by: { $0.key < $1.key }) { frames.append(.durable(stream: stream, seq: seq)) }
-        for a in p.receiver.reassembler.partialAddresses.prefix(32) {
-            if let m = p.receiver.reassembler.missing(a) { frames.append(.missing(stream: a.stream, seq: a.seq, perBlock: m.map { UInt32($0) })) }
+        // Bundles the agent stopped repairing (older than the repair limit, with margin) are
+        // given up, so MISSING frames name only what repair can still complete.
+        p.receiver.reassembler.expire(before: now - config.timers.repairLimit * 2)
+        for id in p.receiver.reassembler.partialIDs.prefix(32) {
+            if let m = p.receiver.reassembler.missing(id) { frames.append(.missing(bundle: id, perBlock: m.map { UInt32($0) })) }
         }
         frames += p.rejected
         p.rejected.removeAll()

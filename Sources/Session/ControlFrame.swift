@@ -12,8 +12,8 @@ public enum ControlFrame: Equatable, Sendable {
     case decoded(stream: UInt32, highest: UInt32, earlier: UInt64)
     /// The store committed the stream's windows up to `seq` (the durable watermark).
     case durable(stream: UInt32, seq: UInt32)
-    /// A window in reassembly: how many symbols each block still lacks.
-    case missing(stream: UInt32, seq: UInt32, perBlock: [UInt32])
+    /// A bundle in reassembly: how many symbols each of its blocks still lacks.
+    case missing(bundle: UInt32, perBlock: [UInt32])
     /// A rebuilt window was not decoded; `base` is the base it lacked (0 if that was not why).
     case rejected(stream: UInt32, seq: UInt32, reason: UInt8, base: UInt32)
     /// Nothing but proof of life (keeps NAT bindings and the session alive).
@@ -49,9 +49,9 @@ public enum ControlFrame: Equatable, Sendable {
         case .durable(let s, let q):
             out.append(Self.codeDurable)
             out.appendVarint(s); out.appendVarint(q)
-        case .missing(let s, let q, let blocks):
+        case .missing(let bundle, let blocks):
             out.append(Self.codeMissing)
-            out.appendVarint(s); out.appendVarint(q)
+            out.appendVarint(bundle)
             out.appendVarint(blocks.count)
             for m in blocks { out.appendVarint(m) }
         case .rejected(let s, let q, let reason, let base):
@@ -102,7 +102,7 @@ public enum ControlFrame: Equatable, Sendable {
             case codeDurable:
                 out.append(.durable(stream: try r.u32(), seq: try r.u32()))
             case codeMissing:
-                let s = try r.u32(), q = try r.u32()
+                let bundle = try r.u32()
                 let n = try r.count(limit: maxBlocks)
                 var blocks: [UInt32] = []
                 for _ in 0..<n {
@@ -110,7 +110,7 @@ public enum ControlFrame: Equatable, Sendable {
                     guard m <= 64 else { throw .malformed("a block cannot lack \(m) symbols") }
                     blocks.append(m)
                 }
-                out.append(.missing(stream: s, seq: q, perBlock: blocks))
+                out.append(.missing(bundle: bundle, perBlock: blocks))
             case codeRejected:
                 let s = try r.u32(), q = try r.u32()
                 guard !r.isAtEnd else { throw .truncated }

@@ -21,6 +21,8 @@ public struct SimulationReport: Sendable {
     public var bytesRepair = 0
     public var bytesAck = 0
     public var bytesHandshake = 0
+    public var bytesPlain = 0
+    public var bundlesSent = 0
     public var intervalMin: Double = 0
     public var intervalMedian: Double = 0
     public var intervalMax: Double = 0
@@ -74,6 +76,8 @@ public struct SimulationReport: Sendable {
         bytesFEC = st.bytesFEC
         bytesRepair = st.bytesRepair
         bytesHandshake = st.bytesHandshake
+        bytesPlain = st.bytesPlain
+        bundlesSent = st.bundlesSent
         bytesWire = st.bytesSource + st.bytesFEC + st.bytesRepair + st.bytesControl + st.bytesHandshake
         bytesAck = collector.session.bytesSent
         let iv = agent.intervals.map { $0.seconds * 1000 }.sorted()
@@ -117,6 +121,7 @@ public struct SimulationReport: Sendable {
             ("delay_ms.p50", n(delayP50)), ("delay_ms.p99", n(delayP99)), ("delay_ms.max", n(delayMax)),
             ("bytes.pprof", "\(bytesPprof)"), ("bytes.wire", "\(bytesWire)"), ("bytes.fec", "\(bytesFEC)"),
             ("bytes.repair", "\(bytesRepair)"), ("bytes.ack", "\(bytesAck)"), ("bytes.handshake", "\(bytesHandshake)"),
+            ("bytes.plain", "\(bytesPlain)"), ("bundles.sent", "\(bundlesSent)"),
             ("interval_ms.min", n(intervalMin)), ("interval_ms.median", n(intervalMedian)), ("interval_ms.max", n(intervalMax)),
             ("totals_equal", "\(totalsEqual)"), ("handshakes", "\(handshakes)"), ("loss_estimate", n(lossEstimate)), ("burst_estimate", n(burstEstimate)),
             ("rtt_ms.smoothed", n(smoothedRttMs)),

@@ -105,23 +105,33 @@ public enum SimulationRun {
                     outcome = try a.session.submit(p.profile, stream: id, mode: stream.mode, takenAt: now, at: now)
                     if stream.mode == .snapshot, let e = a.session.encoder(id) { cached[key] = (e.epoch, e.state) }
                 }
-                if case .sent(let addr, _) = outcome { a.takenAt[addr] = now }
+                if case .sent(let addr) = outcome { a.takenAt[addr] = now }
             } catch { errors.append("\(stream.name): \(error)") }
         }
+        // Streams with a period of their own (CPU windows of whole seconds) join the first
+        // tick after their window ended, so one bundle carries the tick's windows (SPEC.md
+        // §6.2); without snapshot streams they run on their own period.
+        let periodStreams = s.streams.indices.filter { s.streams[$0].period != nil }
         if !snapshotStreams.isEmpty {
+            var due = periodStreams.map { Instant.zero + s.streams[$0].period! }
             sim.scheduleRepeating(firstAt: .zero + .milliseconds(10)) { a, _, now in
                 guard now < end else { return nil }
                 for i in snapshotStreams { play(i, &a, now) }
+                for (n, i) in periodStreams.enumerated() where due[n] <= now {
+                    play(i, &a, now)
+                    due[n] = due[n] + s.streams[i].period!
+                }
                 a.intervals.append(a.session.interval)
                 return now + a.session.interval
             }
-        }
-        for i in s.streams.indices {
-            guard let period = s.streams[i].period else { continue }
-            sim.scheduleRepeating(firstAt: .zero + period) { a, _, now in
-                guard now < end else { return nil }
-                play(i, &a, now)
-                return now + period
+        } else {
+            for i in periodStreams {
+                let period = s.streams[i].period!
+                sim.scheduleRepeating(firstAt: .zero + period) { a, _, now in
+                    guard now < end else { return nil }
+                    play(i, &a, now)
+                    return now + period
+                }
             }
         }
         let total = end + s.drain

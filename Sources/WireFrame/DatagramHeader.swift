@@ -21,55 +21,53 @@ public enum DatagramType: UInt8, Sendable, CaseIterable {
     }
 }
 
-/// The 27-byte header of a DATA datagram (SPEC.md §6.3), big-endian.
+/// The 23-byte header of a DATA datagram (SPEC.md §6.3), big-endian.
 ///
-/// Only what the receiver cannot derive travels: the symbol size is the datagram's length
-/// minus header and tag, and the block count and a block's source symbol count follow
-/// from the window length and the symbol size (§6.2).
+/// A DATA datagram carries one symbol of a **bundle**: the windows an agent sends together
+/// (one tick's snapshots, SPEC.md §6.2), protected by one code so that parity spreads over
+/// many symbols. Only what the receiver cannot derive travels: the symbol size is the
+/// datagram's length minus header and tag, and the block count and a block's source symbol
+/// count follow from the bundle length and the symbol size.
 public struct DatagramHeader: Equatable, Hashable, Sendable {
     public var connectionID: UInt32
     public var packetNumber: UInt64
-    public var stream: UInt32
-    public var seq: UInt32
+    /// The bundle, numbered by the agent (SPEC.md §6.2).
+    public var bundle: UInt32
     public var blockIndex: UInt8
     public var symbolIndex: UInt8
-    /// The window's layout: its length L and symbol size S (S is not on the wire).
-    public let layout: WindowLayout
+    /// The bundle's layout: its length L and symbol size S (S is not on the wire).
+    public let layout: BundleLayout
 
-    /// A header for a symbol of `layout`; fails when the block index is outside the window.
-    public init(connectionID: UInt32, packetNumber: UInt64, stream: UInt32, seq: UInt32, blockIndex: UInt8,
-                symbolIndex: UInt8, layout: WindowLayout) throws(FrameError) {
+    /// A header for a symbol of `layout`; fails when the block index is outside the bundle.
+    public init(connectionID: UInt32, packetNumber: UInt64, bundle: UInt32, blockIndex: UInt8,
+                symbolIndex: UInt8, layout: BundleLayout) throws(FrameError) {
         guard Int(blockIndex) < layout.blockCount else {
-            throw .inconsistentLayout("block \(blockIndex), but \(layout.blockCount) blocks fit the window")
+            throw .inconsistentLayout("block \(blockIndex), but \(layout.blockCount) blocks fit the bundle")
         }
         self.connectionID = connectionID
         self.packetNumber = packetNumber
-        self.stream = stream
-        self.seq = seq
+        self.bundle = bundle
         self.blockIndex = blockIndex
         self.symbolIndex = symbolIndex
         self.layout = layout
     }
 
-    public var windowLength: UInt32 { UInt32(layout.windowLength) }
+    public var bundleLength: UInt32 { UInt32(layout.bundleLength) }
     public var symbolSize: Int { layout.symbolSize }
-    /// The window this datagram belongs to.
-    public var address: WindowAddress { WindowAddress(stream: stream, seq: seq) }
-    /// Blocks of the window.
+    /// Blocks of the bundle.
     public var blockCount: Int { layout.blockCount }
     /// Source symbols of this datagram's block.
     public var k: Int { layout.sourceCount(block: Int(blockIndex)) }
 
-    /// Appends the header's 27 bytes to `out`.
+    /// Appends the header's 23 bytes to `out`.
     public func write(into out: inout [UInt8]) {
         out.append(WireLimits.version << 4 | DatagramType.data.rawValue)
         put(UInt64(connectionID), 4, &out)
         put(packetNumber, 8, &out)
-        put(UInt64(stream), 4, &out)
-        put(UInt64(seq), 4, &out)
+        put(UInt64(bundle), 4, &out)
         out.append(blockIndex)
         out.append(symbolIndex)
-        put(UInt64(layout.windowLength), 4, &out)
+        put(UInt64(layout.bundleLength), 4, &out)
     }
 
     private func put(_ v: UInt64, _ n: Int, _ out: inout [UInt8]) {
@@ -83,43 +81,46 @@ public struct DatagramHeader: Equatable, Hashable, Sendable {
         let type = try DatagramType.of(d, maxDatagram: maxDatagram)
         guard type == .data else { throw .unknownType(type.rawValue) }
         let symbolSize = d.count - WireLimits.dataHeaderLength - WireLimits.tagLength
-        func get(_ at: Int, _ n: Int) -> UInt64 {
-            var v: UInt64 = 0
-            for i in 0..<n { v = v << 8 | UInt64(d[at + i]) }
-            return v
+        return try d.withUnsafeBufferPointer { p throws(FrameError) in
+            func get(_ at: Int, _ n: Int) -> UInt64 {
+                var v: UInt64 = 0
+                for i in 0..<n { v = v << 8 | UInt64(p[at + i]) }
+                return v
+            }
+            let layout = try BundleLayout(bundleLength: Int(get(19, 4)), symbolSize: symbolSize)
+            return try DatagramHeader(connectionID: UInt32(get(1, 4)), packetNumber: get(5, 8), bundle: UInt32(get(13, 4)),
+                                      blockIndex: p[17], symbolIndex: p[18], layout: layout)
         }
-        let layout = try WindowLayout(windowLength: Int(get(23, 4)), symbolSize: symbolSize)
-        return try DatagramHeader(connectionID: UInt32(get(1, 4)), packetNumber: get(5, 8), stream: UInt32(get(13, 4)),
-                                  seq: UInt32(get(17, 4)), blockIndex: d[21], symbolIndex: d[22], layout: layout)
     }
 }
 
-/// How a compressed window is cut into symbols and blocks (SPEC.md §6.2).
-public struct WindowLayout: Equatable, Hashable, Sendable {
-    public let windowLength: Int
+/// How a bundle is cut into symbols and blocks (SPEC.md §6.2).
+public struct BundleLayout: Equatable, Hashable, Sendable {
+    public let bundleLength: Int
     public let symbolSize: Int
-    /// Source symbols in the whole window.
+    /// Source symbols in the whole bundle.
     public let sourceSymbols: Int
     public var blockCount: Int { (sourceSymbols + WireLimits.maxSourceSymbols - 1) / WireLimits.maxSourceSymbols }
 
-    /// The layout a sender uses for `windowLength` bytes and a largest symbol of `maxSymbol`.
-    public init(windowLength: Int, maxSymbol: Int) throws(FrameError) {
-        guard windowLength > 0 else { throw .inconsistentLayout("empty window") }
+    /// The layout of `bundleLength` bytes cut into symbols of at most `maxSymbol` bytes,
+    /// as few as fit.
+    public init(bundleLength: Int, maxSymbol: Int) throws(FrameError) {
+        guard bundleLength > 0 else { throw .inconsistentLayout("empty bundle") }
         guard maxSymbol > 0 else { throw .configuration("largest symbol \(maxSymbol) must be positive") }
-        let n = (windowLength + maxSymbol - 1) / maxSymbol
-        try self.init(windowLength: windowLength, symbolSize: (windowLength + n - 1) / n)
+        let n = (bundleLength + maxSymbol - 1) / maxSymbol
+        try self.init(bundleLength: bundleLength, symbolSize: (bundleLength + n - 1) / n)
     }
 
-    /// The layout implied by a header's window length and symbol size.
-    public init(windowLength: Int, symbolSize: Int) throws(FrameError) {
-        guard windowLength > 0, symbolSize > 0 else { throw .inconsistentLayout("window length \(windowLength), symbol size \(symbolSize)") }
-        self.windowLength = windowLength
+    /// The layout implied by a header's bundle length and symbol size.
+    public init(bundleLength: Int, symbolSize: Int) throws(FrameError) {
+        guard bundleLength > 0, symbolSize > 0 else { throw .inconsistentLayout("bundle length \(bundleLength), symbol size \(symbolSize)") }
+        self.bundleLength = bundleLength
         self.symbolSize = symbolSize
-        sourceSymbols = (windowLength + symbolSize - 1) / symbolSize
-        guard blockCount <= WireLimits.maxBlocks else { throw .windowTooLarge(windowLength) }
+        sourceSymbols = (bundleLength + symbolSize - 1) / symbolSize
+        guard blockCount <= WireLimits.maxBlocks else { throw .bundleTooLarge(bundleLength) }
     }
 
     public func sourceCount(block b: Int) -> Int { min(WireLimits.maxSourceSymbols, sourceSymbols - WireLimits.maxSourceSymbols * b) }
-    /// Byte offset of block b in the padded window.
+    /// Byte offset of block b in the padded bundle.
     public func offset(block b: Int) -> Int { WireLimits.maxSourceSymbols * b * symbolSize }
 }

@@ -5,133 +5,187 @@ import WireLimits
 /// What one received symbol did. Every event but a drop names the datagram's packet
 /// number, which acknowledgements report and RTT is measured from.
 public enum ReassemblyEvent: Equatable, Sendable {
-    /// The symbol completed its window: here are the compressed window bytes.
-    case window(WindowAddress, compressed: [UInt8], packetNumber: UInt64)
-    /// Stored; the window still lacks `missing` symbols in total (over all its blocks).
-    case progress(WindowAddress, missing: Int, packetNumber: UInt64)
-    /// A symbol already held, or one for a window already delivered.
-    case duplicate(WindowAddress, packetNumber: UInt64)
+    /// The symbol completed its bundle: here are the bundle's bytes (directory and windows).
+    case bundle(UInt32, bytes: [UInt8], packetNumber: UInt64)
+    /// Stored; the bundle still lacks `missing` symbols in total (over all its blocks).
+    case progress(UInt32, missing: Int, packetNumber: UInt64)
+    /// A symbol already held, or one of a bundle already rebuilt.
+    case duplicate(UInt32, packetNumber: UInt64)
     /// Dropped; the reason is counted in `dropped`.
     case dropped(FrameError)
 }
 
-/// The receiver side of framing for one peer: collects opened symbols of windows in any
+/// The receiver side of framing for one peer: collects opened symbols of bundles in any
 /// order, with losses and duplicates, rebuilds each block from any k symbols and emits
-/// each window once (SPEC.md §6.5, §7). Memory is bounded in windows and bytes; the
-/// oldest partial window is given up first.
+/// each bundle once (SPEC.md §6.5, §7). Memory is bounded in bundles and bytes; the
+/// oldest partial bundle is given up first.
 ///
 /// Sans-IO and key-free: the session parses the header, opens the datagram (keys rotate
 /// under it) and hands over the plaintext symbol with the current time.
 public struct Reassembler: Sendable {
-    public var maxPartialWindows = WireLimits.maxPartialWindows
-    /// Bytes of symbols and rebuilt blocks held for partial windows, all windows together.
+    public var maxPartialBundles = WireLimits.maxPartialBundles
+    /// Bytes of symbols and rebuilt blocks held for partial bundles, all bundles together.
     public var maxBufferedBytes = WireLimits.maxBufferedBytes
-    /// Recently completed windows, so late symbols are recognised as duplicates.
+    /// Recently rebuilt bundles, so late symbols are recognised as duplicates.
     public var rememberCompleted = 4096
 
     public private(set) var dropped: [DropReason: Int] = [:]
     public private(set) var bufferedBytes = 0
 
-    private struct Partial {
-        var layout: WindowLayout
-        var blocks: [[Int: [UInt8]]]
-        var done: [[UInt8]?]
-        var firstArrival: Instant
-        var order: UInt64
+    /// One block in reassembly: the symbols received so far, back to back, and their indices.
+    private struct Block {
+        var symbols: [UInt8] = []
+        var indices: [Int] = []
+        var seen = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        var rebuilt: [UInt8]?
 
-        /// Bytes held: received symbols and rebuilt blocks.
-        var heldBytes: Int {
-            blocks.reduce(0) { $0 + $1.count } * layout.symbolSize + done.reduce(0) { $0 + ($1?.count ?? 0) }
+        func has(_ i: Int) -> Bool {
+            let word: UInt64
+            switch i >> 6 {
+            case 0: word = seen.0
+            case 1: word = seen.1
+            case 2: word = seen.2
+            default: word = seen.3
+            }
+            return word & (1 << UInt64(i & 63)) != 0
         }
 
-        /// Symbols still needed per block.
-        var missingPerBlock: [Int] {
-            blocks.indices.map { b in done[b] != nil ? 0 : max(0, layout.sourceCount(block: b) - blocks[b].count) }
+        mutating func mark(_ i: Int) {
+            let bit = UInt64(1) << UInt64(i & 63)
+            switch i >> 6 {
+            case 0: seen.0 |= bit
+            case 1: seen.1 |= bit
+            case 2: seen.2 |= bit
+            default: seen.3 |= bit
+            }
         }
     }
 
-    private var partials: [WindowAddress: Partial] = [:]
-    private var completed: Set<WindowAddress> = []
-    private var completedOrder: [WindowAddress] = []
+    private struct Partial {
+        var layout: BundleLayout
+        var blocks: [Block]
+        var firstArrival: Instant
+        var order: UInt64
+        var heldBytes = 0
+        var blocksLeft: Int
+
+        /// Symbols still needed per block.
+        var missingPerBlock: [Int] {
+            blocks.indices.map { b in blocks[b].rebuilt != nil ? 0 : max(0, layout.sourceCount(block: b) - blocks[b].indices.count) }
+        }
+    }
+
+    private var partials: [UInt32: Partial] = [:]
+    private var completed: Set<UInt32> = []
+    private var completedOrder: [UInt32] = []
     private var counter: UInt64 = 0
 
     public init() {}
 
-    public var partialWindows: Int { partials.count }
-    /// The windows in reassembly, in address order.
-    public var partialAddresses: [WindowAddress] { partials.keys.sorted() }
+    public var partialBundles: Int { partials.count }
+    /// The bundles in reassembly, oldest first.
+    public var partialIDs: [UInt32] { partials.sorted { $0.value.order < $1.value.order }.map(\.key) }
 
-    /// Symbols still missing per block of a partial window (nil if it is not partial).
-    public func missing(_ a: WindowAddress) -> [Int]? {
-        partials[a]?.missingPerBlock
-    }
+    /// Symbols still missing per block of a partial bundle (nil if it is not partial).
+    public func missing(_ id: UInt32) -> [Int]? { partials[id]?.missingPerBlock }
 
-    /// Whether the window was completed recently (late symbols of it are duplicates).
-    public func isCompleted(_ a: WindowAddress) -> Bool { completed.contains(a) }
+    /// Whether the bundle was rebuilt recently (late symbols of it are duplicates).
+    public func isCompleted(_ id: UInt32) -> Bool { completed.contains(id) }
 
     /// Counts a datagram the caller dropped before reassembly (a header or authentication
-    /// failure), so one table holds every drop of this peer.
+    /// failure) or a bundle it could not use, so one table holds every drop of this peer.
     public mutating func count(_ e: FrameError) { dropped[e.reason, default: 0] += 1 }
 
     /// Takes one authenticated symbol (`symbol.count == header.symbolSize`).
     public mutating func receive(_ header: DatagramHeader, symbol: ArraySlice<UInt8>, at now: Instant) -> ReassemblyEvent {
-        let a = header.address, pn = header.packetNumber
+        let id = header.bundle, pn = header.packetNumber
         let layout = header.layout, s = layout.symbolSize
         guard symbol.count == s else { return drop(.inconsistentLayout("symbol of \(symbol.count) bytes, header says \(s)")) }
-        if completed.contains(a) { return .duplicate(a, packetNumber: pn) }
-        counter += 1
-        var p = partials[a] ?? Partial(layout: layout, blocks: Array(repeating: [:], count: layout.blockCount),
-                                       done: Array(repeating: nil, count: layout.blockCount), firstArrival: now, order: counter)
-        guard p.layout == layout else {
-            return drop(.conflictsWithEarlier("window length \(layout.windowLength) / symbol size \(s) differ from earlier symbols"))
-        }
+        if completed.contains(id) { return .duplicate(id, packetNumber: pn) }
         let b = Int(header.blockIndex), i = Int(header.symbolIndex)
-        if p.done[b] != nil || p.blocks[b][i] != nil { return .duplicate(a, packetNumber: pn) }
-        p.blocks[b][i] = Array(symbol)
-        bufferedBytes += s
-        let k = layout.sourceCount(block: b)
-        if p.blocks[b].count >= k {
-            // k distinct authenticated symbols of a valid block always decode.
-            guard let code = try? ReedSolomon(sourceCount: k), let block = try? code.decode(p.blocks[b], symbolSize: s) else {
-                bufferedBytes -= p.heldBytes
-                partials[a] = nil
-                return drop(.inconsistentLayout("block \(b) of \(a) does not decode"))
-            }
-            p.done[b] = block
-            bufferedBytes += block.count - p.blocks[b].count * s
-            p.blocks[b] = [:]
+        if partials[id] == nil {
+            counter += 1
+            partials[id] = Partial(layout: layout, blocks: Array(repeating: Block(), count: layout.blockCount), firstArrival: now,
+                                   order: counter, blocksLeft: layout.blockCount)
         }
-        if p.done.allSatisfy({ $0 != nil }) {
-            partials[a] = nil
+        // Mutated in place: one lookup, no copy of the symbols held.
+        var outcome: ReassemblyEvent?
+        var grew = 0
+        Self.modify(&partials[id]) { p in
+            guard p.layout == layout else {
+                outcome = .dropped(.conflictsWithEarlier("bundle length \(layout.bundleLength) / symbol size \(s) differ from earlier symbols"))
+                return
+            }
+            if p.blocks[b].rebuilt != nil || p.blocks[b].has(i) {
+                outcome = .duplicate(id, packetNumber: pn)
+                return
+            }
+            p.blocks[b].mark(i)
+            p.blocks[b].symbols.append(contentsOf: symbol)
+            p.blocks[b].indices.append(i)
+            grew = s
+            let k = layout.sourceCount(block: b)
+            if p.blocks[b].indices.count >= k {
+                var byIndex: [Int: [UInt8]] = [:]
+                for (n, index) in p.blocks[b].indices.enumerated() { byIndex[index] = Array(p.blocks[b].symbols[(n * s)..<((n + 1) * s)]) }
+                // k distinct authenticated symbols of a valid block always decode.
+                guard let code = try? ReedSolomon(sourceCount: k), let block = try? code.decode(byIndex, symbolSize: s) else {
+                    outcome = .dropped(.inconsistentLayout("block \(b) of bundle \(id) does not decode"))
+                    return
+                }
+                grew += block.count - p.blocks[b].symbols.count
+                p.blocks[b] = Block(rebuilt: block)
+                p.blocksLeft -= 1
+            }
+            p.heldBytes += grew
+        }
+        bufferedBytes += grew
+        if let outcome {
+            if case .dropped(let e) = outcome {
+                if case .inconsistentLayout = e, let p = partials[id] {
+                    bufferedBytes -= p.heldBytes
+                    partials[id] = nil
+                }
+                count(e)
+            }
+            return outcome
+        }
+        guard let p = partials[id] else { return drop(.inconsistentLayout("bundle \(id) vanished")) }
+        if p.blocksLeft == 0 {
+            partials[id] = nil
             bufferedBytes -= p.heldBytes
-            markCompleted(a)
+            markCompleted(id)
             var out: [UInt8] = []
             out.reserveCapacity(layout.blockCount * WireLimits.maxSourceSymbols * s)
-            for block in p.done { if let block { out.append(contentsOf: block) } }
-            out.removeLast(out.count - layout.windowLength)
-            return .window(a, compressed: out, packetNumber: pn)
+            for block in p.blocks { if let r = block.rebuilt { out.append(contentsOf: r) } }
+            out.removeLast(out.count - layout.bundleLength)
+            return .bundle(id, bytes: out, packetNumber: pn)
         }
-        partials[a] = p
-        enforceBounds(keeping: a)
+        enforceBounds(keeping: id)
         if bufferedBytes > maxBufferedBytes {
-            // This window alone is over the bound: give it up too.
+            // This bundle alone is over the bound: give it up too.
             bufferedBytes -= p.heldBytes
-            partials[a] = nil
-            return drop(.overMemoryBound(windowLength: layout.windowLength))
+            partials[id] = nil
+            return drop(.overMemoryBound(bundleLength: layout.bundleLength))
         }
-        return .progress(a, missing: p.missingPerBlock.reduce(0, +), packetNumber: pn)
+        return .progress(id, missing: p.missingPerBlock.reduce(0, +), packetNumber: pn)
     }
 
-    /// Gives up partial windows whose first symbol arrived before `cutoff` (the sender
+    /// Gives up partial bundles whose first symbol arrived before `cutoff` (the sender
     /// stopped repairing them, SPEC.md §11) and returns them.
     @discardableResult
-    public mutating func expire(before cutoff: Instant) -> [WindowAddress] {
+    public mutating func expire(before cutoff: Instant) -> [UInt32] {
         let old = partials.filter { $0.value.firstArrival < cutoff }
-        for (a, p) in old {
+        for (id, p) in old {
             bufferedBytes -= p.heldBytes
-            partials[a] = nil
+            partials[id] = nil
         }
         return old.keys.sorted()
+    }
+
+    private static func modify(_ p: inout Partial?, _ body: (inout Partial) -> Void) {
+        guard p != nil else { return }
+        body(&p!)
     }
 
     private mutating func drop(_ e: FrameError) -> ReassemblyEvent {
@@ -139,22 +193,22 @@ public struct Reassembler: Sendable {
         return .dropped(e)
     }
 
-    private mutating func markCompleted(_ a: WindowAddress) {
-        completed.insert(a)
-        completedOrder.append(a)
-        if completedOrder.count > rememberCompleted {
+    private mutating func markCompleted(_ id: UInt32) {
+        completed.insert(id)
+        completedOrder.append(id)
+        if completedOrder.count > rememberCompleted * 2 {
             let n = completedOrder.count - rememberCompleted
             for old in completedOrder[0..<n] { completed.remove(old) }
             completedOrder.removeFirst(n)
         }
     }
 
-    private mutating func enforceBounds(keeping current: WindowAddress) {
-        while partials.count > maxPartialWindows || bufferedBytes > maxBufferedBytes {
+    private mutating func enforceBounds(keeping current: UInt32) {
+        while partials.count > maxPartialBundles || bufferedBytes > maxBufferedBytes {
             guard let oldest = partials.filter({ $0.key != current }).min(by: { $0.value.order < $1.value.order }) else { return }
             bufferedBytes -= oldest.value.heldBytes
             partials[oldest.key] = nil
-            dropped[.evictedPartialWindow, default: 0] += 1
+            dropped[.evictedPartialBundle, default: 0] += 1
         }
     }
 }

@@ -4,21 +4,23 @@
 /// so a change to the specification's table is a change to one file.
 public enum WireLimits {
     /// High nibble of datagram byte 0.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// Default largest UDP payload, header and tag included.
     public static let defaultMaxDatagram = 1400
     /// Smallest and largest configurable `MAX_DATAGRAM`; a receiver drops longer datagrams.
     public static let maxDatagramRange = 576...1472
     /// Bytes of a DATA datagram header.
-    public static let dataHeaderLength = 27
+    public static let dataHeaderLength = 23
     /// Authentication tag at the end of every sealed datagram.
     public static let tagLength = 16
     /// Source symbols per FEC block.
     public static let maxSourceSymbols = 64
     /// Symbol indices in a block (source and parity): 0 … 255.
     public static let maxSymbols = 256
-    /// Blocks per window.
+    /// Blocks per bundle.
     public static let maxBlocks = 255
+    /// Windows per bundle.
+    public static let maxBundleWindows = 255
     /// Decoded states a receiver keeps per stream as possible bases.
     public static let ringSize = 16
     /// Largest window payload after snappy decompression.
@@ -35,7 +37,7 @@ public enum WireLimits {
     public static let defaultFECTarget = 0.01
     /// Windows in flight whose states a sender keeps as possible bases.
     public static let senderInFlight = 64
-    /// Partial windows a receiver reassembles at once, and bytes it holds for them.
-    public static let maxPartialWindows = 1024
+    /// Partial bundles a receiver reassembles at once per peer, and bytes it holds for them.
+    public static let maxPartialBundles = 1024
     public static let maxBufferedBytes = 64 << 20
 }

@@ -6,17 +6,30 @@ import WireLimits
 
 /// What one authenticated symbol did at the receiver.
 public enum ReceiveEvent: Sendable {
-    /// The symbol completed its window and the window decoded. `window.isDuplicate` is
-    /// true when the stream held it already (a retransmitted keyframe, say).
-    case decoded(DecodedWindow, WindowAddress, packetNumber: UInt64)
-    /// Stored; the window still lacks `missing` symbols.
-    case progress(WindowAddress, missing: Int, packetNumber: UInt64)
-    /// A symbol already held, or of a window already complete.
-    case duplicate(WindowAddress, packetNumber: UInt64)
-    /// The window was rebuilt but not decoded; counted in `rejected`.
-    case rejected(WindowAddress, WindowRejection, packetNumber: UInt64)
-    /// The datagram was dropped; counted in `dropped`.
+    /// The symbol completed its bundle: what became of each window in it, in directory order.
+    case bundle(UInt32, windows: [WindowOutcome], packetNumber: UInt64)
+    /// Stored; the bundle still lacks `missing` symbols.
+    case progress(UInt32, missing: Int, packetNumber: UInt64)
+    /// A symbol already held, or of a bundle already rebuilt.
+    case duplicate(UInt32, packetNumber: UInt64)
+    /// The datagram was dropped (or the bundle it completed had a bad directory); counted
+    /// in `dropped`.
     case dropped(FrameError)
+}
+
+/// What became of one window of a rebuilt bundle.
+public enum WindowOutcome: Sendable {
+    /// Decoded. `window.isDuplicate` is true when the stream held it already (a
+    /// retransmitted keyframe, say).
+    case decoded(DecodedWindow, WindowAddress)
+    /// Not decoded; counted in `rejected`.
+    case rejected(WindowAddress, WindowRejection)
+
+    public var address: WindowAddress {
+        switch self {
+        case .decoded(_, let a), .rejected(let a, _): return a
+        }
+    }
 }
 
 /// Why a rebuilt window was not decoded.
@@ -46,8 +59,9 @@ public enum WindowRejection: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 /// The receive path of one authenticated peer, as one library type: symbols in,
-/// reassembly and FEC, bounded unsnappy, the address check and the stream decoders, and
-/// decoded windows out (SPEC.md §4.5, §6). The session opens datagrams before they get here.
+/// reassembly and FEC, the bundle directory, bounded unsnappy, the address check and the
+/// stream decoders, and decoded windows out (SPEC.md §4.5, §6). The session opens
+/// datagrams before they get here.
 public struct WindowReceiver: Sendable {
     public var reassembler = Reassembler()
     private var decoders: [UInt32: StreamDecoder] = [:]
@@ -65,21 +79,33 @@ public struct WindowReceiver: Sendable {
     public mutating func receive(_ header: DatagramHeader, symbol: ArraySlice<UInt8>, at now: Instant) -> ReceiveEvent {
         switch reassembler.receive(header, symbol: symbol, at: now) {
         case .dropped(let e): return .dropped(e)
-        case .duplicate(let a, let pn): return .duplicate(a, packetNumber: pn)
-        case .progress(let a, let m, let pn): return .progress(a, missing: m, packetNumber: pn)
-        case .window(let a, let compressed, let pn):
-            switch decode(a, compressed) {
-            case .success(let w): return .decoded(w, a, packetNumber: pn)
-            case .failure(let r):
-                rejected[r.reason, default: 0] += 1
-                return .rejected(a, r, packetNumber: pn)
+        case .duplicate(let id, let pn): return .duplicate(id, packetNumber: pn)
+        case .progress(let id, let m, let pn): return .progress(id, missing: m, packetNumber: pn)
+        case .bundle(let id, let bytes, let pn):
+            let windows: [ArraySlice<UInt8>], directory: BundleDirectory
+            do { (directory, windows) = try BundleDirectory.parse(bytes) } catch {
+                reassembler.count(error)
+                return .dropped(error)
             }
+            // Each window on its own, in directory order: one that fails leaves the others.
+            var out: [WindowOutcome] = []
+            out.reserveCapacity(windows.count)
+            for (entry, compressed) in zip(directory.entries, windows) {
+                let a = entry.address
+                switch decode(a, compressed) {
+                case .success(let w): out.append(.decoded(w, a))
+                case .failure(let r):
+                    rejected[r.reason, default: 0] += 1
+                    out.append(.rejected(a, r))
+                }
+            }
+            return .bundle(id, windows: out, packetNumber: pn)
         }
     }
 
-    private mutating func decode(_ a: WindowAddress, _ compressed: [UInt8]) -> Result<DecodedWindow, WindowRejection> {
+    private mutating func decode(_ a: WindowAddress, _ compressed: ArraySlice<UInt8>) -> Result<DecodedWindow, WindowRejection> {
         let payload: [UInt8]
-        do { payload = try Snappy.decompress(compressed, limit: WireLimits.maxPayload) } catch {
+        do { payload = try Snappy.decompress(Array(compressed), limit: WireLimits.maxPayload) } catch {
             return .failure(.badCompression("\(error)"))
         }
         do {

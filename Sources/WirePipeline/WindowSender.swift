@@ -1,3 +1,4 @@
+import FEC
 import Compression
 import Profile
 import WireCodec
@@ -5,31 +6,44 @@ import WireFrame
 import WireLimits
 
 /// The send path of one connection, as one library type: profiles in, the stream encoder's
-/// delta, snappy, symbols and Reed–Solomon parity, and sealed datagrams out, one at a time
-/// (SPEC.md §4–§7). `wire-size`, the tests, the simulator and the runtime all send through
-/// it.
+/// delta, snappy, bundles of the windows sent together, symbols and Reed–Solomon parity,
+/// and sealed datagrams out, one at a time (SPEC.md §4–§7). `wire-size`, the tests, the
+/// simulator and the runtime all send through it.
 ///
-/// Sans-IO and pull-style: `encodeWindow` queues a window's symbols; the session pulls
-/// datagrams with `pollDatagram`, giving each its packet number and keys, when its pacing
-/// allows. Acknowledgements and repair requests name windows by `WindowAddress`.
+/// Sans-IO and pull-style: `encodeWindow` encodes a stream's next window and holds it;
+/// `closeBundle` puts the windows held into one bundle (one code over all of them, so
+/// parity spreads over many symbols) and queues its symbols; the session pulls datagrams
+/// with `pollDatagram`, giving each its packet number and keys, when its pacing allows.
+/// Acknowledgements name windows by `WindowAddress`; repair names bundles by id.
 public struct WindowSender: Sendable {
     public let config: FrameConfig
     private var encoders: [UInt32: StreamEncoder] = [:]
-    private var windows: [WindowAddress: OutgoingWindow] = [:]
+    /// Windows encoded and not yet bundled, in order.
+    private var open: [(WindowAddress, [UInt8])] = []
+    private var bundles: [UInt32: OutgoingBundle] = [:]
+    /// The id the next bundle gets.
+    public private(set) var nextBundleID: UInt32
     /// Symbols waiting to be sent, oldest first (`head` is the next one), and below them
     /// the low-priority queue (repair of superseded windows), sent only when the first is empty.
     private var queue: [QueuedSymbol] = []
     private var head = 0
     private var low: [QueuedSymbol] = []
     private var lowHead = 0
+    /// The last parity table, and the (rounded) loss, burst and target it was made for.
+    private var parityCache: (key: [Int], table: [Int])?
 
     private struct QueuedSymbol: Sendable {
-        var address: WindowAddress
+        var bundle: UInt32
         var symbol: SymbolRef
         var isRepair: Bool
     }
 
-    public init(config: FrameConfig) { self.config = config }
+    /// A sender whose first bundle is `firstBundleID`: an agent starts at a random id, so a
+    /// restarted agent's bundles are not mistaken for ones the collector rebuilt before.
+    public init(config: FrameConfig, firstBundleID: UInt32 = 1) {
+        self.config = config
+        nextBundleID = firstBundleID
+    }
 
     /// Starts a stream (SPEC.md §3): its number is the agent's, unique per connection.
     public mutating func addStream(_ stream: UInt32, info: StreamInfo, maxDictionaryEntries: Int = 2_000_000) throws(PipelineError) {
@@ -53,60 +67,105 @@ public struct WindowSender: Sendable {
         do { try encoders[stream]!.setState(state) } catch { throw .stream(error) }
     }
 
-    /// Encodes the stream's next window against its acknowledged base, compresses it, cuts
-    /// it into symbols with parity for `lossRate` (bursts of `meanBurstLength`), and queues
-    /// them. The window stays in flight (for repair) until `forget` or `acknowledged`.
-    public mutating func encodeWindow(stream: UInt32, timeNanos: Int64 = 0, durationNanos: Int64 = 0,
-                                      lossRate: Double, meanBurstLength: Double = 1) throws(PipelineError) -> EncodedWindow {
+    /// Encodes the stream's next window against its acknowledged base and compresses it.
+    /// It waits for `closeBundle`, which sends it with the other windows encoded meanwhile.
+    public mutating func encodeWindow(stream: UInt32, timeNanos: Int64 = 0, durationNanos: Int64 = 0) throws(PipelineError) -> EncodedWindow {
         guard encoders[stream] != nil else { throw .unknownStream(stream) }
         let (header, payload) = encoders[stream]!.nextWindow(timeNanos: timeNanos, durationNanos: durationNanos)
         let compressed = Snappy.compress(payload)
         let address = WindowAddress(stream: stream, seq: header.seq)
-        var window: OutgoingWindow
-        do { window = try OutgoingWindow(address: address, compressed: compressed, config: config) } catch { throw .frame(error) }
-        let symbols = window.initialSymbols(lossRate: lossRate, meanBurstLength: meanBurstLength, config: config)
-        windows[address] = window
-        for s in symbols { queue.append(QueuedSymbol(address: address, symbol: s, isRepair: false)) }
-        return EncodedWindow(header: header, address: address, payload: payload, compressed: compressed, layout: window.layout,
-                             datagramSize: window.datagramSize, datagrams: symbols.count)
+        // Checked here, so that closing a bundle never fails for one window's size.
+        do { _ = try BundleLayout(bundleLength: compressed.count + 16, maxSymbol: config.maxSymbol) } catch { throw .frame(error) }
+        open.append((address, compressed))
+        return EncodedWindow(header: header, address: address, payload: payload, compressed: compressed)
     }
 
-    /// Queues repair for a window still incomplete at the receiver: `missing[b] + margin`
+    /// Windows encoded and waiting for `closeBundle`.
+    public var openWindows: [WindowAddress] { open.map(\.0) }
+
+    /// Puts the windows encoded since the last call into bundles (one, unless they exceed
+    /// a bundle's 255 blocks), each cut into the symbol size that costs the fewest bytes
+    /// with its parity for `lossRate` (bursts of `meanBurstLength`), and queues their
+    /// symbols. The bundles stay in flight (for repair) until `forget`.
+    public mutating func closeBundle(lossRate: Double, meanBurstLength: Double = 1) -> [SentBundle] {
+        guard !open.isEmpty else { return [] }
+        let maxBytes = WireLimits.maxBlocks * WireLimits.maxSourceSymbols * config.maxSymbol
+        var groups: [[(WindowAddress, [UInt8])]] = [[]]
+        var bytes = 1
+        for w in open {
+            let cost = w.1.count + 16
+            if !groups[groups.count - 1].isEmpty && (bytes + cost > maxBytes || groups[groups.count - 1].count == WireLimits.maxBundleWindows) {
+                groups.append([])
+                bytes = 1
+            }
+            groups[groups.count - 1].append(w)
+            bytes += cost
+        }
+        open.removeAll()
+        let table = parityTable(lossRate: lossRate, meanBurstLength: meanBurstLength)
+        var out: [SentBundle] = []
+        for g in groups {
+            let id = nextBundleID
+            nextBundleID &+= 1
+            let content = BundleDirectory.bundle(g)
+            // Each window fits a bundle (checked when it was encoded), so these cannot fail.
+            guard let layout = try? BundleLayout.cheapest(bundleLength: content.count, maxSymbol: config.maxSymbol, parity: table),
+                  var b = try? OutgoingBundle(id: id, bundle: content, config: config, layout: layout) else { continue }
+            let symbols = b.initialSymbols(lossRate: lossRate, meanBurstLength: meanBurstLength, config: config)
+            bundles[id] = b
+            for s in symbols { queue.append(QueuedSymbol(bundle: id, symbol: s, isRepair: false)) }
+            out.append(SentBundle(id: id, windows: g.map(\.0), layout: layout, datagramSize: b.datagramSize, datagrams: symbols.count))
+        }
+        return out
+    }
+
+    /// Parity per block size for the sizing decision, kept while the rounded estimate stays.
+    private mutating func parityTable(lossRate: Double, meanBurstLength: Double) -> [Int] {
+        let key = [Int((lossRate * 1000).rounded()), Int((meanBurstLength * 10).rounded()), Int((config.fecTarget * 1e6).rounded())]
+        if let c = parityCache, c.key == key { return c.table }
+        let table = ParityPolicy.parityTable(maxSourceCount: WireLimits.maxSourceSymbols, lossRate: Double(key[0]) / 1000,
+                                             meanBurstLength: Double(key[1]) / 10, target: config.fecTarget, maxParity: config.maxParity)
+        parityCache = (key, table)
+        return table
+    }
+
+    /// Queues repair for a bundle still incomplete at the receiver: `missing[b] + margin`
     /// parity symbols with indices never sent, for each block that lacks symbols. Returns
-    /// how many were queued (0 when the window is no longer in flight).
+    /// how many were queued (0 when the bundle is no longer in flight).
     @discardableResult
-    public mutating func queueRepair(_ a: WindowAddress, missing: [Int], margin: Int = 1, lowPriority: Bool = false) -> Int {
-        guard var w = windows[a] else { return 0 }
+    public mutating func queueRepair(_ id: UInt32, missing: [Int], margin: Int = 1, lowPriority: Bool = false) -> Int {
+        guard var w = bundles[id] else { return 0 }
         var n = 0
         for (b, m) in missing.enumerated() where m > 0 && b < w.blockCount {
             for s in w.parity(block: b, count: m + margin) {
-                let q = QueuedSymbol(address: a, symbol: s, isRepair: true)
+                let q = QueuedSymbol(bundle: id, symbol: s, isRepair: true)
                 if lowPriority { low.append(q) } else { queue.append(q) }
                 n += 1
             }
         }
-        windows[a] = w
+        bundles[id] = w
         return n
     }
 
-    /// Queues one new parity symbol for every block of the window (a probe when no
+    /// Queues one new parity symbol for every block of the bundle (a probe when no
     /// acknowledgement says what is missing).
     @discardableResult
-    public mutating func queueProbe(_ a: WindowAddress, lowPriority: Bool = false) -> Int {
-        guard let w = windows[a] else { return 0 }
-        return queueRepair(a, missing: Array(repeating: 1, count: w.blockCount), margin: 0, lowPriority: lowPriority)
+    public mutating func queueProbe(_ id: UInt32, lowPriority: Bool = false) -> Int {
+        guard let w = bundles[id] else { return 0 }
+        return queueRepair(id, missing: Array(repeating: 1, count: w.blockCount), margin: 0, lowPriority: lowPriority)
     }
 
-    /// Datagrams queued and not yet polled (of windows still in flight or not), both queues.
+    /// Datagrams queued and not yet polled (of bundles still in flight or not), both queues.
     public var queuedCount: Int { queue.count - head + low.count - lowHead }
 
     /// The next queued datagram, sealed with `protection` under `packetNumber`; nil when
-    /// nothing is queued. Symbols of windows forgotten meanwhile are skipped.
+    /// nothing is queued. Symbols of bundles forgotten meanwhile are skipped.
     public mutating func pollDatagram(connectionID: UInt32, packetNumber: UInt64, protection: any PacketProtection) -> OutgoingDatagram? {
         while let q = Self.pop(&queue, &head) ?? Self.pop(&low, &lowHead) {
-            guard let w = windows[q.address] else { continue }
+            guard let w = bundles[q.bundle] else { continue }
             let d = w.datagram(q.symbol, connectionID: connectionID, packetNumber: packetNumber, protection: protection)
-            return OutgoingDatagram(bytes: d, address: q.address, symbol: q.symbol, isRepair: q.isRepair)
+            return OutgoingDatagram(bytes: d, bundle: q.bundle, symbol: q.symbol, isRepair: q.isRepair,
+                                    isSource: q.symbol.index < w.sourceCount(block: q.symbol.block))
         }
         return nil
     }
@@ -125,11 +184,10 @@ public struct WindowSender: Sendable {
         return s
     }
 
-    /// The window the receiver decoded: it stops being repaired, and the stream may use it
-    /// as its base (SPEC.md §4.4).
+    /// The window the receiver decoded: the stream may use it as its base (SPEC.md §4.4).
+    /// Its bundle stays in flight until the session forgets it (other windows may need it).
     @discardableResult
     public mutating func acknowledged(_ a: WindowAddress) -> StreamEncoder.AckOutcome {
-        windows[a] = nil
         guard encoders[a.stream] != nil else { return .unknown }
         return encoders[a.stream]!.acknowledge(seq: a.seq)
     }
@@ -141,35 +199,44 @@ public struct WindowSender: Sendable {
         return encoders[stream]!.baseRejected(base: base)
     }
 
-    /// Stops repairing a window (superseded or too old); its queued symbols are skipped.
-    public mutating func forget(_ a: WindowAddress) { windows[a] = nil }
+    /// Stops repairing a bundle (every window decoded, superseded or too old); its queued
+    /// symbols are skipped.
+    public mutating func forget(_ id: UInt32) { bundles[id] = nil }
 
-    /// Windows in flight (encoded, neither acknowledged nor forgotten), oldest first.
-    public var inFlight: [WindowAddress] { windows.keys.sorted() }
-    public func window(_ a: WindowAddress) -> OutgoingWindow? { windows[a] }
+    /// Bundles in flight (closed, not forgotten), by id.
+    public var inFlight: [UInt32] { bundles.keys.sorted() }
+    public func bundle(_ id: UInt32) -> OutgoingBundle? { bundles[id] }
 }
 
-/// One encoded window, as queued.
+/// One encoded window, waiting for its bundle.
 public struct EncodedWindow: Sendable {
     public var header: WindowHeader
     public var address: WindowAddress
     /// The window payload, and the same after snappy.
     public var payload: [UInt8]
     public var compressed: [UInt8]
-    public var layout: WindowLayout
+    public var isKeyframe: Bool { header.baseSeq == 0 }
+}
+
+/// One bundle as queued.
+public struct SentBundle: Sendable, Equatable {
+    public var id: UInt32
+    public var windows: [WindowAddress]
+    public var layout: BundleLayout
     /// Bytes of each of its datagrams (they all have the same size).
     public var datagramSize: Int
     /// Datagrams queued for it: source symbols and up-front parity.
     public var datagrams: Int
-    public var isKeyframe: Bool { header.baseSeq == 0 }
 }
 
 /// One datagram to send, and what it carries.
 public struct OutgoingDatagram: Sendable {
     public var bytes: [UInt8]
-    public var address: WindowAddress
+    public var bundle: UInt32
     public var symbol: SymbolRef
     public var isRepair: Bool
+    /// A source symbol (else parity, up front or repair).
+    public var isSource: Bool
 }
 
 /// Why the send path refused a request.

@@ -2,6 +2,7 @@ import Compression
 import Profile
 import WireCodec
 import WireFrame
+import WireLimits
 
 /// What a sequence of profiles costs on the wire: `flamewire wire-size`.
 ///
@@ -61,17 +62,21 @@ public struct WireSizeReport: Sendable {
         var packet: UInt64 = 0
         for input in inputs {
             try tx.ingest(input.profile, stream: 1, mode: mode ?? Self.mode(for: p0))
-            let w = try tx.encodeWindow(stream: 1, timeNanos: input.profile.timeNanos, durationNanos: input.profile.durationNanos, lossRate: loss)
+            let w = try tx.encodeWindow(stream: 1, timeNanos: input.profile.timeNanos, durationNanos: input.profile.durationNanos)
+            // One window per bundle: a single stream on a clean link, acknowledged at once.
+            guard let bundle = tx.closeBundle(lossRate: loss).first else { continue }
             var sent: [[UInt8]] = []
             while let d = tx.pollDatagram(connectionID: 1, packetNumber: packet + 1, protection: NullProtection()) {
                 packet += 1
                 sent.append(d.bytes)
             }
-            // Without FEC only the source symbols go out.
-            let plain = w.layout.sourceSymbols
+            // Without FEC only the source symbols go out, in the fewest symbols that fit.
+            let plain = try BundleLayout(bundleLength: bundle.layout.bundleLength, maxSymbol: tx.config.maxSymbol)
+            let plainSize = WireLimits.dataHeaderLength + plain.symbolSize + WireLimits.tagLength
             rows.append(Row(name: input.name, inputBytes: input.bytes, keyframe: w.isKeyframe, payloadBytes: w.payload.count,
-                            compressedBytes: w.compressed.count, datagrams: plain, wireBytes: plain * w.datagramSize,
-                            datagramsWithFEC: sent.count, wireBytesWithFEC: sent.count * w.datagramSize))
+                            compressedBytes: w.compressed.count, datagrams: plain.sourceSymbols, wireBytes: plain.sourceSymbols * plainSize,
+                            datagramsWithFEC: sent.count, wireBytesWithFEC: sent.reduce(0) { $0 + $1.count }))
+            tx.forget(bundle.id)
             try onWindow(Window(header: w.header, payload: w.payload, compressed: w.compressed, datagrams: sent,
                                 senderState: tx.encoder(1)?.state ?? StreamState(columns: info.columns.count)))
             tx.acknowledged(w.address)
@@ -114,7 +119,7 @@ public struct WireSizeReport: Sendable {
         for r in rows { out += line(r, (r.keyframe ? "K " : "  ") + r.name) }
         out += line(total(), "total")
         if rows.count > 1 { out += line(total(steadyOnly: true), "steady state (2..\(rows.count))") }
-        out += "K = keyframe; wire bytes include the 27-byte header and 16-byte tag of every datagram (max \(maxDatagram) bytes)\n"
+        out += "K = keyframe; wire bytes include the 23-byte header and 16-byte tag of every datagram (max \(maxDatagram) bytes)\n"
         return out
     }
 

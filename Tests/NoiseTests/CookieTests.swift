@@ -17,7 +17,7 @@ struct CookieTests {
         #expect(try checker.check(first, source: Self.source, underLoad: true, at: H.t) == .sendCookieReply)
 
         let reply = try checker.cookieReply(to: first, source: Self.source, at: H.t, using: &rng)
-        #expect(reply.count == HandshakeLayout.cookieReplyLength && reply[0] == 0x14)
+        #expect(reply.count == HandshakeLayout.cookieReplyLength && reply[0] == 0x24)
         #expect(reply.count < first.count, "the cookie reply is smaller than the initiation")
         #expect(Array(reply[1..<5]) == Array(first[1..<5]), "receiver index = the initiation's sender index")
         #expect(try cookies.consumeCookieReply(reply, at: H.t) == 0xA1A2_A3A4)

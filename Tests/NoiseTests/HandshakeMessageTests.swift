@@ -20,7 +20,7 @@ struct HandshakeMessageTests {
         var cookies = CookieState(remoteStatic: Self.collector.publicKey)
         var initiator = try Self.initiate(psk: psk, cookies: &cookies)
         let m1 = initiator.initiation
-        #expect(m1.count == HandshakeLayout.initiationLength && m1[0] == 0x12)
+        #expect(m1.count == HandshakeLayout.initiationLength && m1[0] == 0x22)
         #expect(Array(m1[1..<5]) == [0xA1, 0xA2, 0xA3, 0xA4])
         #expect(Array(m1.suffix(16)) == [UInt8](repeating: 0, count: 16), "no cookie: mac2 is zero")
 
@@ -30,7 +30,7 @@ struct HandshakeMessageTests {
         #expect(received.senderIndex == 0xA1A2_A3A4)
         var rng = SeededRNG(seed: 2)
         let (m2, rKeys) = try received.respond(localIndex: 0xB1B2_B3B4, psk: psk, using: &rng)
-        #expect(m2.count == HandshakeLayout.responseLength && m2[0] == 0x13)
+        #expect(m2.count == HandshakeLayout.responseLength && m2[0] == 0x23)
         #expect(m2.count < m1.count, "a collector never answers with more bytes than it received")
         #expect(HandshakeInitiator.receiverIndex(ofResponse: m2) == 0xA1A2_A3A4)
         let iKeys = try initiator.readResponse(m2)
@@ -57,14 +57,14 @@ struct HandshakeMessageTests {
 
     @Test func layoutErrors() throws {
         #expect(throws: NoiseError.truncated(expected: 145, got: 144)) {
-            try ReceivedInitiation.read([0x12] + [UInt8](repeating: 0, count: 143), localStatic: Self.collector, usesPSK: false)
+            try ReceivedInitiation.read([0x22] + [UInt8](repeating: 0, count: 143), localStatic: Self.collector, usesPSK: false)
         }
-        #expect(throws: NoiseError.unknownVersion(2)) { try DatagramType(byte0: 0x22) }
-        #expect(throws: NoiseError.unknownType(9)) { try DatagramType(byte0: 0x19) }
+        #expect(throws: NoiseError.unknownVersion(1)) { try DatagramType(byte0: 0x12) }
+        #expect(throws: NoiseError.unknownType(9)) { try DatagramType(byte0: 0x29) }
         #expect(throws: NoiseError.unknownType(1)) {
-            try ReceivedInitiation.read([0x11] + [UInt8](repeating: 0, count: 144), localStatic: Self.collector, usesPSK: false)
+            try ReceivedInitiation.read([0x21] + [UInt8](repeating: 0, count: 144), localStatic: Self.collector, usesPSK: false)
         }
-        #expect(DatagramType.allCases.map(\.byte0) == [0x11, 0x12, 0x13, 0x14, 0x15])
+        #expect(DatagramType.allCases.map(\.byte0) == [0x21, 0x22, 0x23, 0x24, 0x25])
     }
 
     @Test func tamperedOrMisdirectedResponsesFail() throws {

@@ -50,18 +50,17 @@ struct HandshakeVectorTests {
         c.agent = agentKeys
         c.collector = collectorKeys
 
-        // DATA (SPEC §6.3): connection id = the collector's index, packet number 1, stream 1,
-        // window seq 1, block 0, symbol 0, L = 5, then the symbol.
+        // DATA (SPEC §6.3): connection id = the collector's index, packet number 1, bundle 1,
+        // block 0, symbol 0, L = 5, then the symbol.
         var header: [UInt8] = [DatagramType.data.byte0]
         header.appendBigEndian(agentKeys.remoteIndex)
         header.appendBigEndian(UInt64(1))
-        header.appendBigEndian(UInt32(1))
         header.appendBigEndian(UInt32(1))
         header += [0, 0]
         header.appendBigEndian(UInt32(symbol.count))
         c.plain = header + symbol
         c.sealed = c.plain
-        try agentKeys.seal(datagram: &c.sealed, headerLength: 27, packetNumber: 1)
+        try agentKeys.seal(datagram: &c.sealed, headerLength: 23, packetNumber: 1)
 
         let name = FlameWireHandshake.pattern(psk: psk).protocolName
         c.lines = [
@@ -85,7 +84,7 @@ struct HandshakeVectorTests {
             "# transport keys: the agent sends with the first Split output, the collector with the second",
             "agent_send_key = \(hex(agentKeys.sendKey))",
             "collector_send_key = \(hex(collectorKeys.sendKey))",
-            "# DATA datagram agent -> collector: 27-byte header (connection id = collector_index, pn 1, stream 1, seq 1, block 0, symbol 0, L 5) and the symbol \"flame\"",
+            "# DATA datagram agent -> collector: 23-byte header (connection id = collector_index, pn 1, bundle 1, block 0, symbol 0, L 5) and the symbol \"flame\"",
             "data_plain = \(hex(c.plain))",
             "# sealed (\(c.sealed.count) bytes): header unchanged, symbol encrypted, 16-byte tag; nonce 00000000 0000000000000001",
             "data_sealed = \(hex(c.sealed))",
@@ -128,9 +127,9 @@ struct HandshakeVectorTests {
     @Test func vectorsAreConsistent() throws {
         let ik = try Self.run(psk: nil), psk = try Self.run(psk: Self.psk)
         for c in [ik, psk] {
-            #expect(c.initiation.count == 145 && c.response.count == 89 && c.sealed.count == 27 + 5 + 16)
+            #expect(c.initiation.count == 145 && c.response.count == 89 && c.sealed.count == 23 + 5 + 16)
             var d = c.sealed
-            try #require(c.collector).open(datagram: &d, headerLength: 27, packetNumber: 1)
+            try #require(c.collector).open(datagram: &d, headerLength: 23, packetNumber: 1)
             #expect(d == c.plain)
         }
         #expect(Array(ik.initiation.prefix(37)) == Array(psk.initiation.prefix(37)), "same type, index and ephemeral")

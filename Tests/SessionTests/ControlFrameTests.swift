@@ -10,7 +10,7 @@ import SansIO
             .ack(ranges, ackDelayMicros: 12_345),
             .decoded(stream: 3, highest: 99, earlier: 0b1011),
             .durable(stream: 3, seq: 97),
-            .missing(stream: 1, seq: 5, perBlock: [0, 3, 64]),
+            .missing(bundle: 0xFFFF_FFFF, perBlock: [0, 3, 64]),
             .rejected(stream: 2, seq: 9, reason: 2, base: 7),
             .keepalive,
         ]

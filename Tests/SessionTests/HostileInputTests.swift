@@ -28,9 +28,9 @@ import WireFrame
         sim.observer = { e in
             guard case .transmitted(.a, let t, _, _) = e else { return }
             switch t.datagram.first {
-            case 0x12: initiation = t.datagram
-            case 0x11: data.append(t.datagram)
-            case 0x15: control.append(t.datagram)
+            case 0x22: initiation = t.datagram
+            case 0x21: data.append(t.datagram)
+            case 0x25: control.append(t.datagram)
             default: break
             }
         }
@@ -64,7 +64,7 @@ import WireFrame
         // after byte 0: the header is authenticated, the symbol encrypted.
         _ = try c.agent.submit(try foldedProfile("main;x 1\n"), stream: 1, mode: .delta, takenAt: c.now, at: c.now)
         let fresh = try #require(c.agent.pollTransmit(at: c.now)?.datagram)
-        #expect(fresh.first == 0x11)
+        #expect(fresh.first == 0x21)
         for at in [1, 6, 14, 18, 22, 30, fresh.count - 1] {
             var f = fresh
             f[at] ^= 0x04
@@ -74,7 +74,7 @@ import WireFrame
             Self.refuse(&c, f, reason: reason, "bit \(at) flipped")
         }
         // Truncated.
-        Self.refuse(&c, Array(fresh.prefix(40)), reason: DropReason.tooShort.rawValue, "truncated DATA")
+        Self.refuse(&c, Array(fresh.prefix(39)), reason: DropReason.tooShort.rawValue, "truncated DATA")
         Self.refuse(&c, Array(fresh.prefix(fresh.count - 1)), reason: "authentication_failed", "one byte short")
 
         // Forged with the right connection id and a fresh packet number but no key.
@@ -90,7 +90,7 @@ import WireFrame
         badMac[badMac.count - 20] ^= 1
         Self.refuse(&c, badMac, reason: "bad_mac1", "initiation with a bad mac1")
         // Garbage of every type.
-        for t: UInt8 in [0x11, 0x12, 0x13, 0x14, 0x15, 0x1F, 0x21] {
+        for t: UInt8 in [0x21, 0x22, 0x23, 0x24, 0x25, 0x2F, 0x11] {
             Self.refuse(&c, [t] + [UInt8](repeating: 0xAB, count: 60), reason: Self.garbageReason(t), "garbage of type \(t)")
         }
         #expect(c.collector.bytesSent == sentBefore)
@@ -103,11 +103,11 @@ import WireFrame
 
     static func garbageReason(_ byte0: UInt8) -> String {
         switch byte0 {
-        case 0x11: return DropReason.windowTooLarge.rawValue  // the header's L = 0xABABABAB fails first
-        case 0x12: return "bad_handshake"
-        case 0x13, 0x14: return "unexpected_type"
-        case 0x15: return "unknown_connection"
-        case 0x1F: return DropReason.unknownType.rawValue
+        case 0x21: return DropReason.bundleTooLarge.rawValue  // the header's L = 0xABABABAB fails first
+        case 0x22: return "bad_handshake"
+        case 0x23, 0x24: return "unexpected_type"
+        case 0x25: return "unknown_connection"
+        case 0x2F: return DropReason.unknownType.rawValue
         default: return DropReason.unknownVersion.rawValue
         }
     }
@@ -142,7 +142,7 @@ import WireFrame
                 for _ in 0..<3 { c.receive(t.datagram, from: PeerAddress("a:1"), at: now) }  // the same initiation three times
                 while let r = c.pollTransmit(at: now) {
                     #expect(r.datagram.count < t.datagram.count)
-                    if r.datagram.first == 0x14 { replies += 1 }
+                    if r.datagram.first == 0x24 { replies += 1 }
                     agent.receive(r.datagram, from: PeerAddress("collector:1"), at: now)
                 }
             }

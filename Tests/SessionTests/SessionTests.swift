@@ -17,7 +17,7 @@ import WireFrame
         var sawPlainSymbol = false
         sim.observer = { e in
             // Nothing on the wire is in clear: DATA payloads are sealed (no zero tag).
-            if case .transmitted(.a, let t, _, _) = e, t.datagram.first == 0x11, t.datagram.suffix(16).allSatisfy({ $0 == 0 }) {
+            if case .transmitted(.a, let t, _, _) = e, t.datagram.first == 0x21, t.datagram.suffix(16).allSatisfy({ $0 == 0 }) {
                 sawPlainSymbol = true
             }
         }

@@ -101,6 +101,9 @@ import Folded
         #expect(removedAgain.removed.count == 1 && removedAgain.stacks[1] == removedAgain.removed[0])
         #expect(set.bulkSymbols.k >= 3, "the datagram window spans several symbols")
         #expect(set.bulkSymbols.parity >= set.dropped.count)
+        #expect(set.bundleSymbols.k > 2, "bundle-1 is cut into more symbols than fit: \(set.bundleSymbols)")
+        #expect(set.bundleSymbols.parity >= set.bundleDropped.count && set.bundleSymbols.k + set.bundleSymbols.parity - 8 < set.bundleSymbols.k,
+                "bundle-1 rebuilds without two datagrams and not without eight: \(set.bundleSymbols)")
     }
 
     /// `Tools/wire-c-decoder/check.sh` builds the independent C decoder and runs it over
@@ -141,10 +144,13 @@ struct VectorSet {
     /// Datagram lines (0-based) a decoder drops before reassembly: source symbols, so the
     /// block can only be rebuilt from parity.
     let dropped = [0, 2, 3]
+    /// The same for bundle-1.
+    let bundleDropped = [1, 4]
 
     var files: [(name: String, text: String)] = []
     var windows: [String: [UInt8]] = [:]
     var bulkSymbols = (k: 0, parity: 0)
+    var bundleSymbols = (k: 0, parity: 0)
 
     static let t0: Int64 = 1_700_000_000_000_000_000
     static let tenSeconds: Int64 = 10_000_000_000
@@ -155,6 +161,7 @@ struct VectorSet {
         try v.heap()
         try v.collision()
         try v.bulk()
+        try v.bundles()
         try v.edges()
         try v.handBuilt()
         return v
@@ -324,41 +331,92 @@ struct VectorSet {
         var rx = StreamDecoder()
         let d = try rx.decode(w.payload)
         #expect(d.state == tx.state)
-        let compressed = Snappy.compress(w.payload)
         let config = try FrameConfig(maxDatagram: 576)
-        let address = WindowAddress(stream: 4, seq: 1)
-        var out = try OutgoingWindow(address: address, compressed: compressed, config: config)
-        var pn: UInt64 = 0
-        let datagrams = out.initialDatagrams(lossRate: 0.12, config: config, connectionID: 0x0102_0304, packetNumber: &pn, protection: NullProtection())
-        let layout = out.layout
-        bulkSymbols = (layout.sourceCount(block: 0), datagrams.count - layout.sourceSymbols)
-        // A receiver that lost the dropped datagrams rebuilds the window from parity.
-        var r = Reassembler()
-        var got: [UInt8]?
-        for (i, d) in datagrams.enumerated() where !dropped.contains(i) {
-            if case .window(_, let bytes, _) = r.receive(datagram: d, protection: NullProtection()) { got = bytes }
-        }
-        #expect(got == compressed)
+        let out = try addDatagrams("bulk-1", [(WindowAddress(stream: 4, seq: 1), w.payload)], bundle: 1, config: config, drop: dropped,
+                                   note: "one bundle (id 1) carrying one window, stream 4 \"bulk\", seq 1, a keyframe, in the fewest symbols that fit")
+        bulkSymbols = (out.layout.sourceCount(block: 0), out.sentCount(block: 0) - out.layout.sourceSymbols)
+    }
 
-        // What each dropped line holds, from its header (k is derived, §6.2).
-        let droppedRoles = try dropped.map { i -> String in
+    /// Stream 1's demo-1 and stream 2's heap-1 keyframes in one bundle, cut into the symbol
+    /// size a sender picks at 12 % loss (SPEC.md §7), two datagrams lost.
+    mutating func bundles() throws {
+        let config = try FrameConfig(maxDatagram: 576)
+        var parts: [(WindowAddress, [UInt8])] = []
+        for name in ["demo-1", "heap-1"] {
+            let payload = try #require(windows[name])
+            let w = try Flamewire_Wire_Window(serializedBytes: payload)
+            parts.append((WindowAddress(stream: w.stream, seq: w.seq), payload))
+        }
+        let length = BundleDirectory.bundle(parts.map { ($0.0, Snappy.compress($0.1)) }).count
+        let table = ParityPolicy.parityTable(maxSourceCount: WireLimits.maxSourceSymbols, lossRate: 0.12, target: config.fecTarget)
+        let layout = try BundleLayout.cheapest(bundleLength: length, maxSymbol: config.maxSymbol, parity: table)
+        let out = try addDatagrams("bundle-1", parts, bundle: 0xB0B0_0001, config: config, layout: layout, drop: bundleDropped,
+                                   note: "one bundle (id 0xb0b00001) carrying two windows of two streams, demo-1 (stream 1) and heap-1 (stream 2), both keyframes, in symbols of \(layout.symbolSize) bytes: the size a sender picks at 12 % loss, where parity over \(layout.sourceSymbols) symbols costs fewer bytes than over the fewest that fit (SPEC.md §7)")
+        bundleSymbols = (out.layout.sourceSymbols, out.sentCount(block: 0) - out.layout.sourceSymbols)
+    }
+
+    /// The datagrams of one bundle carrying `windows` (payloads, compressed here), with
+    /// NullProtection, connection id 0x01020304 and parity for loss 0.12, written as
+    /// `<name>.datagrams.hex` and the expected `<name>.datagrams.expected.txt`: the datagram
+    /// headers, the directory, and each window compressed and decoded (or the drop for an
+    /// address mismatch), as the collector's receive path gives them after losing `drop`.
+    @discardableResult
+    mutating func addDatagrams(_ name: String, _ windows: [(WindowAddress, [UInt8])], bundle id: UInt32, config: FrameConfig,
+                               layout: BundleLayout? = nil, drop: [Int] = [], note: String) throws -> OutgoingBundle {
+        let compressed = windows.map { ($0.0, Snappy.compress($0.1)) }
+        var out = try OutgoingBundle(id: id, windows: compressed, config: config, layout: layout)
+        var pn: UInt64 = 0
+        let datagrams = out.initialDatagrams(lossRate: 0.12, config: config, connectionID: 0x0102_0304, packetNumber: &pn,
+                                             protection: NullProtection())
+        // The receive path the collector uses decides: reassembly, the directory, unsnappy,
+        // the address check, decoding.
+        var rx = WindowReceiver()
+        var outcomes: [WindowOutcome]?
+        for (i, d) in datagrams.enumerated() where !drop.contains(i) {
+            let h = try DatagramHeader.parse(d)
+            if case .bundle(_, let w, _) = rx.receive(h, symbol: try #require(NullProtection().openData(d, header: h)), at: .zero) {
+                outcomes = w
+            }
+        }
+        let results = try #require(outcomes, "\(name): the bundle was not rebuilt")
+        let roles = try drop.map { i -> String in
             let h = try DatagramHeader.parse(datagrams[i])
             return "\(Int(h.symbolIndex) < h.k ? "source" : "parity") \(h.symbolIndex)"
         }.joined(separator: ", ")
-        var hex = """
-            # FlameWire v1 test vector: bulk-1.datagrams.hex
-            # The DATA datagrams of one window (stream 4 \"bulk\", seq 1, a keyframe): NullProtection (symbol in
-            # clear, 16 zero tag bytes), connection id 0x01020304 (u32), MAX_DATAGRAM 576, parity for loss 0.12.
-            # One datagram per non-comment line. The compressed window (\(compressed.count) bytes) is snappy-compressed
-            # \(w.payload.count) bytes of Window protobuf. Decoders must drop the datagrams on lines \(dropped.map(String.init).joined(separator: ", "))
-            # (0-based; symbols \(droppedRoles)) and rebuild the block from the rest. Expected: bulk-1.datagrams.expected.txt.
-
-            """
+        var hex = "# FlameWire v2 test vector: \(name).datagrams.hex\n"
+        let sizes = windows.map { "\($0.1.count)" }.joined(separator: " and ")
+        let dropping = drop.isEmpty ? "none to drop" :
+            "decoders must drop the datagrams on lines \(drop.map(String.init).joined(separator: ", ")) (0-based; symbols \(roles)) and rebuild the bundle from the rest"
+        for line in Self.wrap("The DATA datagrams of " + note + ". NullProtection (symbol in clear, 16 zero tag bytes), connection id 0x01020304, MAX_DATAGRAM \(config.maxDatagram), parity for loss 0.12; one datagram per non-comment line; \(dropping). The bundle is a directory and then the snappy-compressed windows (\(sizes) bytes of Window protobuf before compression). Expected: \(name).datagrams.expected.txt.", width: 100) {
+            hex += "# \(line)\n"
+        }
         var expected = ""
-        try Self.listDatagrams(datagrams, compressed: compressed, hex: &hex, expected: &expected)
-        expected += Self.render(d, rx.dictionary)
-        files.append(("bulk-1.datagrams.hex", hex))
-        files.append(("bulk-1.datagrams.expected.txt", expected))
+        for (i, d) in datagrams.enumerated() {
+            let h = try DatagramHeader.parse(d)
+            let role = Int(h.symbolIndex) < Int(h.k) ? "source" : "parity"
+            hex += "# datagram \(i): block \(h.blockIndex) of \(h.blockCount), symbol \(h.symbolIndex) (\(role)), packet \(h.packetNumber), \(d.count) bytes\n"
+            hex += Self.hex(d) + "\n"
+            expected += "datagram \(i) version=2 type=1 connection=\(Self.hex64(UInt64(h.connectionID))) packet=\(h.packetNumber) bundle=\(h.bundle) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.bundleLength)\n"
+        }
+        let directory = out.directory
+        expected += "bundle \(id) length=\(out.layout.bundleLength) windows=\(directory.entries.count) directory=\(directory.bytes.count)\n"
+        for (j, (entry, result)) in zip(directory.entries, results).enumerated() {
+            expected += "entry \(j) stream=\(entry.address.stream) seq=\(entry.address.seq) length=\(entry.length)\n"
+            expected += "compressed \(entry.length)\n"
+            expected += Self.hexLines(compressed[j].1)
+            // §6.5: each window is decompressed and parsed, then its address is checked.
+            switch result {
+            case .rejected(_, .decode(.addressMismatch(let stream, let seq))):
+                expected += "dropped addressMismatch: window stream=\(stream) seq=\(seq), entry stream=\(entry.address.stream) seq=\(entry.address.seq)\n"
+            case .decoded(let w, let a):
+                expected += Self.render(w, try #require(rx.decoder(a.stream)).dictionary)
+            case .rejected(let a, let why):
+                Issue.record("\(name): \(a) rejected: \(why)")
+            }
+        }
+        files.append(("\(name).datagrams.hex", hex))
+        files.append(("\(name).datagrams.expected.txt", expected))
+        return out
     }
 
     // MARK: Files
@@ -366,7 +424,7 @@ struct VectorSet {
     mutating func add(_ name: String, _ payload: [UInt8], after: [String], decoded: DecodedWindow, rx: StreamDecoder, note: String) throws {
         windows[name] = payload
         let w = try Flamewire_Wire_Window(serializedBytes: payload)
-        var text = "# FlameWire v1 test vector: \(name).window.hex\n# \(note).\n"
+        var text = "# FlameWire v2 test vector: \(name).window.hex\n# \(note).\n"
         text += "# A Window protobuf message (not compressed), \(payload.count) bytes: stream \(w.stream), seq \(w.seq), base_seq \(w.baseSeq), epoch \(w.epoch).\n"
         text += "# \(Self.summary(w)).\n"
         let order = (after + [name]).map { $0 + ".window.hex" }.joined(separator: ", ")
@@ -431,7 +489,7 @@ struct VectorSet {
     /// An edge-case window decoded alone: its expected file is the decoded state, or
     /// "rejected" when a receiver must refuse it.
     mutating func addEdge(_ name: String, _ payload: [UInt8], note: String) throws {
-        var text = "# FlameWire v1 test vector: \(name).window.hex\n"
+        var text = "# FlameWire v2 test vector: \(name).window.hex\n"
         for line in Self.wrap(note + ".", width: 88) { text += "# \(line)\n" }
         text += "# \(payload.count) bytes; decode alone with a fresh receiver; expected: \(name).expected.txt.\n"
         text += Self.hexLines(payload)
@@ -464,7 +522,7 @@ struct VectorSet {
     mutating func addSnappy(_ name: String, _ payload: [UInt8], after: [String], decoded: DecodedWindow, rx: StreamDecoder) throws {
         let c = Snappy.compress(payload)
         #expect(try Snappy.decompress(c, limit: WireLimits.maxPayload) == payload)
-        var text = "# FlameWire v1 test vector: \(name).snappy.hex\n"
+        var text = "# FlameWire v2 test vector: \(name).snappy.hex\n"
         text += "# \(name).window.hex compressed as one raw snappy block (SPEC.md §6.1): \(c.count) bytes, \(payload.count) uncompressed.\n"
         let order = (after.map { $0 + ".window.hex" } + ["\(name).snappy.hex (uncompressed)"]).joined(separator: ", ")
         text += "# Decode \(order) in order; expected state: \(name).snappy.expected.txt.\n"
@@ -798,7 +856,7 @@ extension VectorSet {
                           rejected: Bool = false, note: String) throws {
         var rx = StreamDecoder()
         _ = try rx.decode(windows["demo-1"]!)
-        var text = "# FlameWire v1 test vector: \(name).window.hex\n"
+        var text = "# FlameWire v2 test vector: \(name).window.hex\n"
         for line in Self.wrap(note + ".", width: 88) { text += "# \(line)\n" }
         text += "# \(payload.count) bytes; decode demo-1.window.hex, \(name).window.hex in order with one receiver; expected: \(name).expected.txt.\n"
         text += Self.hexLines(payload)
@@ -817,59 +875,13 @@ extension VectorSet {
         return s.byStack.map { ($0.0, Array($0.1)) }
     }
 
-    /// The datagrams of one window sent to `address` (NullProtection, MAX_DATAGRAM 576,
-    /// parity for loss 0.12). The expected file is bulk-1's form; when the rebuilt window's
-    /// stream or seq differ from the address, it ends with the drop instead
-    /// of a decoded state.
+    /// The datagrams of one window in a bundle whose directory names `address`
+    /// (NullProtection, MAX_DATAGRAM 576, parity for loss 0.12). When the rebuilt window's
+    /// stream or seq differ from the entry, the expected file ends with the drop instead of
+    /// a decoded state.
     mutating func addAddressed(_ name: String, _ payload: [UInt8], _ address: WindowAddress, note: String) throws {
-        let compressed = Snappy.compress(payload)
-        let config = try FrameConfig(maxDatagram: 576)
-        var out = try OutgoingWindow(address: address, compressed: compressed, config: config)
-        var pn: UInt64 = 0
-        let datagrams = out.initialDatagrams(lossRate: 0.12, config: config, connectionID: 0x0102_0304, packetNumber: &pn,
-                                             protection: NullProtection())
-        // The receive path the collector uses decides: reassembly, unsnappy, the address check, decoding.
-        var rx = WindowReceiver()
-        var last: ReceiveEvent?
-        for d in datagrams {
-            let h = try DatagramHeader.parse(d)
-            let event = rx.receive(h, symbol: try #require(NullProtection().openData(d, header: h)), at: .zero)
-            switch event {
-            case .decoded, .rejected: last = event  // what the window's completion did
-            case .progress, .duplicate, .dropped: break
-            }
-        }
-        var hex = "# FlameWire v1 test vector: \(name).datagrams.hex\n"
-        for line in Self.wrap("The DATA datagrams of one window: " + note + ". NullProtection (symbol in clear, 16 zero tag bytes), connection id 0x01020304, MAX_DATAGRAM 576, parity for loss 0.12; one datagram per non-comment line, none to drop. The compressed window (\(compressed.count) bytes) is snappy-compressed \(payload.count) bytes of Window protobuf. Expected: \(name).datagrams.expected.txt.", width: 100) {
-            hex += "# \(line)\n"
-        }
-        var expected = ""
-        try Self.listDatagrams(datagrams, compressed: compressed, hex: &hex, expected: &expected)
-        // §6.5: the rebuilt window is decompressed and parsed, then its address is checked.
-        switch last {
-        case .rejected(_, .decode(.addressMismatch(let stream, let seq)), _):
-            expected += "dropped addressMismatch: window stream=\(stream) seq=\(seq), datagrams stream=\(address.stream) seq=\(address.seq)\n"
-        case .decoded(let w, _, _):
-            expected += Self.render(w, try #require(rx.decoder(address.stream)).dictionary)
-        default:
-            Issue.record("\(name): \(String(describing: last))")
-        }
-        files.append(("\(name).datagrams.hex", hex))
-        files.append(("\(name).datagrams.expected.txt", expected))
-    }
-
-    /// One comment and one hex line per datagram, its header fields as the expected file
-    /// lists them (derived fields as §6.2 says), then the rebuilt compressed window.
-    static func listDatagrams(_ datagrams: [[UInt8]], compressed: [UInt8], hex: inout String, expected: inout String) throws {
-        for (i, d) in datagrams.enumerated() {
-            let h = try DatagramHeader.parse(d)
-            let role = Int(h.symbolIndex) < Int(h.k) ? "source" : "parity"
-            hex += "# datagram \(i): block \(h.blockIndex) of \(h.blockCount), symbol \(h.symbolIndex) (\(role)), packet \(h.packetNumber), \(d.count) bytes\n"
-            hex += Self.hex(d) + "\n"
-            expected += "datagram \(i) version=1 type=1 connection=\(Self.hex64(UInt64(h.connectionID))) packet=\(h.packetNumber) stream=\(h.stream) seq=\(h.seq) block=\(h.blockIndex) blocks=\(h.blockCount) k=\(h.k) index=\(h.symbolIndex) symbol_size=\(h.symbolSize) length=\(h.windowLength)\n"
-        }
-        expected += "compressed \(compressed.count)\n"
-        expected += Self.hexLines(compressed)
+        try addDatagrams(name, [(address, payload)], bundle: 1, config: try FrameConfig(maxDatagram: 576),
+                         note: "one bundle (id 1) carrying one window: " + note)
     }
 
     /// A location's short name: its outermost line as function:line, or 0x + its address.

@@ -61,7 +61,9 @@ struct Pipeline {
 
     /// Sends one window; repairs it up to `maxRepairs` times while it is incomplete.
     mutating func send(timeNanos: Int64 = 0, dropEntirely: Bool = false, maxRepairs: Int = 8) throws {
-        let w = try tx.encodeWindow(stream: stream, timeNanos: timeNanos, lossRate: forward.loss)
+        let w = try tx.encodeWindow(stream: stream, timeNanos: timeNanos)
+        let bundle = try #require(tx.closeBundle(lossRate: forward.loss).first)
+        #expect(bundle.windows == [w.address])
         sentStates[w.header.seq] = tx.encoder(stream)?.state
         var datagrams = drain()
         if dropEntirely { return }
@@ -71,21 +73,26 @@ struct Pipeline {
                 let h = try DatagramHeader.parse(d)
                 let symbol = try #require(NullProtection().openData(d, header: h))
                 switch rx.receive(h, symbol: symbol, at: .zero) {
-                case .decoded(let win, let a, _):
-                    #expect(a.seq == win.header.seq)
-                    decoded[win.header.seq] = win
-                    // The acknowledgement may be lost too.
-                    if !backward.carry([[0]]).isEmpty { tx.acknowledged(a) }
-                case .rejected(_, let why, _): Issue.record("rejected: \(why)")
+                case .bundle(_, let windows, _):
+                    for outcome in windows {
+                        switch outcome {
+                        case .decoded(let win, let a):
+                            #expect(a.seq == win.header.seq)
+                            decoded[win.header.seq] = win
+                            // The acknowledgement may be lost too.
+                            if !backward.carry([[0]]).isEmpty { tx.acknowledged(a) }
+                        case .rejected(_, let why): Issue.record("rejected: \(why)")
+                        }
+                    }
                 case .dropped(let e): Issue.record("dropped: \(e)")
                 case .progress, .duplicate: break
                 }
             }
-            guard let missing = rx.reassembler.missing(w.address), rounds < maxRepairs else { return }
+            guard let missing = rx.reassembler.missing(bundle.id), rounds < maxRepairs else { return }
             // Repair (after ~2 RTT in a real session): fresh parity for what is still missing.
             rounds += 1
             repairRounds += 1
-            tx.queueRepair(w.address, missing: missing, margin: 1)
+            tx.queueRepair(bundle.id, missing: missing, margin: 1)
             datagrams = drain()
         }
     }

@@ -1,78 +1,51 @@
 import FEC
 import WireLimits
 
-/// Framing limits a sender and receiver agree on.
-public struct FrameConfig: Sendable, Equatable {
-    /// Largest UDP payload, header and tag included (SPEC.md §2): 576–1472, default 1400.
-    public var maxDatagram: Int
-    /// Acceptable probability that a block cannot be rebuilt.
-    public var fecTarget: Double
-    /// Most parity symbols sent with a block up front.
-    public var maxParity: Int
-
-    public init(maxDatagram: Int = WireLimits.defaultMaxDatagram, fecTarget: Double = WireLimits.defaultFECTarget,
-                maxParity: Int = 64) throws(FrameError) {
-        guard WireLimits.maxDatagramRange.contains(maxDatagram) else {
-            throw .configuration("maximum datagram size \(maxDatagram) is outside 576–1472 bytes")
-        }
-        guard fecTarget > 0, fecTarget < 1 else { throw .configuration("FEC target \(fecTarget) must be between 0 and 1") }
-        guard maxParity >= 0 else { throw .configuration("most parity symbols per block \(maxParity) must not be negative") }
-        self.maxDatagram = maxDatagram
-        self.fecTarget = fecTarget
-        self.maxParity = maxParity
-    }
-
-    /// Largest symbol that fits a datagram with header and tag.
-    public var maxSymbol: Int { maxDatagram - WireLimits.dataHeaderLength - WireLimits.tagLength }
-}
-
-/// A window of one stream: what acknowledgements, repair and reassembly name. The
-/// connection id is not part of it: a receiver reassembles per authenticated peer, so a
-/// window whose datagrams straddle a key rotation still completes (SPEC.md §6.5).
-public struct WindowAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var stream: UInt32
-    public var seq: UInt32
-
-    public init(stream: UInt32, seq: UInt32) {
-        self.stream = stream
-        self.seq = seq
-    }
-
-    public static func < (a: WindowAddress, b: WindowAddress) -> Bool { (a.stream, a.seq) < (b.stream, b.seq) }
-    public var description: String { "stream \(stream) window \(seq)" }
-}
-
-/// One symbol of a window to send: which block, which index (source below k, parity from k).
-public struct SymbolRef: Hashable, Sendable {
-    public var block: Int
-    public var index: Int
-    public init(block: Int, index: Int) {
-        self.block = block
-        self.index = index
-    }
-}
-
-/// The sender's copy of one window in flight: its blocks, and which parity indices have
-/// been handed out, so repair always sends symbols the receiver has not seen (SPEC.md §7).
+/// The sender's copy of one bundle in flight: its windows, its blocks, and which parity
+/// indices have been handed out, so repair always sends symbols the receiver has not seen
+/// (SPEC.md §6.2, §7).
 ///
 /// It builds datagrams on demand (`datagram(_:connectionID:packetNumber:protection:)`),
 /// so the session decides when each goes out and gives it its packet number.
-public struct OutgoingWindow: Sendable {
-    public let address: WindowAddress
-    public let layout: WindowLayout
+public struct OutgoingBundle: Sendable {
+    public let id: UInt32
+    public let directory: BundleDirectory
+    public let layout: BundleLayout
     private var blocks: [(code: ReedSolomon, source: [UInt8], nextIndex: Int)]
 
-    /// Cuts a compressed window into blocks of source symbols.
-    public init(address: WindowAddress, compressed: [UInt8], config: FrameConfig) throws(FrameError) {
-        self.address = address
-        layout = try WindowLayout(windowLength: compressed.count, maxSymbol: config.maxSymbol)
+    /// The windows the bundle carries, in order.
+    public var windows: [WindowAddress] { directory.entries.map(\.address) }
+
+    /// Puts `windows` (compressed, in order) behind a directory and cuts the bundle into
+    /// blocks of source symbols: of `symbolSize` bytes when given, else the fewest that fit.
+    public init(id: UInt32, windows: [(WindowAddress, [UInt8])], config: FrameConfig, layout chosen: BundleLayout? = nil) throws(FrameError) {
+        guard !windows.isEmpty, windows.count <= WireLimits.maxBundleWindows else {
+            throw .configuration("a bundle carries 1–\(WireLimits.maxBundleWindows) windows, not \(windows.count)")
+        }
+        guard windows.allSatisfy({ !$0.1.isEmpty }) else { throw .configuration("a bundle cannot carry an empty window") }
+        let bytes = BundleDirectory.bundle(windows)
+        try self.init(id: id, bundle: bytes, config: config, layout: chosen)
+    }
+
+    /// A bundle from its bytes (directory and windows), as `BundleDirectory.bundle` makes them.
+    public init(id: UInt32, bundle bytes: [UInt8], config: FrameConfig, layout chosen: BundleLayout? = nil) throws(FrameError) {
+        self.id = id
+        directory = try BundleDirectory.parse(bytes).0
+        if let chosen {
+            guard chosen.bundleLength == bytes.count, chosen.symbolSize <= config.maxSymbol else {
+                throw .configuration("layout of \(chosen.bundleLength) bytes in symbols of \(chosen.symbolSize) does not fit this bundle")
+            }
+            layout = chosen
+        } else {
+            layout = try BundleLayout(bundleLength: bytes.count, maxSymbol: config.maxSymbol)
+        }
         blocks = []
         for b in 0..<layout.blockCount {
             let k = layout.sourceCount(block: b)
             let start = layout.offset(block: b)
             var source = [UInt8](repeating: 0, count: k * layout.symbolSize)
-            let end = min(compressed.count, start + source.count)
-            if end > start { source.replaceSubrange(0..<(end - start), with: compressed[start..<end]) }
+            let end = min(bytes.count, start + source.count)
+            if end > start { source.replaceSubrange(0..<(end - start), with: bytes[start..<end]) }
             let code: ReedSolomon
             do { code = try ReedSolomon(sourceCount: k) } catch { throw .inconsistentLayout("\(k) source symbols in a block") }
             blocks.append((code, source, k))
@@ -85,7 +58,7 @@ public struct OutgoingWindow: Sendable {
     public func sentCount(block b: Int) -> Int { blocks[b].nextIndex }
     /// Parity symbols still available for repair in block b.
     public func repairCapacity(block b: Int) -> Int { WireLimits.maxSymbols - blocks[b].nextIndex }
-    /// Bytes of one datagram of this window (every datagram of a window has the same size).
+    /// Bytes of one datagram of this bundle (every datagram of a bundle has the same size).
     public var datagramSize: Int { WireLimits.dataHeaderLength + layout.symbolSize + WireLimits.tagLength }
 
     /// The first transmission: every source symbol, plus parity per block from the loss
@@ -119,8 +92,8 @@ public struct OutgoingWindow: Sendable {
         let k = blocks[b].code.k
         var d: [UInt8] = []
         d.reserveCapacity(datagramSize)
-        // The block index comes from this window's own layout, so the header is valid.
-        if let header = try? DatagramHeader(connectionID: connectionID, packetNumber: packetNumber, stream: address.stream, seq: address.seq,
+        // The block index comes from this bundle's own layout, so the header is valid.
+        if let header = try? DatagramHeader(connectionID: connectionID, packetNumber: packetNumber, bundle: id,
                                             blockIndex: UInt8(b), symbolIndex: UInt8(index), layout: layout) {
             header.write(into: &d)
         }
@@ -145,7 +118,7 @@ public struct OutgoingWindow: Sendable {
     }
 
     /// The datagrams of `symbols`, numbered from `packetNumber` + 1 on (for tests and
-    /// tools that need a whole window at once; a session numbers its own).
+    /// tools that need a whole bundle at once; a session numbers its own).
     public func datagrams(_ symbols: [SymbolRef], connectionID: UInt32, packetNumber: inout UInt64,
                           protection: any PacketProtection) -> [[UInt8]] {
         symbols.map { s in
@@ -155,9 +128,9 @@ public struct OutgoingWindow: Sendable {
     }
 }
 
-extension OutgoingWindow {
+extension OutgoingBundle {
     /// The first transmission as datagrams, numbered from `packetNumber` + 1 on: for tests
-    /// and tools that send a whole window at once.
+    /// and tools that send a whole bundle at once.
     public mutating func initialDatagrams(lossRate: Double, meanBurstLength: Double = 1, config: FrameConfig, connectionID: UInt32 = 1,
                                           packetNumber: inout UInt64, protection: any PacketProtection) -> [[UInt8]] {
         let symbols = initialSymbols(lossRate: lossRate, meanBurstLength: meanBurstLength, config: config)
