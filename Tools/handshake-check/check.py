@@ -50,7 +50,7 @@ def run(name, c):
     m1 = pub(ei); s.mh(pub(ei))
     if psk: s.mk(pub(ei))
     s.mk(dh(ei, pub(sr))); m1 += s.enc(pub(si)); s.mk(dh(si, pub(sr))); m1 += s.enc(c['timestamp'])
-    init = b'\x12' + c['agent_index'] + m1
+    init = b'\x22' + c['agent_index'] + m1
     init += mac(H(b'mac1----', pub(sr)), init); init += b'\0' * 16
     assert init == c['initiation'], name + ' initiation'
     m2 = pub(er); s.mh(pub(er))
@@ -58,14 +58,16 @@ def run(name, c):
     s.mk(dh(er, pub(ei))); s.mk(dh(er, pub(si)))
     if psk: s.mkh(psk)
     m2 += s.enc(b'')
-    resp = b'\x13' + c['collector_index'] + c['agent_index'] + m2
+    resp = b'\x23' + c['collector_index'] + c['agent_index'] + m2
     resp += mac(H(b'mac1----', pub(si)), resp); resp += b'\0' * 16
     assert resp == c['response'], name + ' response'
     assert s.h == c['handshake_hash'], name + ' hash'
     k1, k2 = hkdf(s.ck, b'', 2)
     assert k1 == c['agent_send_key'] and k2 == c['collector_send_key'], name + ' keys'
-    plain = c['data_plain']; hdr, sym = plain[:27], plain[27:]
-    assert hdr[0] == 0x11 and hdr[1:5] == c['collector_index'] and hdr[5:13] == struct.pack('>Q', 1)
+    plain = c['data_plain']; hdr, sym = plain[:23], plain[23:]  # datagram layer v2: 23-byte DATA header (SPEC.md §6.3)
+    assert hdr[0] == 0x21 and hdr[1:5] == c['collector_index'] and hdr[5:13] == struct.pack('>Q', 1)
+    L = struct.unpack('>I', hdr[19:23])[0]; nsym = -(-L // len(sym)) if L else 0  # bundle length, N = ceil(L / S)
+    assert L >= 1 and hdr[17] < -(-nsym // 64) <= 255, name + ' data header layout'
     sealed = hdr + ChaCha20Poly1305(k1).encrypt(b'\0' * 4 + struct.pack('>Q', 1), sym, hdr)
     assert sealed == c['data_sealed'], name + ' data'
     assert len(init) == 145 and len(resp) == 89

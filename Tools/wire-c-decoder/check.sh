@@ -109,6 +109,10 @@ expect collision-1.expected.txt windows --hash-bits 8 collision-1.window.hex
 expect collision-2.expected.txt windows --hash-bits 8 collision-1.window.hex collision-2.window.hex
 expect bulk-1.datagrams.expected.txt datagrams --drop 0,2,3 bulk-1.datagrams.hex
 expect bulk-1.datagrams.expected.txt datagrams bulk-1.datagrams.hex
+# One bundle carrying several windows of different streams (datagram layer v2, §6.3): lines
+# 1 and 4 lost, rebuilt from parity; the same output with nothing lost.
+expect bundle-1.datagrams.expected.txt datagrams --drop 1,4 bundle-1.datagrams.hex
+expect bundle-1.datagrams.expected.txt datagrams bundle-1.datagrams.hex
 # A window received again is a duplicate: no change (§4.5).
 expect demo-2.expected.txt windows demo-1.window.hex demo-2.window.hex demo-2.window.hex
 # Protobuf rules, stream labels as a map (edge-*.window.hex, see README.md).
@@ -133,6 +137,21 @@ reject "a delta without its base" windows demo-2.window.hex
 grep -v '^#' "$vec/demo-1.window.hex" | sed '$d' >"$tmp/truncated.window.hex"
 reject "a truncated window" windows "$tmp/truncated.window.hex"
 reject "too few symbols to rebuild the block" datagrams --drop 0,1,2,3,4 bulk-1.datagrams.hex
+reject "too few symbols to rebuild the bundle" datagrams --drop 0,1,2,3,4,5,6,7 bundle-1.datagrams.hex
+# bad_directory NAME: a copy of NAME.datagrams.hex whose source symbol 0 of block 0 (symbols
+# are in clear under NullProtection) has its first byte, the directory's window count,
+# set to 0; nothing is dropped, so the (now stale) parity is not used. badDirectory (§6.3).
+bad_directory() {
+    awk 'BEGIN { done = 0 } {
+        line = $0; gsub(/[ \t\r]/, "", line)
+        if (!done && line != "" && substr(line, 1, 1) != "#" && substr(line, 35, 4) == "0000") {
+            $0 = substr(line, 1, 46) "00" substr(line, 49); done = 1
+        }
+    } { print }' "$vec/$1.datagrams.hex" >"$tmp/$1-bad-directory.datagrams.hex"
+    reject "$1 with a directory of 0 windows" datagrams "$tmp/$1-bad-directory.datagrams.hex"
+}
+bad_directory bulk-1
+bad_directory bundle-1
 
 # Handshake vectors (Protocol/handshake.md, SPEC.md §6.4): both Noise cases rebuilt with
 # OpenSSL primitives, mac1, transport keys, and the sealed DATA datagram opened (one line per case).
@@ -183,6 +202,7 @@ sweep windows demo-1.window.hex context-1.window.hex
 sweep windows demo-1.window.hex template-1.window.hex
 sweep windows demo-1.window.hex redefine-1.window.hex
 sweep datagrams address-2.datagrams.hex
+sweep datagrams bundle-1.datagrams.hex
 
 if [ "$failures" -ne 0 ]; then
     echo "check.sh: $failures of $runs checks failed" >&2

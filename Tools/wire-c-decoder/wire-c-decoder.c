@@ -1,5 +1,6 @@
 /*
- * wire-c-decoder: an independent decoder of the FlameWire wire protocol v1, written from
+ * wire-c-decoder: an independent decoder of the FlameWire wire protocol (datagram layer
+ * version 2: DATA datagrams carry bundles of windows), written from
  * Protocol/SPEC.md (not from the Swift code) to show that the specification is complete
  * and language-neutral. It reads the hex test vectors of Protocol/vectors/ and prints the
  * decoded state in the text form of Protocol/vectors/README.md.
@@ -7,8 +8,10 @@
  *   wire-c-decoder windows [--hash-bits N] FILE...   decode windows in order, print the
  *                                                    state after the last one
  *   wire-c-decoder datagrams [--drop I,J,...] FILE   check every datagram (§6.5), rebuild
- *                                                    the window without the dropped lines
- *                                                    (§6.2, §7), decode it as a keyframe
+ *                                                    each bundle without the dropped lines
+ *                                                    (§6.2, §7), read its directory and
+ *                                                    decode its windows, one decoder
+ *                                                    state per stream (§6.3)
  *   wire-c-decoder handshake-vectors FILE            check the handshake vectors: Noise
  *                                                    IK/IKpsk2 messages, mac1, transport
  *                                                    keys, the sealed DATA datagram
@@ -52,11 +55,13 @@ typedef ProtobufCBinaryData Bin;
 
 /* Constants of SPEC.md §2. */
 enum {
-    HEADER_LEN = 27,
+    WIRE_VERSION = 2, /* datagram layer version: the high 4 bits of byte 0 */
+    HEADER_LEN = 23,  /* DATA header, §6.3 */
     MAX_DATAGRAM = 1472,
     TAG_LEN = 16,
     MAX_SOURCE_SYMBOLS = 64,
     MAX_BLOCKS = 255,
+    MAX_BUNDLE_WINDOWS = 255, /* windows in one bundle's directory (§6.3) */
     RING_SIZE = 16,
     MAX_DEPTH = 65536,
     MAX_WINDOW_FRAMES = 4194304,
@@ -1646,9 +1651,10 @@ static void rs_decode(unsigned k, size_t S, uint8_t *const sym[256], uint8_t *ou
 
 /* ---------------------------------------------------------------- datagrams (§6.3, §6.5) */
 
+/* One DATA datagram of datagram layer version 2 (§6.3): the 23-byte header, the symbol. */
 typedef struct {
     uint64_t conn, packet;
-    uint32_t stream, seq, length;
+    uint32_t bundle, length;
     unsigned block, blocks, k, index, size;
     const uint8_t *symbol;
 } Datagram;
@@ -1659,28 +1665,29 @@ static uint64_t be(const uint8_t *p, int n) {
     return v;
 }
 
-/* Parses and checks one datagram; NullProtection: the tag must be 16 zero bytes. */
+/* Parses and checks one datagram (§6.5 rules 1-5 in order); NullProtection: the tag must be
+   16 zero bytes. */
 static Datagram parse_datagram(const uint8_t *d, size_t len, size_t line) {
     Datagram g;
-    if (len <= HEADER_LEN + TAG_LEN) fail("datagram %zu: %zu bytes, no room for a symbol (tooShort)", line, len);
     if (len > MAX_DATAGRAM) fail("datagram %zu: %zu bytes, longer than MAX_DATAGRAM (tooLong)", line, len);
-    if (d[0] >> 4 != 1) fail("datagram %zu: version %u (unknownVersion)", line, d[0] >> 4);
+    if (len <= HEADER_LEN + TAG_LEN) fail("datagram %zu: %zu bytes, no room for a symbol (tooShort)", line, len);
+    if (d[0] >> 4 != WIRE_VERSION) fail("datagram %zu: version %u (unknownVersion)", line, d[0] >> 4);
     if ((d[0] & 15) != 1) fail("datagram %zu: type %u (unknownType)", line, d[0] & 15);
     g.conn = be(d + 1, 4);
     g.packet = be(d + 5, 8);
-    g.stream = (uint32_t)be(d + 13, 4);
-    g.seq = (uint32_t)be(d + 17, 4);
-    g.block = d[21];
-    g.index = d[22];
-    g.length = (uint32_t)be(d + 23, 4);
+    g.bundle = (uint32_t)be(d + 13, 4);
+    g.block = d[17];
+    g.index = d[18];
+    g.length = (uint32_t)be(d + 19, 4);
     g.symbol = d + HEADER_LEN;
-    /* §6.2: S from the datagram's length; N, B and k_b from L and S */
+    /* §6.2: S from the datagram's length; N, B and k_b from the bundle length L and S */
     g.size = (unsigned)(len - HEADER_LEN - TAG_LEN);
-    if (g.length == 0) fail("datagram %zu: window length 0", line);
+    if (g.length == 0) fail("datagram %zu: bundle length 0 (inconsistentLayout)", line);
     uint64_t n = ((uint64_t)g.length + g.size - 1) / g.size;
     uint64_t blocks = (n + MAX_SOURCE_SYMBOLS - 1) / MAX_SOURCE_SYMBOLS;
-    if (blocks > MAX_BLOCKS) fail("datagram %zu: the window needs %" PRIu64 " blocks", line, blocks);
-    if (g.block >= blocks) fail("datagram %zu: block %u, but the window has %" PRIu64 " blocks", line, g.block, blocks);
+    if (blocks > MAX_BLOCKS) fail("datagram %zu: the bundle needs %" PRIu64 " blocks (windowTooLarge)", line, blocks);
+    if (g.block >= blocks)
+        fail("datagram %zu: block %u, but the bundle has %" PRIu64 " blocks (inconsistentLayout)", line, g.block, blocks);
     g.blocks = (unsigned)blocks;
     uint64_t kb = n - (uint64_t)MAX_SOURCE_SYMBOLS * g.block;
     if (kb > MAX_SOURCE_SYMBOLS) kb = MAX_SOURCE_SYMBOLS;
@@ -1690,80 +1697,235 @@ static Datagram parse_datagram(const uint8_t *d, size_t len, size_t line) {
     return g;
 }
 
-/* ---------------------------------------------------------------- commands */
+/* A bundle in reassembly: the symbols held per block (pointers into the input). */
+typedef struct {
+    uint32_t id, length;
+    unsigned size, blocks;
+    uint8_t *(*held)[256]; /* per block: index -> symbol */
+    unsigned *count;
+} Bundle;
 
-/* Rebuilds the window of the datagrams h (except the dropped ones) and decodes it. */
-static void decode_datagrams(const Hex h, const unsigned char *dropped) {
-    Datagram first = {0};
-    uint8_t *(*held)[256] = NULL; /* per block: index -> symbol */
-    unsigned *count = NULL;
-    for (size_t i = 0; i < h.n; i++) {
-        Datagram g = parse_datagram(h.rec[i], h.len[i], i);
-        printf("datagram %zu version=1 type=1 connection=%016" PRIx64 " packet=%" PRIu64 " stream=%" PRIu32 " seq=%" PRIu32
-               " block=%u blocks=%u k=%u index=%u symbol_size=%u length=%" PRIu32 "\n",
-               i, g.conn, g.packet, g.stream, g.seq, g.block, g.blocks, g.k, g.index, g.size, g.length);
-        if (i == 0) {
-            first = g;
-            held = xcalloc(g.blocks, sizeof *held);
-            count = xcalloc(g.blocks, sizeof *count);
-        } else if (g.conn != first.conn || g.stream != first.stream || g.seq != first.seq) {
-            fail("datagram %zu belongs to another window", i);
-        } else if (g.length != first.length || g.size != first.size || g.blocks != first.blocks) {
-            fail("datagram %zu contradicts earlier datagrams of its window (conflictsWithEarlier)", i);
+/* One entry of a bundle's directory (§6.3): the address and compressed length of a window. */
+typedef struct {
+    uint32_t stream, seq, length;
+    size_t offset; /* of the window in the bundle */
+} DirEntry;
+
+/* A protobuf base-128 varint of at most 10 bytes within p[*at ..< n] whose value is at most
+   `max`; 0 if it runs past n, is longer, or is larger (a set bit beyond the 64th too). */
+static int dir_uvarint(const uint8_t *p, size_t n, size_t *at, uint64_t max, uint64_t *v) {
+    uint64_t x = 0;
+    int big = 0;
+    for (int i = 0; i < 10; i++) {
+        if (*at >= n) return 0;
+        uint8_t b = p[(*at)++];
+        uint64_t part = b & 0x7f;
+        if (i == 9 && part > 1) big = 1;
+        else x |= part << (7 * i);
+        if (!(b & 0x80)) {
+            if (big || x > max) return 0;
+            *v = x;
+            return 1;
         }
-        if (dropped[i] || held[g.block][g.index]) continue; /* lost, or a duplicate */
-        held[g.block][g.index] = (uint8_t *)g.symbol;
-        count[g.block]++;
     }
-    if (!h.n) fail("no datagrams");
-    size_t S = first.size;
-    uint64_t n = ((uint64_t)first.length + S - 1) / S; /* N source symbols (§6.2) */
-    for (unsigned b = 0; b < first.blocks; b++) {
-        uint64_t k = n - (uint64_t)MAX_SOURCE_SYMBOLS * b;
-        if (k > MAX_SOURCE_SYMBOLS) k = MAX_SOURCE_SYMBOLS;
-        if (count[b] < k) fail("block %u: %u distinct symbols held, %" PRIu64 " needed", b, count[b], k);
+    return 0;
+}
+
+/* Parses the directory at the start of a rebuilt bundle of L bytes (§6.3); any violation
+   drops the whole bundle (badDirectory), here a refusal of the input. Returns the entry
+   count; *dir_len is the directory's byte length. */
+static unsigned parse_directory(uint32_t id, const uint8_t *p, size_t L, DirEntry *e, size_t *dir_len) {
+    size_t at = 0;
+    uint64_t n, v[3];
+    if (!dir_uvarint(p, L, &at, UINT64_MAX, &n)) fail("bundle %" PRIu32 ": badDirectory: the window count is not a varint within the bundle", id);
+    if (n < 1 || n > MAX_BUNDLE_WINDOWS) fail("bundle %" PRIu32 ": badDirectory: %" PRIu64 " windows (1 ... %d)", id, n, MAX_BUNDLE_WINDOWS);
+    static const char *const what[3] = {"stream", "seq", "length"};
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < n; i++) {
+        for (int f = 0; f < 3; f++)
+            if (!dir_uvarint(p, L, &at, UINT32_MAX, &v[f]))
+                fail("bundle %" PRIu32 ": badDirectory: entry %u: %s is not a varint of at most 2^32 - 1 within the bundle", id, i, what[f]);
+        if (v[2] == 0) fail("bundle %" PRIu32 ": badDirectory: entry %u: length 0", id, i);
+        e[i].stream = (uint32_t)v[0];
+        e[i].seq = (uint32_t)v[1];
+        e[i].length = (uint32_t)v[2];
+        sum += v[2];
     }
-    /* Every block holds k_b symbols of S bytes, so the N * S bytes below were received. */
-    uint8_t *padded = xcalloc((size_t)n, S);
-    for (unsigned b = 0; b < first.blocks; b++) {
-        uint64_t k = n - (uint64_t)MAX_SOURCE_SYMBOLS * b;
-        if (k > MAX_SOURCE_SYMBOLS) k = MAX_SOURCE_SYMBOLS;
-        rs_decode((unsigned)k, S, held[b], padded + (size_t)b * MAX_SOURCE_SYMBOLS * S);
+    if (at + sum != L)
+        fail("bundle %" PRIu32 ": badDirectory: directory (%zu bytes) and windows (%" PRIu64 " bytes) make %" PRIu64 " bytes, the bundle has %zu",
+             id, at, sum, (uint64_t)at + sum, L);
+    size_t off = at;
+    for (unsigned i = 0; i < n; i++) {
+        e[i].offset = off;
+        off += e[i].length;
     }
-    size_t L = first.length;
-    printf("compressed %zu\n", L);
-    for (size_t i = 0; i < L; i++) printf("%02x%s", padded[i], (i % 32 == 31 || i + 1 == L) ? "\n" : "");
+    *dir_len = at;
+    return (unsigned)n;
+}
+
+/* The receiver's decoder state per stream id, fresh at the start of a run. */
+typedef struct {
+    uint32_t id;
+    Stream s;
+} StreamSlot;
+
+typedef struct {
+    StreamSlot *v;
+    size_t n;
+} Streams;
+
+static Stream *stream_of(Streams *ss, uint32_t id) {
+    for (size_t i = 0; i < ss->n; i++)
+        if (ss->v[i].id == id) return &ss->v[i].s;
+    ss->v = xrealloc(ss->v, ss->n + 1, sizeof *ss->v);
+    StreamSlot *slot = &ss->v[ss->n++];
+    memset(slot, 0, sizeof *slot);
+    slot->id = id;
+    slot->s.hash_bits = 64;
+    dict_init(&slot->s.dict, 64);
+    return &slot->s;
+}
+
+static void streams_free(Streams *ss) {
+    for (size_t i = 0; i < ss->n; i++) {
+        Stream *s = &ss->v[i].s;
+        stream_reset(s);
+        dict_free(&s->dict);
+        if (s->info_owner) flamewire__wirebytes__window__free_unpacked(s->info_owner, NULL);
+    }
+    free(ss->v);
+}
+
+/* One window of a bundle (§6.3 step 4): unsnappy, parse, compare with its directory entry
+   (addressMismatch: printed, no change), decode against its stream's state (printed). */
+static void bundle_window(Streams *ss, const DirEntry *e, const uint8_t *w, int print) {
     size_t plen;
-    uint8_t *payload = unsnappy(padded, L, &plen);
-    /* §6.5: the parsed window must carry its datagrams' address, stream and seq (a
-       uint32 field, so its varint's low 32 bits), or the receiver drops it (addressMismatch) before the stream's state is
-       consulted (§4.5 from step 2 on). A drop is an outcome, not an error of the input. */
+    uint8_t *payload = unsnappy(w, e->length, &plen);
     PbWindow *parsed = window_unpack(payload, plen);
-    if (parsed->stream != first.stream || parsed->seq != first.seq) {
-        printf("dropped addressMismatch: window stream=%" PRIu32 " seq=%" PRIu32 ", datagrams stream=%" PRIu32 " seq=%" PRIu32 "\n",
-               parsed->stream, parsed->seq, first.stream, first.seq);
+    /* §6.5: the parsed window must carry its entry's stream and seq (uint32 fields, so the
+       low 32 bits of their varints), or it is dropped before its stream's state is consulted
+       (§4.5 from step 2 on). A drop is an outcome, not an error of the input. */
+    if (parsed->stream != e->stream || parsed->seq != e->seq) {
+        if (print)
+            printf("dropped addressMismatch: window stream=%" PRIu32 " seq=%" PRIu32 ", entry stream=%" PRIu32 " seq=%" PRIu32 "\n",
+                   parsed->stream, parsed->seq, e->stream, e->seq);
         flamewire__wirebytes__window__free_unpacked(parsed, NULL);
         free(payload);
-        free(padded);
-        free(held);
-        free(count);
         return;
     }
     flamewire__wirebytes__window__free_unpacked(parsed, NULL);
-    Stream s = {0};
-    s.hash_bits = 64;
-    dict_init(&s.dict, 64);
-    PbWindow *keep = NULL;
-    const State *st = stream_decode(&s, payload, plen, &keep);
-    if (keep) fail("the window is not a keyframe");
-    print_state(&s, s.info_owner, st);
+    Stream *s = stream_of(ss, e->stream);
+    PbWindow *keep = NULL; /* a delta's (or a duplicate's) message; keyframes stay with the stream */
+    const State *st = stream_decode(s, payload, plen, &keep);
+    if (print) print_state(s, keep ? keep : s->info_owner, st);
+    if (keep) flamewire__wirebytes__window__free_unpacked(keep, NULL);
     free(payload);
-    free(padded);
-    free(held);
-    free(count);
-    stream_reset(&s);
-    dict_free(&s.dict);
-    flamewire__wirebytes__window__free_unpacked(s.info_owner, NULL);
+}
+
+/* A window that a receiver rejects is dropped alone: the bundle's other windows still go on
+   (§6.3). Every error here ends the process, so the window is tried first in a child process
+   (a copy of the state): only if the child decodes it does this process decode it for real
+   and print it, so a rejected window changes no stream. Returns 0 if the window was
+   rejected (the child's message is on stderr). A child that crashes makes this process
+   decode the window too, so that the crash shows (sweep). */
+static int bundle_window_checked(Streams *ss, const DirEntry *e, const uint8_t *w) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) fail("fork failed");
+    if (pid == 0) {
+        sweep_child = 1; /* fail() ends with _exit */
+        bundle_window(ss, e, w, 0);
+        _exit(0);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid) fail("waitpid failed");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 1) return 0;
+    bundle_window(ss, e, w, 1);
+    return 1;
+}
+
+static void print_hex(const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) printf("%02x%s", p[i], (i % 32 == 31 || i + 1 == n) ? "\n" : "");
+}
+
+/* ---------------------------------------------------------------- commands */
+
+/* Checks and lists the datagrams h, rebuilds each bundle without the dropped ones (per
+   bundle id, in order of first appearance), and handles its windows in directory order. */
+static void decode_datagrams(const Hex h, const unsigned char *dropped) {
+    Bundle *bundles = NULL;
+    size_t nb = 0;
+    for (size_t i = 0; i < h.n; i++) {
+        Datagram g = parse_datagram(h.rec[i], h.len[i], i);
+        printf("datagram %zu version=%d type=1 connection=%016" PRIx64 " packet=%" PRIu64 " bundle=%" PRIu32
+               " block=%u blocks=%u k=%u index=%u symbol_size=%u length=%" PRIu32 "\n",
+               i, WIRE_VERSION, g.conn, g.packet, g.bundle, g.block, g.blocks, g.k, g.index, g.size, g.length);
+        Bundle *b = NULL;
+        for (size_t j = 0; j < nb; j++)
+            if (bundles[j].id == g.bundle) b = &bundles[j];
+        if (!b) {
+            bundles = xrealloc(bundles, nb + 1, sizeof *bundles);
+            b = &bundles[nb++];
+            b->id = g.bundle;
+            b->length = g.length;
+            b->size = g.size;
+            b->blocks = g.blocks;
+            b->held = xcalloc(g.blocks, sizeof *b->held);
+            b->count = xcalloc(g.blocks, sizeof *b->count);
+        } else if (g.length != b->length || g.size != b->size) {
+            fail("datagram %zu contradicts earlier datagrams of bundle %" PRIu32 " (conflictsWithEarlier)", i, g.bundle);
+        }
+        if (dropped[i] || b->held[g.block][g.index]) continue; /* lost, or a duplicate */
+        b->held[g.block][g.index] = (uint8_t *)g.symbol;
+        b->count[g.block]++;
+    }
+    if (!h.n) fail("no datagrams");
+    Streams ss = {0};
+    unsigned rejected = 0, windows = 0;
+    for (size_t j = 0; j < nb; j++) {
+        Bundle *bu = &bundles[j];
+        size_t S = bu->size;
+        uint64_t n = ((uint64_t)bu->length + S - 1) / S; /* N source symbols (§6.2) */
+        for (unsigned b = 0; b < bu->blocks; b++) {
+            uint64_t k = n - (uint64_t)MAX_SOURCE_SYMBOLS * b;
+            if (k > MAX_SOURCE_SYMBOLS) k = MAX_SOURCE_SYMBOLS;
+            if (bu->count[b] < k)
+                fail("bundle %" PRIu32 " block %u: %u distinct symbols held, %" PRIu64 " needed", bu->id, b, bu->count[b], k);
+        }
+        /* Every block holds k_b symbols of S bytes, so the N * S bytes below were received. */
+        uint8_t *padded = xcalloc((size_t)n, S);
+        for (unsigned b = 0; b < bu->blocks; b++) {
+            uint64_t k = n - (uint64_t)MAX_SOURCE_SYMBOLS * b;
+            if (k > MAX_SOURCE_SYMBOLS) k = MAX_SOURCE_SYMBOLS;
+            rs_decode((unsigned)k, S, bu->held[b], padded + (size_t)b * MAX_SOURCE_SYMBOLS * S);
+        }
+        DirEntry dir[MAX_BUNDLE_WINDOWS];
+        size_t dir_len;
+        unsigned nw = parse_directory(bu->id, padded, bu->length, dir, &dir_len);
+        printf("bundle %" PRIu32 " length=%" PRIu32 " windows=%u directory=%zu\n", bu->id, bu->length, nw, dir_len);
+        for (unsigned i = 0; i < nw; i++) {
+            printf("entry %u stream=%" PRIu32 " seq=%" PRIu32 " length=%" PRIu32 "\n", i, dir[i].stream, dir[i].seq, dir[i].length);
+            printf("compressed %" PRIu32 "\n", dir[i].length);
+            print_hex(padded + dir[i].offset, dir[i].length);
+            char where[96];
+            snprintf(where, sizeof where, "%.40s bundle %" PRIu32 " entry %u", current_input, bu->id, i);
+            const char *saved = current_input;
+            current_input = where;
+            windows++;
+            if (!bundle_window_checked(&ss, &dir[i], padded + dir[i].offset)) rejected++;
+            current_input = saved;
+        }
+        free(padded);
+    }
+    for (size_t j = 0; j < nb; j++) {
+        free(bundles[j].held);
+        free(bundles[j].count);
+    }
+    free(bundles);
+    streams_free(&ss);
+    fflush(stdout);
+    if (rejected) fail("%u of %u windows rejected (each reported above)", rejected, windows);
 }
 
 

@@ -19,8 +19,9 @@
  *  5. checks that both sides end with the same handshake hash and Split() keys, and that they
  *     equal handshake_hash, agent_send_key and collector_send_key;
  *  6. opens data_sealed as the collector would (key = its receiving key = the agent's sending
- *     key, nonce = 4 zero bytes ‖ packet number big-endian, associated data = the 27-byte
- *     header, tag = the last 16 bytes): the plaintext must equal data_plain's symbol and the
+ *     key, nonce = 4 zero bytes ‖ packet number big-endian, associated data = the 23-byte
+ *     header of datagram layer version 2, tag = the last 16 bytes; byte 0 0x21 and the
+ *     header's layout (L, b) checked as §6.5 rules 2-4 say): the plaintext must equal data_plain's symbol and the
  *     header must be data_plain's; sealing data_plain must give data_sealed again; and every
  *     change of one byte of data_sealed (b^01, b^80, b^ff at every offset) must fail to open.
  * It prints one line per case. Any mismatch is reported on stderr with status 1.
@@ -43,7 +44,10 @@ enum {
     AEAD_TAG = 16,
     INITIATION_LEN = 145,
     RESPONSE_LEN = 89,
-    DATA_HEADER = 27,    /* SPEC.md §6.3 */
+    DATA_HEADER = 23,    /* SPEC.md §6.3, datagram layer version 2 */
+    DATA_BYTE0 = 0x21,   /* version 2 << 4 | type 1 (DATA) */
+    INITIATION_BYTE0 = 0x22, /* version 2 << 4 | type 2 */
+    RESPONSE_BYTE0 = 0x23,   /* version 2 << 4 | type 3 */
     MAX_DATAGRAM = 1472, /* SPEC.md §2 */
     MAX_SECTIONS = 8,
     MAX_ENTRIES = 64,
@@ -515,7 +519,7 @@ static void check_case(const Section *c) {
     /* 2. The agent builds the initiation: -> e, es, s, ss (payload: the timestamp). */
     Noise agent;
     noise_init(&agent, psk, c_spub);
-    unsigned char mine[INITIATION_LEN] = {0x12};
+    unsigned char mine[INITIATION_LEN] = {INITIATION_BYTE0};
     put_u32(mine + 1, a_idx);
     x25519_public(a_e, mine + 5);
     token_e(&agent, mine + 5);
@@ -528,7 +532,7 @@ static void check_case(const Section *c) {
     /* 3. The collector reads the file's initiation (mac1 first, rule 1), then builds the
      * response; the agent's initiation must equal the file's. */
     unsigned char m[16], rs[KEY_LEN], rts[12];
-    if (init[0] != 0x12) fail("[%s] initiation: byte 0 is %02x, not 0x12", c->name, init[0]);
+    if (init[0] != INITIATION_BYTE0) fail("[%s] initiation: byte 0 is %02x, not 0x%02x", c->name, init[0], INITIATION_BYTE0);
     mac1(c_spub, init, 113, m);
     if (CRYPTO_memcmp(m, init + 113, 16) != 0) fail("[%s] initiation: mac1 is wrong", c->name);
     if (memcmp(init + 129, zero16, 16) != 0) fail("[%s] initiation: mac2 is not zero (no cookie)", c->name);
@@ -543,7 +547,7 @@ static void check_case(const Section *c) {
     expect_equal(c, "initiation", init, mine, INITIATION_LEN, "the initiation built by the agent");
 
     /* <- e, ee, se (, psk); empty payload. */
-    unsigned char rmine[RESPONSE_LEN] = {0x13};
+    unsigned char rmine[RESPONSE_LEN] = {RESPONSE_BYTE0};
     put_u32(rmine + 1, c_idx);
     memcpy(rmine + 5, init + 1, 4); /* receiver index: the initiation's sender index */
     x25519_public(c_e, rmine + 9);
@@ -556,7 +560,7 @@ static void check_case(const Section *c) {
 
     /* 4. The agent reads the file's response (length, receiver index, mac1, then message 2,
      * as handshake.md orders it); the collector's response must equal the file's. */
-    if (resp[0] != 0x13) fail("[%s] response: byte 0 is %02x, not 0x13", c->name, resp[0]);
+    if (resp[0] != RESPONSE_BYTE0) fail("[%s] response: byte 0 is %02x, not 0x%02x", c->name, resp[0], RESPONSE_BYTE0);
     if (memcmp(resp + 5, a_idx, 4) != 0) fail("[%s] response: receiver index is not the initiation's sender index", c->name);
     mac1(a_spub, resp, 57, m);
     if (CRYPTO_memcmp(m, resp + 57, 16) != 0) fail("[%s] response: mac1 is wrong", c->name);
@@ -589,7 +593,16 @@ static void check_case(const Section *c) {
     const unsigned char *d = sealed->bytes;
     size_t n = sealed->n, s = n - DATA_HEADER - AEAD_TAG;
     if (n <= DATA_HEADER + AEAD_TAG || n > MAX_DATAGRAM) fail("[%s] data_sealed: %zu bytes breaks the length rule of §6.5", c->name, n);
-    if (d[0] != 0x11) fail("[%s] data_sealed: byte 0 is %02x, not 0x11 (version 1, DATA)", c->name, d[0]);
+    if (d[0] != DATA_BYTE0) fail("[%s] data_sealed: byte 0 is %02x, not 0x%02x (version 2, DATA)", c->name, d[0], DATA_BYTE0);
+    {
+        /* §6.5 rule 4 on the 23-byte header: bundle id (13), block b (17), symbol index (18),
+           bundle length L (19); N = ceil(L / S), B = ceil(N / 64), b < B. */
+        uint64_t L = (uint64_t)d[19] << 24 | (uint64_t)d[20] << 16 | (uint64_t)d[21] << 8 | d[22];
+        if (L == 0) fail("[%s] data_sealed: bundle length 0 (inconsistentLayout)", c->name);
+        uint64_t nsym = (L + s - 1) / s, blocks = (nsym + 63) / 64;
+        if (blocks > 255) fail("[%s] data_sealed: the bundle needs %llu blocks (windowTooLarge)", c->name, (unsigned long long)blocks);
+        if (d[17] >= blocks) fail("[%s] data_sealed: block %u of %llu (inconsistentLayout)", c->name, d[17], (unsigned long long)blocks);
+    }
     if (memcmp(d + 1, c_idx, 4) != 0) fail("[%s] data_sealed: connection id is not collector_index (the receiver's index)", c->name);
     expect_equal(c, "data_sealed", plain->bytes, d, DATA_HEADER, "the header of data_sealed (vs data_plain)");
     unsigned char nonce[12] = {0};
