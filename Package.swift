@@ -20,7 +20,9 @@ import PackageDescription
 ///   `WirePipeline` → WireCodec, WireFrame, WireLimits, Compression, Profile, FEC (window sender and
 ///     receiver: bundles of the windows sent together)
 ///   `SansIO` (time and the endpoint contract the runtime and the simulator drive)
-///   `Noise` → SansIO, WireLimits, Crypto (Noise IK handshake, transport keys, replay window, cookies)
+///   `CLibcrypto` (OpenSSL's libcrypto as a system library: ChaCha20-Poly1305 through EVP)
+///   `Noise` → SansIO, WireLimits, CLibcrypto, Crypto (Noise IK handshake and cookies on swift-crypto;
+///     transport keys, which seal and open datagrams through CLibcrypto; replay window)
 ///   `NetSim` → SansIO (seeded simulated links in virtual time)
 ///   `Keys` → Noise (base64 key text, private key files with safe permissions)
 ///   `Session` → WirePipeline, WireCodec, WireFrame, WireLimits, Noise, SansIO, Profile (agent and
@@ -58,9 +60,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // System libraries (Debian: zlib1g-dev, libsnappy-dev).
+        // System libraries (Debian: zlib1g-dev, libsnappy-dev, libssl-dev).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "Compression", dependencies: ["CZlib", "CSnappy"]),
         // GF(2^8) bulk kernels (AVX2/SSSE3 with a portable fallback) for Reed–Solomon.
@@ -80,7 +83,7 @@ let package = Package(
         .target(name: "FlameGraph", dependencies: ["Profile", "Folded"]),
         .target(name: "WirePipeline", dependencies: ["WireCodec", "WireFrame", "WireLimits", "Profile", "Compression", "FEC"]),
         .target(name: "SansIO"),
-        .target(name: "Noise", dependencies: ["SansIO", "WireLimits", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Noise", dependencies: ["SansIO", "WireLimits", "CLibcrypto", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "NetSim", dependencies: ["SansIO"]),
         .target(name: "Keys", dependencies: ["Noise"]),
         .target(name: "Simulator", dependencies: ["Session", "NetSim", "Noise", "SansIO", "WireCodec", "WireFrame", "Profile", "ProfileFiles"]),

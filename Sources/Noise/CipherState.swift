@@ -75,7 +75,9 @@ public struct CipherState: Sendable {
         guard let key else { return }
         do {
             let box = try ChaChaPoly.seal([UInt8](repeating: 0, count: 32), using: key.key, nonce: Self.nonce(.max), authenticating: [UInt8]())
-            self.key = SendableKey(SymmetricKey(data: Array(box.ciphertext)))
+            var k = Array(box.ciphertext)
+            self.key = SendableKey(SymmetricKey(data: k))
+            k.wipe()
         } catch {
             throw .decryptFailed
         }

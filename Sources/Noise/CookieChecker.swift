@@ -11,15 +11,21 @@ import SansIO
 ///    answers with `cookieReply` (smaller than the initiation) instead of doing DH.
 ///
 /// cookie = HMAC-SHA256(secret, source address bytes)[0..<16], where the secret is 32
-/// random bytes the caller supplies and replaces every 120 s (`setSecret`).
+/// random bytes the caller supplies and replaces every 120 s (`setSecret`). New cookies are
+/// always made under the current secret, but mac2 is also accepted under the previous one
+/// (kept across one rotation, until no cookie it made can still be in use), so an agent
+/// whose cookie was made just before a rotation is not sent a second cookie reply.
 public struct CookieChecker: Sendable {
     /// How long a cookie secret, and so a cookie, stays valid.
     public static let secretLifetime: Duration = .seconds(120)
 
     let mac1Key: [UInt8]
     let cookieKey: SendableKey
-    var secret: [UInt8]?
+    var secret: SecretBytes?
     var secretSetAt: Instant?
+    /// The secret before the last rotation, and until when mac2 made with its cookies counts.
+    var previousSecret: SecretBytes?
+    var previousValidUntil: Instant?
 
     /// - Parameter localStatic: the collector's static public key.
     public init(localStatic: PublicKey) {
@@ -36,16 +42,28 @@ public struct CookieChecker: Sendable {
     /// Installs a fresh 32-byte random secret (from the caller's RNG) at time `now`.
     public mutating func setSecret(_ bytes: [UInt8], at now: Instant) throws(NoiseError) {
         guard bytes.count == 32 else { throw .badKeyLength(expected: 32, got: bytes.count) }
-        secret = bytes
-        secretSetAt = now
+        install(SecretBytes(bytes), at: now)
     }
 
     /// Replaces the secret from `rng` when `needsNewSecret(at:)`.
     public mutating func rotateSecretIfNeeded(at now: Instant, using rng: inout some RandomNumberGenerator) {
         if needsNewSecret(at: now) {
-            secret = rng.bytes(32)
-            secretSetAt = now
+            var fresh = rng.bytes(32)
+            install(SecretBytes(wiping: &fresh), at: now)
         }
+    }
+
+    /// Makes `fresh` the current secret and the current one the previous. The last cookie
+    /// under the old secret was made before now (and before the old secret went stale); an
+    /// agent uses a cookie for 120 s after it arrives, so the old secret counts that long.
+    private mutating func install(_ fresh: SecretBytes, at now: Instant) {
+        if let old = secret, let t = secretSetAt {
+            let lastCookie = min(now, t + Self.secretLifetime)
+            previousSecret = old
+            previousValidUntil = lastCookie + CookieState.cookieLifetime
+        }
+        secret = fresh
+        secretSetAt = now
     }
 
     /// What to do with a handshake datagram whose mac1 is valid.
@@ -66,14 +84,22 @@ public struct CookieChecker: Sendable {
         try HandshakeLayout.check(datagram, is: type)
         guard Macs.verifyMac1(datagram, mac1Key: mac1Key) else { throw .badMac1 }
         guard underLoad else { return .accept }
-        guard let cookie = cookie(for: source, at: now) else { return .sendCookieReply }
-        return Macs.verifyMac2(datagram, cookie: cookie) ? .accept : .sendCookieReply
+        if let c = cookie(for: source, at: now), Macs.verifyMac2(datagram, cookie: c) { return .accept }
+        if let c = previousCookie(for: source, at: now), Macs.verifyMac2(datagram, cookie: c) { return .accept }
+        return .sendCookieReply
     }
 
     /// The cookie of `source` under the current secret (nil when the secret is stale).
     public func cookie(for source: [UInt8], at now: Instant) -> [UInt8]? {
         guard !needsNewSecret(at: now), let secret else { return nil }
-        return Macs.mac(key: secret, source[...])
+        return secret.withUnsafeBytes { Macs.mac(key: $0, source[...]) }
+    }
+
+    /// The cookie of `source` under the previous secret, while a cookie made with it may
+    /// still be in use (nil otherwise). Only ever checked, never handed out.
+    func previousCookie(for source: [UInt8], at now: Instant) -> [UInt8]? {
+        guard let previousSecret, let until = previousValidUntil, now < until else { return nil }
+        return previousSecret.withUnsafeBytes { Macs.mac(key: $0, source[...]) }
     }
 
     /// The cookie reply to `datagram` (an initiation or response whose mac1 is valid) from

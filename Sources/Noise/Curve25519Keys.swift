@@ -4,21 +4,25 @@ import Crypto
 ///
 /// Held as raw bytes so the type is `Sendable` (swift-crypto's key types are not marked
 /// so); the Crypto key is rebuilt for each Diffie–Hellman, which costs far less than the
-/// DH itself.
+/// DH itself. The bytes live in `SecretBytes`, zeroed when the last copy of the key goes
+/// (a handshake drops its ephemeral key as soon as it completes).
 public struct PrivateKey: Sendable, Equatable {
-    /// The 32 raw bytes, as X25519 takes them (clamping happens inside the DH).
-    public let rawRepresentation: [UInt8]
+    let secret: SecretBytes
+    /// The 32 raw bytes, as X25519 takes them (clamping happens inside the DH). A copy,
+    /// which this type does not wipe: for key files and test vectors.
+    public var rawRepresentation: [UInt8] { secret.bytes }
     /// The matching public key.
     public let publicKey: PublicKey
 
     /// A key from its 32 raw bytes (a key file, a test vector).
     public init(rawRepresentation bytes: some Collection<UInt8>) throws(NoiseError) {
-        let raw = Array(bytes)
+        var raw = Array(bytes)
+        defer { raw.wipe() }
         guard raw.count == 32 else { throw .badKeyLength(expected: 32, got: raw.count) }
         do {
             let key = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw)
-            rawRepresentation = raw
             publicKey = PublicKey(unchecked: Array(key.publicKey.rawRepresentation))
+            secret = SecretBytes(raw)
         } catch {
             throw .badKeyLength(expected: 32, got: raw.count)
         }
@@ -30,25 +34,28 @@ public struct PrivateKey: Sendable, Equatable {
         // Any 32 bytes make a valid X25519 private key, so the first draw always succeeds;
         // the loop only keeps every path free of traps and of the global generator.
         while true {
-            let raw = rng.bytes(32)
+            var raw = rng.bytes(32)
             if let key = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw) {
-                rawRepresentation = raw
                 publicKey = PublicKey(unchecked: Array(key.publicKey.rawRepresentation))
+                secret = SecretBytes(wiping: &raw)
                 return
             }
+            raw.wipe()
         }
     }
 
-    /// X25519(self, peer): the 32-byte shared secret. Throws `.weakPublicKey` for an
-    /// all-zero result (a low-order peer key), which Noise allows and WireGuard requires
-    /// rejecting.
+    public static func == (a: PrivateKey, b: PrivateKey) -> Bool { a.secret.isEqual(to: b.secret) }
+
+    /// X25519(self, peer): the 32-byte shared secret (the caller wipes it after use).
+    /// Throws `.weakPublicKey` for an all-zero result (a low-order peer key), which Noise
+    /// allows and WireGuard requires rejecting.
     public func sharedSecret(with peer: PublicKey) throws(NoiseError) -> [UInt8] {
         let out: [UInt8]
         do {
-            let mine = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: rawRepresentation)
+            let mine = try secret.withUnsafeBytes { try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: $0) }
             let theirs = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: peer.rawRepresentation)
-            let secret = try mine.sharedSecretFromKeyAgreement(with: theirs)
-            out = secret.withUnsafeBytes { Array($0) }
+            let shared = try mine.sharedSecretFromKeyAgreement(with: theirs)
+            out = shared.withUnsafeBytes { Array($0) }
         } catch {
             throw .weakPublicKey
         }

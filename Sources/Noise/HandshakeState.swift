@@ -115,6 +115,7 @@ public struct HandshakeState: Sendable {
             throw error
         }
         messageIndex += 1
+        dropEphemeralWhenComplete()
         return out
     }
 
@@ -145,11 +146,18 @@ public struct HandshakeState: Sendable {
             }
             let payload = try symmetric.decryptAndHash(Array(rest))
             messageIndex += 1
+            dropEphemeralWhenComplete()
             return payload
         } catch {
             failed = true
             throw error
         }
+    }
+
+    /// The ephemeral private key is needed only for the DH tokens: once both messages are
+    /// done this state lets go of it (its storage is zeroed when no copy of it is left).
+    private mutating func dropEphemeralWhenComplete() {
+        if isComplete { localEphemeral = nil }
     }
 
     /// Split(): (send, receive) CipherStates for this side, after the last message.
@@ -171,7 +179,7 @@ public struct HandshakeState: Sendable {
     /// The DH tokens: ee, es, se, ss (first letter: initiator's key, second: responder's).
     mutating func mixDH(_ token: HandshakePattern.Token) throws(NoiseError) {
         let initiator = role == .initiator
-        let secret: [UInt8]
+        var secret: [UInt8]
         switch token {
         case .ee:
             secret = try ephemeral().sharedSecret(with: try need(remoteEphemeral))
@@ -189,6 +197,7 @@ public struct HandshakeState: Sendable {
             return
         }
         symmetric.mixKey(secret)
+        secret.wipe()
     }
 
     private func ephemeral() throws(NoiseError) -> PrivateKey {

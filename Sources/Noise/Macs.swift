@@ -21,6 +21,10 @@ public enum Macs {
 
     /// The first 16 bytes of HMAC-SHA256(key, data).
     static func mac(key: [UInt8], _ data: ArraySlice<UInt8>) -> [UInt8] {
+        key.withUnsafeBytes { mac(key: $0, data) }
+    }
+
+    static func mac(key: UnsafeRawBufferPointer, _ data: ArraySlice<UInt8>) -> [UInt8] {
         var m = HMAC<SHA256>(key: SymmetricKey(data: key))
         m.update(data: data)
         return Array(Array(m.finalize()).prefix(16))

@@ -3,8 +3,10 @@
 public struct SymmetricState: Sendable {
     /// The CipherState keyed by MixKey (empty until the first MixKey).
     public private(set) var cipherState = CipherState()
-    /// ck.
-    public private(set) var chainingKey: [UInt8]
+    /// ck, in storage zeroed when it is replaced (every MixKey) and when the state goes.
+    var ck: SecretBytes
+    /// ck (a copy: tests and vectors).
+    public var chainingKey: [UInt8] { ck.bytes }
     /// h: after the handshake, the value both sides can bind to the session (GetHandshakeHash).
     public private(set) var handshakeHash: [UInt8]
 
@@ -17,14 +19,15 @@ public struct SymmetricState: Sendable {
         } else {
             handshakeHash = NoiseHash.hash(name)
         }
-        chainingKey = handshakeHash
+        ck = SecretBytes(handshakeHash)
     }
 
     /// MixKey(ikm): ck, temp_k = HKDF(ck, ikm, 2); InitializeKey(temp_k).
     public mutating func mixKey(_ inputKeyMaterial: [UInt8]) {
-        let (ck, k) = NoiseHash.hkdf2(chainingKey: chainingKey, inputKeyMaterial: inputKeyMaterial)
-        chainingKey = ck
+        var (newCK, k) = NoiseHash.hkdf2(chainingKey: ck, inputKeyMaterial: inputKeyMaterial)
+        ck = SecretBytes(wiping: &newCK)
         cipherState.key = SendableKey(.init(data: k))
+        k.wipe()
         cipherState.setNonce(0)
     }
 
@@ -36,10 +39,13 @@ public struct SymmetricState: Sendable {
     /// MixKeyAndHash(ikm): ck, temp_h, temp_k = HKDF(ck, ikm, 3); MixHash(temp_h);
     /// InitializeKey(temp_k). Used by the psk token.
     public mutating func mixKeyAndHash(_ inputKeyMaterial: [UInt8]) {
-        let (ck, h, k) = NoiseHash.hkdf3(chainingKey: chainingKey, inputKeyMaterial: inputKeyMaterial)
-        chainingKey = ck
+        var newCK: [UInt8], k: [UInt8]
+        let h: [UInt8]
+        (newCK, h, k) = NoiseHash.hkdf3(chainingKey: ck, inputKeyMaterial: inputKeyMaterial)
+        ck = SecretBytes(wiping: &newCK)
         mixHash(h)
         cipherState.key = SendableKey(.init(data: k))
+        k.wipe()
         cipherState.setNonce(0)
     }
 
@@ -69,7 +75,8 @@ public struct SymmetricState: Sendable {
 
     /// The two keys of Split(), initiator→responder first.
     func splitKeys() -> (SendableKey, SendableKey) {
-        let (k1, k2) = NoiseHash.hkdf2(chainingKey: chainingKey, inputKeyMaterial: [])
+        var (k1, k2) = NoiseHash.hkdf2(chainingKey: ck, inputKeyMaterial: [])
+        defer { k1.wipe(); k2.wipe() }
         return (SendableKey(.init(data: k1)), SendableKey(.init(data: k2)))
     }
 }

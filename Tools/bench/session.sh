@@ -2,8 +2,10 @@
 # Session receive benchmark: the collector's receive path for sealed DATA datagrams of real
 # windows (datagrams/s and µs per datagram against the goal of ≥ 200,000 datagrams/s), where
 # the time goes (header parsing, ChaCha20-Poly1305 open, the replay check, reassembly and
-# window decoding, each as a ratio to the open measured in the same run), and resident
-# memory under a flood of garbage DATA datagrams, every one of which must be counted dropped.
+# window decoding, each as a ratio to the open measured in the same run), the open of
+# full-size datagrams through swift-crypto against libcrypto (TransportKeys) as a ratio from
+# one run, the replay window's check and commit alone, and resident memory under a flood
+# of garbage DATA datagrams, every one of which must be counted dropped.
 #
 #   Tools/bench/session.sh [--runs N] [--heap N] [--cpu N] [--flood N] [--no-build] [--samples DIR]
 #
@@ -37,7 +39,7 @@ while [[ $# -gt 0 ]]; do
             [[ $# -ge 2 ]] || die "$1 needs a value"; args+=("$1" "$2"); shift 2 ;;
         --samples) [[ $# -ge 2 ]] || die "--samples needs a value"; samples="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done

@@ -16,7 +16,10 @@ let mainPackage: String = {
 let package = Package(
     name: "FlameWireSessionBench",
     dependencies: [
-        .package(path: "../../..")
+        .package(path: "../../.."),
+        // swift-crypto's ChaChaPoly, the reference the libcrypto open is compared with (the
+        // main package depends on it too, so this resolves to the same checkout).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .executableTarget(
@@ -31,6 +34,7 @@ let package = Package(
                 .product(name: "WireLimits", package: mainPackage),
                 .product(name: "Pprof", package: mainPackage),
                 .product(name: "Profile", package: mainPackage),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ],
     swiftLanguageModes: [.v6]

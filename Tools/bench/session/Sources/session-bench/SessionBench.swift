@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Noise
 import Pprof
@@ -52,6 +53,7 @@ struct SessionBench {
         do {
             let c = try capture(o)
             try receivePath(o, c)
+            try aead(o, c)
             try flood(o, c)
         } catch {
             FileHandle.standardError.write("session-bench: FAILED: \(error)\n".data(using: .utf8)!)
@@ -335,7 +337,7 @@ struct SessionBench {
             }
         }
 
-        // ChaCha20-Poly1305 open alone (the baseline): TransportKeys.open in place on copies.
+        // ChaCha20-Poly1305 open alone (the baseline): TransportKeys.open (libcrypto) in place on copies.
         var work: [[UInt8]] = []
         let open = try time(o.runs, prepare: { work = copies(c.data) }) {
             for i in work.indices {
@@ -425,7 +427,7 @@ struct SessionBench {
             ["CollectorSession.receive (the receive path)", us(receive), rate(receive), "100 %", x(receive), flag(perSecond >= goal)],
             ["  + pollEvents + pollTransmit (acks)", us(loop), rate(loop), share(loop), x(loop), ""],
             ["DatagramHeader.parse alone", us(parse), rate(parse), share(parse), x(parse), ""],
-            ["ChaChaPoly open alone (TransportKeys.open)", us(open), rate(open), share(open), "1.0×", ""],
+            ["ChaCha20-Poly1305 open alone (TransportKeys.open)", us(open), rate(open), share(open), "1.0×", ""],
             ["SealedProtection.openData (copy + open)", us(openData), rate(openData), share(openData), x(openData), ""],
             ["replay check + open + commit", us(replayOpen), rate(replayOpen), share(replayOpen), x(replayOpen), ""],
             ["Reassembler, NullProtection (parse, FEC)", us(reassembler), rate(reassembler), share(reassembler), x(reassembler), ""],
@@ -455,13 +457,126 @@ struct SessionBench {
         record("receive", "receiver_symbol_only", "us_per_datagram", rs * 1e6)
     }
 
+    // MARK: - ChaCha20-Poly1305: swift-crypto against libcrypto
+
+    /// swift-crypto's ChaChaPoly open in place, as TransportKeys did it before libcrypto:
+    /// a SealedBox, the open (which allocates the plaintext), a copy back.
+    static func swiftCryptoOpen(_ key: SymmetricKey, header: UnsafeRawBufferPointer, packetNumber pn: UInt64,
+                                payload: UnsafeMutableRawBufferPointer, tag: UnsafeRawBufferPointer) throws {
+        var words: (UInt64, UInt64) = (0, pn.bigEndian)
+        let nonce = try withUnsafeBytes(of: &words) { try ChaChaPoly.Nonce(data: UnsafeRawBufferPointer(rebasing: $0[4..<16])) }
+        let box = try ChaChaPoly.SealedBox(nonce: nonce, ciphertext: UnsafeRawBufferPointer(payload), tag: tag)
+        let plain = try ChaChaPoly.open(box, using: key, authenticating: header)
+        plain.withUnsafeBytes { p in
+            if let base = p.baseAddress, p.count > 0 { payload.copyMemory(from: UnsafeRawBufferPointer(start: base, count: p.count)) }
+        }
+    }
+
+    /// The open of full-size datagrams through swift-crypto and through libcrypto
+    /// (TransportKeys), passes alternating in the same run, and the replay window's check
+    /// and commit alone.
+    static func aead(_ o: Options, _ c: Captured) throws {
+        let h = WireLimits.dataHeaderLength
+        // 64 datagrams of the default maximum size (1400 B: a 1357-byte symbol), the first
+        // captured header with fresh packet numbers, sealed with the agent's key (swift-crypto).
+        let symbol = WireLimits.defaultMaxDatagram - h - WireLimits.tagLength
+        let full = WireLimits.defaultMaxDatagram
+        let key = SymmetricKey(data: c.keys.receiveKey)
+        let base = (c.headers.map(\.packetNumber).max() ?? 0) + 1
+        var rng = Rng(s: 0x1357)
+        var data: [[UInt8]] = [], plainSymbols: [[UInt8]] = [], pns: [UInt64] = []
+        for i in 0..<64 {
+            let pn = base + UInt64(i)
+            var header = Array(c.data[0][..<h])
+            for b in 0..<8 { header[5 + b] = UInt8(truncatingIfNeeded: pn >> UInt64(56 - 8 * b)) }
+            var sym = [UInt8](repeating: 0, count: symbol)
+            rng.fill(&sym, 0..<symbol)
+            var words: (UInt64, UInt64) = (0, pn.bigEndian)
+            let nonce = try withUnsafeBytes(of: &words) { try ChaChaPoly.Nonce(data: UnsafeRawBufferPointer(rebasing: $0[4..<16])) }
+            let box = try ChaChaPoly.seal(sym, using: key, nonce: nonce, authenticating: header)
+            data.append(header + Array(box.ciphertext) + Array(box.tag))
+            plainSymbols.append(sym)
+            pns.append(pn)
+        }
+        let passes = max(o.runs, 40_000 / data.count)
+        print("""
+
+        2. ChaCha20-Poly1305 open alone, swift-crypto against libcrypto: \(data.count) DATA datagrams of the default maximum size \
+        (\(full) B: a \(symbol)-byte symbol, the \(h)-byte header as associated data, a 16-byte tag), opened in place, \
+        median of \(passes) passes each, the two alternating
+        """)
+        let clock = ContinuousClock()
+        var swiftCrypto: [Double] = [], libcrypto: [Double] = []
+        for r in 0...passes {
+            for useLibcrypto in [r % 2 == 0, r % 2 != 0] {
+                var work = copies(data)
+                let t = clock.now
+                for i in work.indices {
+                    let pn = pns[i], end = work[i].count - WireLimits.tagLength
+                    try work[i].withUnsafeMutableBytes { all in
+                        let hd = UnsafeRawBufferPointer(rebasing: all[..<h]), p = UnsafeMutableRawBufferPointer(rebasing: all[h..<end])
+                        let tag = UnsafeRawBufferPointer(rebasing: all[end...])
+                        if useLibcrypto {
+                            try c.keys.open(header: hd, packetNumber: pn, payload: p, tag: tag)
+                        } else {
+                            try swiftCryptoOpen(key, header: hd, packetNumber: pn, payload: p, tag: tag)
+                        }
+                    }
+                }
+                let dt = seconds(clock.now - t) / Double(data.count)
+                if r > 0 { if useLibcrypto { libcrypto.append(dt) } else { swiftCrypto.append(dt) } }
+                sink &+= UInt64(work[0][h])
+                if r == 0 {
+                    guard work.indices.allSatisfy({ Array(work[$0][h..<(full - 16)]) == plainSymbols[$0] }) else {
+                        throw Failure("\(useLibcrypto ? "libcrypto" : "swift-crypto") opened other symbols")
+                    }
+                }
+            }
+        }
+        let sc = median(swiftCrypto), lc = median(libcrypto)
+
+        // The replay window alone: check + commit of every packet number in arrival order,
+        // on fresh windows made outside the timing.
+        let allPNs = c.headers.map(\.packetNumber)
+        let repeats = max(1, 200_000 / allPNs.count)
+        var windows: [ReplayWindow] = []
+        let replay = try time(o.runs, prepare: { windows = (0..<repeats).map { _ in ReplayWindow() } }) {
+            for k in windows.indices {
+                for pn in allPNs {
+                    guard windows[k].check(pn) else { throw Failure("packet \(pn) refused as a replay") }
+                    windows[k].commit(pn)
+                }
+            }
+        } / Double(repeats * allPNs.count)
+        // A replayed packet number: refused by check alone.
+        let refused = time(o.runs, prepare: {}) {
+            var n = 0
+            for _ in 0..<repeats { for pn in allPNs where !windows[0].check(pn) { n += 1 } }
+            sink &+= UInt64(n)
+        } / Double(repeats * allPNs.count)
+
+        table(["per datagram", "µs", "datagrams/s", "vs swift-crypto"], [
+            ["swift-crypto ChaChaPoly.open (SealedBox, new plaintext, copy back)", fmt(sc * 1e6, 3), fmt(1 / sc, 0), "1.00×"],
+            ["libcrypto EVP (TransportKeys.open, reused context, in place)", fmt(lc * 1e6, 3), fmt(1 / lc, 0), fmt(lc / sc, 2) + "×"],
+            ["ReplayWindow check + commit (in order)", fmt(replay * 1e6, 4), fmt(1 / replay, 0), fmt(replay / sc, 4) + "×"],
+            ["ReplayWindow check of a replay (refused)", fmt(refused * 1e6, 4), fmt(1 / refused, 0), fmt(refused / sc, 4) + "×"],
+        ])
+        print("  libcrypto / swift-crypto = \(fmt(lc / sc, 2))× (swift-crypto takes \(fmt(sc / lc, 2))× as long); " +
+              "time left per datagram at \(fmt(goal, 0))/s after the libcrypto open: \(fmt((1 / goal - lc) * 1e6, 2)) µs")
+        record("aead", "swift_crypto_open", "us_per_datagram", sc * 1e6)
+        record("aead", "libcrypto_open", "us_per_datagram", lc * 1e6)
+        record("aead", "libcrypto_over_swift_crypto", "ratio", lc / sc)
+        record("aead", "replay_check_commit", "us_per_datagram", replay * 1e6)
+        record("aead", "replay_refused", "us_per_datagram", refused * 1e6)
+    }
+
     // MARK: - Garbage flood
 
     static func flood(_ o: Options, _ c: Captured) throws {
         guard o.flood > 0 else { return }
         print("""
 
-        2. Memory under a garbage flood: \(o.flood) random DATA datagrams with unknown connection ids, then \(o.flood) with the \
+        3. Memory under a garbage flood: \(o.flood) random DATA datagrams with unknown connection ids, then \(o.flood) with the \
         session's connection id and bad tags (fresh packet numbers), after the real datagrams
         """)
         var s = c.collector
