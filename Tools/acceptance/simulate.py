@@ -33,7 +33,8 @@ SCENARIOS = [
         ("totals equal", lambda d: d["totals_equal"]),
     ]),
     ("cap-64kbit", ["--loss", "12%", "--rtt", "320ms", "--rate", "64kbit", "--duration", "10m", "--types", "heap,cpu"], [
-        ("interval at its upper bound", lambda d: d["interval_ms.median"] == 480 and d["interval_ms.max"] == 480),
+        # The law probes down one 10 ms step when a sample shows a clear path, then climbs back.
+        ("interval at its upper bound", lambda d: d["interval_ms.median"] >= 470 and d["interval_ms.max"] == 480),
         ("coalesces what does not fit", lambda d: d["windows.coalesced"] > 0),
         ("queue bounded", lambda d: d["link.forward.max_queue_bytes"] <= 64000),
         ("totals equal", lambda d: d["totals_equal"]),
