@@ -26,7 +26,8 @@ public struct Reassembler: Sendable {
     public var maxPartialBundles = WireLimits.maxPartialBundles
     /// Bytes of symbols and rebuilt blocks held for partial bundles, all bundles together.
     public var maxBufferedBytes = WireLimits.maxBufferedBytes
-    /// Recently rebuilt bundles, so late symbols are recognised as duplicates.
+    /// Recently rebuilt bundles remembered (at least this many, at most twice), so late
+    /// symbols are recognised as duplicates.
     public var rememberCompleted = 4096
 
     public private(set) var dropped: [DropReason: Int] = [:]
@@ -130,6 +131,7 @@ public struct Reassembler: Sendable {
                 for (n, index) in p.blocks[b].indices.enumerated() { byIndex[index] = Array(p.blocks[b].symbols[(n * s)..<((n + 1) * s)]) }
                 // k distinct authenticated symbols of a valid block always decode.
                 guard let code = try? ReedSolomon(sourceCount: k), let block = try? code.decode(byIndex, symbolSize: s) else {
+                    grew = 0  // the bundle is given up below with what it held
                     outcome = .dropped(.inconsistentLayout("block \(b) of bundle \(id) does not decode"))
                     return
                 }

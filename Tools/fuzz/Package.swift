@@ -56,6 +56,14 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .executableTarget(
+            name: "fuzz-bundle",
+            dependencies: [
+                "WireFuzzSupport",
+                .product(name: "WireFrame", package: mainPackage),
+                .product(name: "WireLimits", package: mainPackage),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
             name: "fuzz-fec",
             dependencies: ["WireFuzzSupport", .product(name: "FEC", package: mainPackage)],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
@@ -74,6 +82,7 @@ let package = Package(
             dependencies: [
                 "WireFuzzSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "WireLimits", package: mainPackage),
                 .product(name: "Session", package: mainPackage),
                 .product(name: "Noise", package: mainPackage),
                 .product(name: "SansIO", package: mainPackage),
@@ -99,7 +108,7 @@ let package = Package(
                 .product(name: "SansIO", package: mainPackage),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        // Writes corpus/{datagram,fec,window,control,handshake}/; built without sanitizers by
+        // Writes corpus/{datagram,bundle,fec,window,control,handshake}/; built without sanitizers by
         // corpus/make-wire-seeds.sh (never by run.sh).
         .executableTarget(
             name: "wire-seeds",
@@ -112,6 +121,7 @@ let package = Package(
                 .product(name: "WireCodec", package: mainPackage),
                 .product(name: "WireFrame", package: mainPackage),
                 .product(name: "FEC", package: mainPackage),
+                .product(name: "WireLimits", package: mainPackage),
                 .product(name: "Compression", package: mainPackage),
                 .product(name: "Pprof", package: mainPackage),
                 .product(name: "Profile", package: mainPackage),

@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FUZZ_TARGETS   which fuzzers, comma-separated (default:
-#                  folded,pprof,datagram,fec,window,control,handshake)
+#                  folded,pprof,datagram,bundle,fec,window,control,handshake)
 #   FUZZ_CONFIG    swift build configuration, release or debug (default: release; debug
 #                  builds faster but fuzzes about 10x slower)
 #   FUZZ_SEED      libFuzzer -seed, for a reproducible mutation sequence (default: random)
@@ -27,7 +27,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 config="${FUZZ_CONFIG:-release}"
 [[ "$config" == release || "$config" == debug ]] || die "FUZZ_CONFIG must be release or debug, got '$config'"
-IFS=',' read -r -a targets <<< "${FUZZ_TARGETS:-folded,pprof,datagram,fec,window,control,handshake}"
+IFS=',' read -r -a targets <<< "${FUZZ_TARGETS:-folded,pprof,datagram,bundle,fec,window,control,handshake}"
 samples="${SAMPLES_DIR:-$root/../shared/samples/go119}"
 scratch="$here/.build-fuzz"   # ignored by git (.build-*/)
 work="$here/bin"              # ignored by git (Tools/fuzz/bin/)
@@ -39,12 +39,13 @@ max_len_for() {
     case "$1" in
         pprof) echo 1048576 ;;   # 1 MiB: the Go samples inflate to a few hundred KB
         folded) echo 262144 ;;   # 256 KiB: room for a stack deeper than the 65,536-frame limit
-        datagram) echo 131072 ;; # 128 KiB: a few windows of 1400-byte datagrams, or one of 64 KiB symbols
+        datagram) echo 131072 ;; # 128 KiB: a few bundles of 1400-byte datagrams, or one of 64 KiB symbols
+        bundle) echo 65536 ;;    # 64 KiB: a directory of 255 entries and their windows, or up to 255 windows to bundle
         fec) echo 65536 ;;       # 64 KiB: k × size up to 255 × 1023 comes from a shorter input, repeated
         window) echo 262144 ;;   # 256 KiB: real keyframes of the small samples are 1–15 KB
         control) echo 4096 ;;    # 4 KiB: a CONTROL payload fits one 1472-byte datagram
         handshake) echo 2048 ;;  # 2 KiB: handshake datagrams are 145, 89 and 49 bytes
-        *) die "unknown fuzz target '$1' (known: folded, pprof, datagram, fec, window, control, handshake)" ;;
+        *) die "unknown fuzz target '$1' (known: folded, pprof, datagram, bundle, fec, window, control, handshake)" ;;
     esac
 }
 # Per-target libFuzzer options beyond the common ones. The window decoder must not turn a

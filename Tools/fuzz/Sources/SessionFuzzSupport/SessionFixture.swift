@@ -5,6 +5,7 @@ import SansIO
 import Session
 import WireCodec
 import WireFrame
+import WireLimits
 import WireFuzzSupport
 
 /// An agent and a collector session established in memory with seeded keys (as
@@ -61,11 +62,14 @@ public enum SessionFixture {
         return out
     }
 
+    /// Byte 0 of a CONTROL datagram: the protocol version and type 5 (SPEC.md §6.3, §11.1).
+    public static let controlByte0: UInt8 = WireLimits.version << 4 | WireFrame.DatagramType.ack.rawValue
+
     /// A CONTROL datagram (SPEC.md §11.1) carrying `payload`, sealed here with
     /// ChaCha20-Poly1305 directly (nonce 4 zero bytes ‖ pn, the 13-byte header as
     /// associated data) rather than through `ControlDatagram.seal`.
     public static func sealControl(_ payload: [UInt8], connectionID: UInt32, packetNumber pn: UInt64, key: [UInt8]) -> [UInt8] {
-        var header: [UInt8] = [0x15]
+        var header: [UInt8] = [controlByte0]
         for i in stride(from: 24, through: 0, by: -8) { header.append(UInt8(truncatingIfNeeded: connectionID >> UInt32(i))) }
         for i in stride(from: 56, through: 0, by: -8) { header.append(UInt8(truncatingIfNeeded: pn >> UInt64(i))) }
         let box = try! ChaChaPoly.seal(payload, using: SymmetricKey(data: key), nonce: nonce(pn), authenticating: header)
@@ -92,7 +96,7 @@ public enum SessionFixture {
     // MARK: - The handshake, by hand
 
     /// What the agent sends first, and the same handshake rebuilt outside the session
-    /// (the agent draws its index and ephemeral key first from its seeded randomness), so a
+    /// (the agent draws its first bundle id, then its index and ephemeral key from its seeded randomness), so a
     /// fuzzer can call `readResponse` and `consumeCookieReply` on copies of the agent's state.
     public struct Waiting: Sendable {
         /// An agent that sent its initiation at time zero and waits for the response.
@@ -106,8 +110,9 @@ public enum SessionFixture {
     public static let waiting: Waiting = {
         var agent = AgentSession(config: agentConfig())
         agent.handleTimeout(at: .zero)
-        guard let t = agent.pollTransmit(at: .zero), t.datagram.first == 0x12 else { fatalError("the agent sent no initiation") }
+        guard let t = agent.pollTransmit(at: .zero), t.datagram.first == Noise.DatagramType.handshakeInitiation.byte0 else { fatalError("the agent sent no initiation") }
         var rng = SessionRandom(.seeded(7))
+        _ = rng.next()  // the agent's first bundle id
         let index = UInt32(truncatingIfNeeded: rng.next())
         var cookies = CookieState(remoteStatic: collectorKey.publicKey)
         let initiator = try! HandshakeInitiator(localStatic: agentKey, remoteStatic: collectorKey.publicKey, localIndex: index,
@@ -118,8 +123,8 @@ public enum SessionFixture {
 
     /// The collector's answers to the waiting agent's initiation: a response (from a fresh
     /// collector) and a cookie reply (from a collector under load).
-    public static let response: [UInt8] = answer(to: waiting.initiation, loadThreshold: 50, type: 0x13)
-    public static let cookieReply: [UInt8] = answer(to: waiting.initiation, loadThreshold: 0, type: 0x14)
+    public static let response: [UInt8] = answer(to: waiting.initiation, loadThreshold: 50, type: Noise.DatagramType.handshakeResponse.byte0)
+    public static let cookieReply: [UInt8] = answer(to: waiting.initiation, loadThreshold: 0, type: Noise.DatagramType.cookieReply.byte0)
 
     static func answer(to initiation: [UInt8], loadThreshold: Int, type: UInt8) -> [UInt8] {
         var c = CollectorSession(config: collectorConfig(loadThreshold: loadThreshold))
@@ -150,6 +155,9 @@ public enum SessionFixture {
         /// Every datagram the agent sent, and every one the collector sent, in order.
         public var fromAgent: [[UInt8]]
         public var fromCollector: [[UInt8]]
+        /// The ids of the bundles the agent sent, in order (from its DATA headers): window 1's,
+        /// then those of windows 2 and 3, in flight (MISSING frames name bundles).
+        public var bundles: [UInt32]
     }
 
     /// An agent with stream 1 (the fixed heap stream of WireFuzzSupport): window 1 sent and
@@ -199,10 +207,16 @@ public enum SessionFixture {
         precondition(collector.pollTransmit(at: now) == nil && collector.nextWakeup() == nil, "the collector still has something to send")
         _ = agent.pollEvents()
 
+        var bundles: [UInt32] = []
+        for d in fromAgent where d.first == WireLimits.version << 4 | WireFrame.DatagramType.data.rawValue {
+            if let h = try? DatagramHeader.parse(d), !bundles.contains(h.bundle) { bundles.append(h.bundle) }
+        }
+        precondition(bundles.count == 3, "the agent sent bundles \(bundles), expected one per window")
+
         var rebuilt = waiting.initiator
         let k = try! rebuilt.readResponse(fromCollector[0])
         return Established(agent: agent, collector: collector,
                            keys: AgentKeys(localIndex: k.localIndex, remoteIndex: k.remoteIndex, send: k.sendKey, receive: k.receiveKey),
-                           now: now, freshPacketNumber: 1 << 20, fromAgent: fromAgent, fromCollector: fromCollector)
+                           now: now, freshPacketNumber: 1 << 20, fromAgent: fromAgent, fromCollector: fromCollector, bundles: bundles)
     }()
 }

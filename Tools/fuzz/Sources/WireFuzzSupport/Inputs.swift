@@ -8,13 +8,14 @@ import WireFrame
 /// `fuzz-datagram` input: one control byte, then datagrams.
 ///
 /// Control byte:
-/// - bits 0–1: `maxPartialWindows` 1, 2, 3 or 1024;
+/// - bits 0–1: `maxPartialBundles` 1, 2, 3 or 1024;
 /// - bits 2–3: `maxBufferedBytes` 2 KiB, 16 KiB, 256 KiB or 64 MiB;
 /// - bit 4: `rememberCompleted` 2 instead of 4096;
 /// - bit 5: feed every datagram a second time after the first pass;
-/// - bit 6: self-delimiting datagrams: each is 35 header bytes, then as many bytes as the
-///   header's symbol size (bytes 29–30) says, then 16 tag bytes (the last one may be cut
-///   short); otherwise each datagram is a 2-byte big-endian length and that many bytes.
+/// - bit 6: self-delimiting datagrams: each is the 23 header bytes, then as many symbol
+///   bytes as the low 11 bits of the bundle length (header bytes 21–22) say, then 16 tag
+///   bytes (the last one may be cut short); otherwise each datagram is a 2-byte big-endian
+///   length and that many bytes.
 public struct DatagramInput: Sendable {
     public var control: UInt8
     public var datagrams: [[UInt8]]
@@ -24,7 +25,7 @@ public struct DatagramInput: Sendable {
         self.datagrams = datagrams
     }
 
-    public var maxPartialWindows: Int { [1, 2, 3, 1024][Int(control & 3)] }
+    public var maxPartialBundles: Int { [1, 2, 3, 1024][Int(control & 3)] }
     public var maxBufferedBytes: Int { [2048, 16384, 262_144, 64 << 20][Int(control >> 2 & 3)] }
     public var rememberCompleted: Int { control & 0x10 != 0 ? 2 : 4096 }
     public var replay: Bool { control & 0x20 != 0 }
@@ -36,10 +37,11 @@ public struct DatagramInput: Sendable {
         var i = 1
         if control & 0x40 != 0 {
             while i < bytes.count {
-                // Header and tag, and a symbol as long as the low 11 bits of the window length
+                // Header and tag, and a symbol as long as the low 11 bits of the bundle length
                 // field say (the header has no symbol size: SPEC.md §6.3).
-                var n = 27 + 16
-                if i + 27 <= bytes.count { n += (Int(bytes[i + 25]) << 8 | Int(bytes[i + 26])) & 0x7FF }
+                let h = WireLimits.dataHeaderLength
+                var n = h + WireLimits.tagLength
+                if i + h <= bytes.count { n += (Int(bytes[i + h - 2]) << 8 | Int(bytes[i + h - 1])) & 0x7FF }
                 let end = min(bytes.count, i + n)
                 out.append(Array(bytes[i..<end]))
                 i = end
@@ -166,23 +168,24 @@ public enum WindowInput {
     public static func bytes(mode: UInt8, payload: [UInt8]) -> [UInt8] { [mode] + payload }
 }
 
-/// Builds the datagrams of a window directly from a symbol size, without the 576-byte
-/// floor of `FrameConfig`: tiny symbols make multi-block seeds of a few KB.
+/// Builds the datagrams of a bundle directly from a symbol size, without the 576-byte
+/// floor of `FrameConfig`: tiny symbols make multi-block seeds of a few KB. `bundle` is
+/// any bytes (reassembly does not read the directory); `BundleDirectory.bundle` makes real ones.
 public enum TinyFrames {
-    public static func datagrams(window: [UInt8], symbolSize s: Int, parity m: Int, connection: UInt32 = 1, stream: UInt32 = 1,
-                                 seq: UInt32 = 1, packetNumber: inout UInt64) throws -> [[UInt8]] {
-        let layout = try WindowLayout(windowLength: window.count, symbolSize: s)
+    public static func datagrams(bundle: [UInt8], symbolSize s: Int, parity m: Int, connection: UInt32 = 1, id: UInt32 = 1,
+                                 packetNumber: inout UInt64) throws -> [[UInt8]] {
+        let layout = try BundleLayout(bundleLength: bundle.count, symbolSize: s)
         var out: [[UInt8]] = []
         for b in 0..<layout.blockCount {
             let k = layout.sourceCount(block: b)
             var source = [UInt8](repeating: 0, count: k * s)
             let start = layout.offset(block: b)
-            for j in 0..<source.count where start + j < window.count { source[j] = window[start + j] }
+            for j in 0..<source.count where start + j < bundle.count { source[j] = bundle[start + j] }
             let code = try ReedSolomon(sourceCount: k)
             let parity = try code.encodeParity(indices: k..<min(256, k + m), source: source, symbolSize: s)
             for index in 0..<min(256, k + m) {
                 packetNumber += 1
-                let h = try DatagramHeader(connectionID: connection, packetNumber: packetNumber, stream: stream, seq: seq,
+                let h = try DatagramHeader(connectionID: connection, packetNumber: packetNumber, bundle: id,
                                            blockIndex: UInt8(b), symbolIndex: UInt8(index), layout: layout)
                 var d: [UInt8] = []
                 h.write(into: &d)
@@ -192,5 +195,47 @@ public enum TinyFrames {
             }
         }
         return out
+    }
+}
+
+/// Checks of a rebuilt bundle's directory that `fuzz-bundle` and `fuzz-datagram` share.
+public enum BundleCheck {
+    /// Parses `bytes` as a bundle and, when it is accepted, checks what the parse promises:
+    /// one window per entry, each as long as its entry says and at least 1 byte, 1–255 of
+    /// them, back to back after the directory up to the end, and the directory and windows
+    /// re-encoding (`BundleDirectory.bundle`) to exactly `bytes`. A refusal must be a
+    /// `badDirectory`. Returns the parse, or nil when it was refused; `fail` gets a
+    /// description of each broken invariant.
+    @discardableResult
+    public static func roundTrip(_ bytes: [UInt8], fail: (String) -> Void) -> (BundleDirectory, [ArraySlice<UInt8>])? {
+        let parsed: (BundleDirectory, [ArraySlice<UInt8>])
+        do { parsed = try BundleDirectory.parse(bytes) } catch {
+            if case .badDirectory = error {} else { fail("parse refused \(bytes.count) bytes with \(error), not badDirectory") }
+            return nil
+        }
+        let (dir, windows) = parsed
+        let n = dir.entries.count
+        if n < 1 || n > WireLimits.maxBundleWindows { fail("parse accepted a directory of \(n) entries") }
+        if windows.count != n { fail("\(n) entries but \(windows.count) windows") }
+        var at = dir.bytes.count
+        for (i, (e, w)) in zip(dir.entries, windows).enumerated() {
+            if e.length < 1 { fail("entry \(i) has length \(e.length)") }
+            if w.count != e.length { fail("entry \(i) says \(e.length) bytes, its window has \(w.count)") }
+            if w.startIndex != at { fail("window \(i) starts at \(w.startIndex), not right after the previous one (\(at))") }
+            at = w.endIndex
+        }
+        if at != bytes.count { fail("the windows end at \(at) of \(bytes.count) bytes") }
+        // Varints need not be minimal (SPEC.md §6.2, as in protobuf): the re-encoding is the
+        // input with every directory varint in its shortest form, so it is no longer, ends
+        // with the same window bytes, parses to the same directory, and equals the input
+        // whenever the input's varints were minimal.
+        let again = BundleDirectory.bundle(zip(dir.entries, windows).map { ($0.address, Array($1)) })
+        let windowBytes = bytes.count - dir.bytes.count
+        let minimal = (try? BundleDirectory.parse(again)).map { $0.0 == dir && $0.1.map(Array.init) == windows.map(Array.init) } ?? false
+        if again.count > bytes.count || !minimal || again.suffix(windowBytes) != bytes.suffix(windowBytes) {
+            fail("accepted \(bytes.count) bytes re-encode to \(again.count) other bytes: directory \(dir.entries), "
+                 + "input starts \(bytes.prefix(24).map { String($0, radix: 16) }), re-encoding \(again.prefix(24).map { String($0, radix: 16) })")
+        }
+        return parsed
     }
 }

@@ -65,7 +65,7 @@ private func checkCodec(_ bytes: [UInt8]) -> Bool {
                 if range.lowerBound > 0 { check(!r.contains(range.lowerBound - 1), "ACK \(r.ranges) contains the gap below \(range)") }
                 if range.upperBound < .max { check(!r.contains(range.upperBound + 1), "ACK \(r.ranges) contains the gap above \(range)") }
             }
-        case .missing(_, _, let blocks):
+        case .missing(_, let blocks):
             check(blocks.count <= ControlFrame.maxBlocks && blocks.allSatisfy { $0 <= 64 }, "MISSING frame with blocks \(blocks)")
         case .decoded, .durable, .rejected, .keepalive:
             break
@@ -169,7 +169,7 @@ private func checkSessions(_ bytes: [UInt8], decodes: Bool) {
     check(s.collector.pollEvents().isEmpty, "collector: a CONTROL datagram made an event")
 
     // The same bytes unsealed, as a whole CONTROL datagram: never authentic.
-    let raw = bytes.isEmpty ? [0x15] : [0x15] + bytes.dropFirst()
+    let raw = bytes.isEmpty ? [SessionFixture.controlByte0] : [SessionFixture.controlByte0] + bytes.dropFirst()
     drops = total(s.collector.dropped)
     s.collector.receive(raw, from: SessionFixture.attackerAddress, at: now)
     if SessionFixture.openControl(raw, key: s.keys.send) == nil {

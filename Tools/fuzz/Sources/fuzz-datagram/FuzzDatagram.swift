@@ -10,22 +10,24 @@ import WireFuzzSupport
 /// reassembler's bounds, then a sequence of datagrams, fed in order (and optionally a
 /// second time). A small reference model of SPEC.md §6.5 and §7 runs beside the
 /// reassembler and predicts every event. Findings besides crashes:
-/// - a parsed header does not write back to the same 27 bytes;
+/// - a parsed header does not write back to the same 23 bytes, or its layout is not the
+///   `BundleLayout` of its bundle length and the datagram's symbol size;
 /// - the reassembler drops a datagram for another reason than `parse` gives, or accepts
 ///   one that `parse` rejects or whose tag is not all zeros;
 /// - an event differs from the model's (duplicate, progress with the missing count,
-///   window, conflicting layout);
-/// - a `.window` event's bytes are not the header's window length, or a block of them is
+///   bundle, conflicting layout);
+/// - a `.bundle` event's bytes are not the header's bundle length, or a block of them is
 ///   not the unique block consistent with the k symbols it was rebuilt from (source
-///   symbols equal, parity symbols re-encode to what was received);
+///   symbols equal, parity symbols re-encode to what was received); when its directory
+///   parses, it does not describe the bytes exactly (`BundleCheck.roundTrip`);
 /// - `bufferedBytes` is negative, differs from the bytes the model holds, or exceeds
-///   `maxBufferedBytes` while more than the current window is partial; more partial
-///   windows than `maxPartialWindows`.
+///   `maxBufferedBytes` while more than the current bundle is partial; more partial
+///   bundles than `maxPartialBundles`; `partialIDs` or `missing` disagree with the model.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDatagram(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = DatagramInput.parse(Array(UnsafeBufferPointer(start: data, count: size)))
     var r = Reassembler()
-    r.maxPartialWindows = input.maxPartialWindows
+    r.maxPartialBundles = input.maxPartialBundles
     r.maxBufferedBytes = input.maxBufferedBytes
     r.rememberCompleted = input.rememberCompleted
     var model = Model(rememberCompleted: input.rememberCompleted)
@@ -36,17 +38,20 @@ public func fuzzDatagram(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-/// What the reassembler should hold: per partial window, per block, the symbols received
+/// What the reassembler should hold: per partial bundle, per block, the symbols received
 /// in order until the block had k of them.
 private struct Model {
-    struct Window {
-        var layout: WindowLayout
+    struct Bundle {
+        var layout: BundleLayout
         var blocks: [[(index: Int, bytes: [UInt8])]]
         var done: [Bool]
+        /// When its first symbol arrived (partial bundles are evicted oldest first).
+        var order: Int
     }
-    var partial: [WindowAddress: Window] = [:]
-    var completed: Set<WindowAddress> = []
-    var completedOrder: [WindowAddress] = []
+    var partial: [UInt32: Bundle] = [:]
+    var completed: Set<UInt32> = []
+    var completedOrder: [UInt32] = []
+    var counter = 0
     let rememberCompleted: Int
 
     init(rememberCompleted: Int) { self.rememberCompleted = rememberCompleted }
@@ -60,11 +65,13 @@ private struct Model {
         }
     }
 
-    mutating func complete(_ a: WindowAddress) {
+    /// Rebuilt bundles are remembered in batches: at least the last `rememberCompleted`,
+    /// trimmed back to them once twice as many were rebuilt.
+    mutating func complete(_ a: UInt32) {
         partial[a] = nil
         completed.insert(a)
         completedOrder.append(a)
-        if completedOrder.count > rememberCompleted {
+        if completedOrder.count > rememberCompleted * 2 {
             let n = completedOrder.count - rememberCompleted
             for old in completedOrder[0..<n] { completed.remove(old) }
             completedOrder.removeFirst(n)
@@ -99,19 +106,22 @@ private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
         check(event == .dropped(.authenticationFailed), "a datagram with a non-zero tag gave \(event)")
         return
     }
-    let a = WindowAddress(stream: h.stream, seq: h.seq)
-    if model.completed.contains(a) {
-        check(event == .duplicate(a, packetNumber: h.packetNumber), "a symbol of completed window \(a) gave \(event)")
-        return
-    }
-    guard let layout = try? WindowLayout(windowLength: Int(h.windowLength), symbolSize: s) else {
+    let a = h.bundle
+    let bundleLength = Int(d[19]) << 24 | Int(d[20]) << 16 | Int(d[21]) << 8 | Int(d[22])
+    guard let layout = try? BundleLayout(bundleLength: bundleLength, symbolSize: s) else {
         check(false, "parse accepted a header whose layout is invalid: \(h)")
         return
     }
-    var w = model.partial[a] ?? Model.Window(layout: layout, blocks: Array(repeating: [], count: layout.blockCount),
-                                            done: Array(repeating: false, count: layout.blockCount))
+    check(h.layout == layout && Int(h.bundleLength) == bundleLength, "header layout \(h.layout), the bytes say \(layout)")
+    if model.completed.contains(a) {
+        check(event == .duplicate(a, packetNumber: h.packetNumber), "a symbol of completed bundle \(a) gave \(event)")
+        return
+    }
+    if model.partial[a] == nil { model.counter += 1 }
+    var w = model.partial[a] ?? Model.Bundle(layout: layout, blocks: Array(repeating: [], count: layout.blockCount),
+                                            done: Array(repeating: false, count: layout.blockCount), order: model.counter)
     guard w.layout == layout else {
-        if case .dropped(.conflictsWithEarlier) = event {} else { check(false, "a datagram contradicting its window's layout gave \(event)") }
+        if case .dropped(.conflictsWithEarlier) = event {} else { check(false, "a datagram contradicting its bundle's layout gave \(event)") }
         return
     }
     let b = Int(h.blockIndex), i = Int(h.symbolIndex)
@@ -125,31 +135,42 @@ private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
     if w.blocks[b].count >= k { w.done[b] = true }
 
     if w.done.allSatisfy({ $0 }) {
-        guard case .window(let got, let bytes, let pn) = event, pn == h.packetNumber else {
-            check(false, "the last symbol of window \(a) gave \(event)")
+        guard case .bundle(let got, let bytes, let pn) = event, pn == h.packetNumber else {
+            check(false, "the last symbol of bundle \(a) gave \(event)")
             return
         }
-        check(got == a, "window event for \(got), datagram of \(a)")
-        check(bytes.count == Int(h.windowLength), "window of \(bytes.count) bytes, header says \(h.windowLength)")
+        check(got == a, "bundle event for \(got), datagram of \(a)")
+        check(bytes.count == bundleLength, "bundle of \(bytes.count) bytes, header says \(bundleLength)")
         verify(bytes, w)
+        BundleCheck.roundTrip(bytes) { check(false, "rebuilt bundle \(a): \($0)") }
         model.complete(a)
-    } else if case .dropped(.overMemoryBound) = event {
-        // The window alone was over the memory bound: given up.
+        check(r.isCompleted(a) && r.missing(a) == nil, "bundle \(a) is not marked completed after its bundle event")
+    } else if case .dropped(.overMemoryBound(let l)) = event {
+        // The bundle alone was over the memory bound: given up.
+        check(l == bundleLength, "overMemoryBound for \(l) bytes, the bundle has \(bundleLength)")
         model.partial[a] = nil
-        check(r.missing(a) == nil, "window \(a) is still partial after overMemoryBound")
+        check(r.missing(a) == nil, "bundle \(a) is still partial after overMemoryBound")
     } else {
         model.partial[a] = w
         let missing = w.blocks.indices.reduce(0) { $0 + (w.done[$1] ? 0 : layout.sourceCount(block: $1) - w.blocks[$1].count) }
         check(event == .progress(a, missing: missing, packetNumber: h.packetNumber), "expected progress with \(missing) missing, got \(event)")
-        check(r.missing(a) != nil, "window \(a) is not partial after progress")
+        check(r.missing(a) != nil, "bundle \(a) is not partial after progress")
     }
-    // Evictions: windows the reassembler no longer holds. The current window is never evicted.
-    for other in model.partial.keys where other != a && r.missing(other) == nil { model.partial[other] = nil }
-    check(r.partialWindows == model.partial.count, "\(r.partialWindows) partial windows, the model holds \(model.partial.count)")
+    // Evictions: bundles the reassembler no longer holds, oldest first. The current bundle is
+    // never evicted.
+    let evicted = model.partial.filter { $0.key != a && r.missing($0.key) == nil }
+    if let newestEvicted = evicted.values.map(\.order).max() {
+        let olderKept = model.partial.filter { $0.key != a && evicted[$0.key] == nil && $0.value.order < newestEvicted }
+        check(olderKept.isEmpty, "bundles \(olderKept.keys.sorted()) kept while newer ones \(evicted.keys.sorted()) were evicted")
+    }
+    for other in evicted.keys { model.partial[other] = nil }
+    check(r.partialBundles == model.partial.count, "\(r.partialBundles) partial bundles, the model holds \(model.partial.count)")
+    let oldestFirst = model.partial.sorted { $0.value.order < $1.value.order }.map(\.key)
+    check(r.partialIDs == oldestFirst, "partialIDs \(r.partialIDs), the model has \(oldestFirst) oldest first")
     check(r.bufferedBytes == model.bufferedBytes, "bufferedBytes \(r.bufferedBytes), the model holds \(model.bufferedBytes)")
-    if r.partialWindows > 1 {
-        check(r.partialWindows <= r.maxPartialWindows, "\(r.partialWindows) partial windows > \(r.maxPartialWindows)")
-        check(r.bufferedBytes <= r.maxBufferedBytes, "bufferedBytes \(r.bufferedBytes) > \(r.maxBufferedBytes) with \(r.partialWindows) partial windows")
+    if r.partialBundles > 1 {
+        check(r.partialBundles <= r.maxPartialBundles, "\(r.partialBundles) partial bundles > \(r.maxPartialBundles)")
+        check(r.bufferedBytes <= r.maxBufferedBytes, "bufferedBytes \(r.bufferedBytes) > \(r.maxBufferedBytes) with \(r.partialBundles) partial bundles")
     }
     if let m = r.missing(a), let pw = model.partial[a] {
         let expected = pw.blocks.indices.map { pw.done[$0] ? 0 : pw.layout.sourceCount(block: $0) - pw.blocks[$0].count }
@@ -157,10 +178,10 @@ private func step(_ r: inout Reassembler, _ model: inout Model, _ d: [UInt8]) {
     }
 }
 
-/// Each block of a delivered window must be the one block consistent with the k symbols it
+/// Each block of a delivered bundle must be the one block consistent with the k symbols it
 /// was rebuilt from: the source symbols appear as they were received and the parity
 /// symbols are what the rebuilt block encodes to.
-private func verify(_ window: [UInt8], _ w: Model.Window) {
+private func verify(_ window: [UInt8], _ w: Model.Bundle) {
     let s = w.layout.symbolSize
     for b in w.blocks.indices {
         let k = w.layout.sourceCount(block: b)
@@ -177,7 +198,7 @@ private func verify(_ window: [UInt8], _ w: Model.Window) {
         }
         let start = w.layout.offset(block: b)
         let visible = min(block.count, window.count - start)
-        check(Array(window[start..<(start + visible)]) == Array(block[0..<visible]), "block \(b) of the window differs from its decoding")
+        check(Array(window[start..<(start + visible)]) == Array(block[0..<visible]), "block \(b) of the bundle differs from its decoding")
         for u in used {
             if u.index < k {
                 check(Array(block[(u.index * s)..<((u.index + 1) * s)]) == u.bytes, "block \(b) does not keep source symbol \(u.index)")

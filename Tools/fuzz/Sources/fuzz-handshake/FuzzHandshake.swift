@@ -40,8 +40,8 @@ public func fuzzHandshake(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 private func total(_ d: [String: Int]) -> Int { d.values.reduce(0, +) }
 
-/// Byte 0 of a handshake datagram of version 1 and type `t`.
-private func isType(_ d: [UInt8], _ t: UInt8) -> Bool { d.first == 0x10 | t }
+/// Whether byte 0 is that of a handshake datagram of type `t`, as Noise makes them.
+private func isType(_ d: [UInt8], _ t: UInt8) -> Bool { d.first == Noise.DatagramType(rawValue: t).map(\.byte0) }
 
 private func checkCollector(_ d: [UInt8], underLoad: Bool) {
     let key = SessionFixture.collectorKey
@@ -60,8 +60,8 @@ private func checkCollector(_ d: [UInt8], underLoad: Bool) {
         case .truncated(let expected, let got):
             check(got == d.count && got != expected && (d.isEmpty ? expected == 1 : expected == 145 && isType(d, 2)),
                   "read threw truncated(expected: \(expected), got: \(got)) for \(d.count) bytes")
-        case .unknownVersion(let v): check(!d.isEmpty && d[0] >> 4 != 1 && v == d[0] >> 4, "read threw unknownVersion(\(v)) for byte 0 \(d.first ?? 0)")
-        case .unknownType(let t): check(!d.isEmpty && d[0] >> 4 == 1 && t != 2 && t == d[0] & 0x0F, "read threw unknownType(\(t)) for byte 0 \(d[0])")
+        case .unknownVersion(let v): check(!d.isEmpty && d[0] >> 4 != Noise.DatagramType.version && v == d[0] >> 4, "read threw unknownVersion(\(v)) for byte 0 \(d.first ?? 0)")
+        case .unknownType(let t): check(!d.isEmpty && d[0] >> 4 == Noise.DatagramType.version && t != 2 && t == d[0] & 0x0F, "read threw unknownType(\(t)) for byte 0 \(d[0])")
         case .badMac1: check(isInitiation && !mac1OK, "read threw badMac1 (mac1 \(mac1OK ? "valid" : "invalid"), \(d.count) bytes)")
         case .decryptFailed, .weakPublicKey:
             check(isInitiation && mac1OK, "read threw \(error) before checking layout and mac1")

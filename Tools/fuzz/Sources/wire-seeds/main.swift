@@ -1,4 +1,4 @@
-// Writes the seed corpora of the wire fuzzers: Tools/fuzz/corpus/{datagram,fec,window}/, and
+// Writes the seed corpora of the wire fuzzers: Tools/fuzz/corpus/{datagram,bundle,fec,window}/, and
 // of the session fuzzers: corpus/{control,handshake}/.
 //
 //   wire-seeds CORPUS_DIR SAMPLES_DIR [VECTORS_DIR]
@@ -20,6 +20,7 @@ import SessionFuzzSupport
 import WireCodec
 import WireFrame
 import WireFuzzSupport
+import WireLimits
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
@@ -129,51 +130,100 @@ if let vectors {
 let config = try FrameConfig()
 let small = try FrameConfig(maxDatagram: 576)
 var pn: UInt64 = 0
-@MainActor func datagrams(_ payload: [UInt8], seq: UInt32, loss: Double, config: FrameConfig) throws -> [[UInt8]] {
-    var w = try OutgoingWindow(address: WindowAddress(stream: 7, seq: seq), compressed: Snappy.compress(payload), config: config)
-    return w.initialDatagrams(lossRate: loss, config: config, connectionID: 0xC0FFEE, packetNumber: &pn, protection: NullProtection())
+var bundleID: UInt32 = 0x5EED_0000
+/// The first transmission of a bundle of `windows` (payloads, snappy-compressed here) of
+/// stream 7 from seq `seq` on, in the fewest symbols that fit.
+@MainActor func datagrams(_ payloads: [[UInt8]], seq: UInt32, loss: Double, config: FrameConfig) throws -> [[UInt8]] {
+    bundleID += 1
+    let windows = payloads.enumerated().map { (WindowAddress(stream: 7, seq: seq + UInt32($0.offset)), Snappy.compress($0.element)) }
+    var b = try OutgoingBundle(id: bundleID, windows: windows, config: config)
+    return b.initialDatagrams(lossRate: loss, config: config, connectionID: 0xC0FFEE, packetNumber: &pn, protection: NullProtection())
 }
-// The fixed stream's three windows, with parity, in order: every window completes.
+// The fixed stream's three windows, one bundle each, with parity, in order: every bundle completes.
 var fixedDatagrams: [[UInt8]] = []
 for (i, p) in [fixed.keyframe, fixed.deltaOn1, fixed.deltaOn2].enumerated() {
-    fixedDatagrams += try datagrams(p, seq: UInt32(i + 1), loss: 0.12, config: config)
+    fixedDatagrams += try datagrams([p], seq: UInt32(i + 1), loss: 0.12, config: config)
 }
 try write("datagram", "fixed-in-order", DatagramInput(control: 0x0F, datagrams: fixedDatagrams).bytes)
+// The same three windows as one bundle (one tick's windows share a code), shuffled.
+var fixedBundle = try datagrams([fixed.keyframe, fixed.deltaOn1, fixed.deltaOn2], seq: 1, loss: 0.05, config: small)
+rng.shuffle(&fixedBundle)
+try write("datagram", "fixed-one-bundle-shuffled", DatagramInput(control: 0x0F, datagrams: fixedBundle).bytes)
 // A real keyframe in 576-byte datagrams with parity, shuffled, every fourth lost: parity rebuilds it.
-var blockDatagrams = try datagrams(block[0], seq: 1, loss: 0.12, config: small)
+var blockDatagrams = try datagrams([block[0]], seq: 1, loss: 0.12, config: small)
 rng.shuffle(&blockDatagrams)
 let lossy = blockDatagrams.enumerated().filter { $0.offset % 4 != 3 }.map(\.element)
 try write("datagram", "block-keyframe-lossy", DatagramInput(control: 0x0F, datagrams: lossy).bytes)
 try write("datagram", "block-keyframe-lossy-self-delimiting", DatagramInput(control: 0x4F, datagrams: lossy).bytes)
-// Two blocks of tiny symbols (75 source symbols of 8 bytes), sources lost, replayed.
-var window = (0..<600).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-var tiny = try TinyFrames.datagrams(window: window, symbolSize: 8, parity: 6, seq: 9, packetNumber: &pn)
+/// A real bundle (directory and windows) of `n` random windows of `length` bytes each.
+@MainActor func randomBundle(windows n: Int, length: Int, stream: UInt32) -> [UInt8] {
+    BundleDirectory.bundle((0..<n).map { i in
+        (WindowAddress(stream: stream, seq: UInt32(i + 1)), (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+    })
+}
+// Two blocks of tiny symbols (81 source symbols of 8 bytes), sources lost, replayed.
+var bundle = randomBundle(windows: 5, length: 126, stream: 1)
+var tiny = try TinyFrames.datagrams(bundle: bundle, symbolSize: 8, parity: 6, id: 9, packetNumber: &pn)
 tiny = tiny.enumerated().filter { $0.offset % 9 != 2 }.map(\.element)
 try write("datagram", "tiny-two-blocks-replayed", DatagramInput(control: 0x6F, datagrams: tiny).bytes)
-// Several interleaved partial windows with tight bounds: evictions.
-window = (0..<90).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+// Several interleaved partial bundles with tight bounds: evictions.
+bundle = randomBundle(windows: 2, length: 40, stream: 2)
 var interleaved: [[UInt8]] = []
-for seq in 1...4 { interleaved += try TinyFrames.datagrams(window: window, symbolSize: 10, parity: 2, stream: 2, seq: UInt32(seq), packetNumber: &pn) }
+for id in 1...4 { interleaved += try TinyFrames.datagrams(bundle: bundle, symbolSize: 10, parity: 2, id: UInt32(id), packetNumber: &pn) }
 rng.shuffle(&interleaved)
 try write("datagram", "interleaved-evicting", DatagramInput(control: 0x01 | 0x10, datagrams: interleaved).bytes)
 try write("datagram", "interleaved-small-buffer", DatagramInput(control: 0x03, datagrams: interleaved).bytes)
-// Malformed datagrams next to good ones: each drop reason and a conflicting layout.
+// Malformed datagrams next to good ones: each drop reason and a conflicting layout. Header
+// (SPEC.md §6.3): 0 version/type, 1–4 connection, 5–12 packet number, 13–16 bundle,
+// 17 block, 18 symbol, 19–22 bundle length; the symbol from byte 23.
 let good = fixedDatagrams[0]
 func mutated(_ f: (inout [UInt8]) -> Void) -> [UInt8] { var d = good; f(&d); return d }
 let bad: [[UInt8]] = [
-    Array(good.prefix(40)), mutated { $0[0] = 0x21 }, mutated { $0[0] = 0x1F }, mutated { $0.removeLast() },
-    mutated { $0[27] = 9 }, mutated { $0[26] = 4 }, mutated { $0[$0.count - 1] = 1 },
-    mutated { $0[31...34] = [0, 0, 0, 1]; $0[29...30] = [0, 1]; $0.removeSubrange(36..<($0.count - 16)) },
+    Array(good.prefix(WireLimits.dataHeaderLength + WireLimits.tagLength)),  // too short
+    mutated { $0[0] = 0x31 }, mutated { $0[0] = 0x11 }, mutated { $0[0] = 0x2F },  // version 3, version 1, unknown type
+    mutated { $0.removeLast() },  // another symbol size: another layout, and the tag is cut
+    mutated { $0[23] = 9 }, mutated { $0[22] = 4 }, mutated { $0[$0.count - 1] = 1 },  // symbol, bundle length, tag
+    mutated { $0[17] = 200 },  // a block outside the bundle
+    mutated { $0[19...22] = [0xFF, 0xFF, 0xFF, 0xFF]; $0.removeSubrange(24..<($0.count - 16)) },  // 4 GiB in 1-byte symbols
     good, good,
 ]
-// Two symbols of one partial window that disagree about its length.
+// Two symbols of one partial bundle that disagree about its length.
 var conflicting = blockDatagrams[1]
-let length = UInt32(conflicting[31]) << 24 | UInt32(conflicting[32]) << 16 | UInt32(conflicting[33]) << 8 | UInt32(conflicting[34])
-conflicting[34] = UInt8((length - 1) & 0xFF)
-conflicting[33] = UInt8((length - 1) >> 8 & 0xFF)
+let length = UInt32(conflicting[19]) << 24 | UInt32(conflicting[20]) << 16 | UInt32(conflicting[21]) << 8 | UInt32(conflicting[22])
+conflicting[22] = UInt8((length - 1) & 0xFF)
+conflicting[21] = UInt8((length - 1) >> 8 & 0xFF)
 try write("datagram", "malformed", DatagramInput(control: 0x0F, datagrams: bad + [blockDatagrams[0], conflicting]).bytes)
 
+// MARK: bundle: rebuilt bundles (fuzz-bundle reads them as is, and as windows to bundle).
+let fixedWindows = [fixed.keyframe, fixed.deltaOn1, fixed.deltaOn2].enumerated().map {
+    (WindowAddress(stream: 1, seq: UInt32($0.offset + 1)), Snappy.compress($0.element))
+}
+try write("bundle", "fixed-three-windows", BundleDirectory.bundle(fixedWindows))
+try write("bundle", "fixed-keyframe", BundleDirectory.bundle([fixedWindows[0]]))
+try write("bundle", "samples-four-streams", BundleDirectory.bundle([block[0], mutex[0], goroutine[0], cpu[0]].enumerated().map {
+    (WindowAddress(stream: UInt32($0.offset + 1), seq: 1), Snappy.compress($0.element))
+}))
+// The most windows a bundle may carry, 1 byte each, and the largest stream and seq.
+try write("bundle", "255-one-byte-windows", BundleDirectory.bundle((0..<255).map { (WindowAddress(stream: UInt32($0 % 3), seq: UInt32($0)), [UInt8($0)]) }))
+try write("bundle", "largest-address", BundleDirectory.bundle([(WindowAddress(stream: .max, seq: .max), [1, 2, 3])]))
+// Directories that do not describe their bundle: no windows, 256 windows, an empty
+// window, lengths one short and one over, a varint of 11 bytes, nothing at all.
+let one = BundleDirectory.bundle([(WindowAddress(stream: 1, seq: 1), [7, 7, 7])])
+try write("bundle", "no-windows", [0])
+try write("bundle", "256-windows", [0x80, 0x02] + [UInt8](repeating: 0, count: 30))
+try write("bundle", "empty-window", [1, 1, 1, 0])
+try write("bundle", "one-byte-short", Array(one.dropLast()))
+try write("bundle", "one-byte-over", one + [0])
+try write("bundle", "varint-11-bytes", [1] + [UInt8](repeating: 0xFF, count: 10) + [0x01, 1, 1, 9])
+try write("bundle", "empty", [])
+// As windows to bundle: byte 0 (0x80: 4-byte symbols), then per window a length byte, stream, seq, bytes.
+var spec: [UInt8] = [0x83]
+for i in 0..<6 { spec += [UInt8(20 * i + 5), 0, 0, 0, UInt8(i % 2 + 1), 0, 0, 0, UInt8(i + 1)] + (0...(20 * i + 5)).map { UInt8($0 & 0xFF) } }
+try write("bundle", "six-windows-tiny-symbols", spec)
+
 // MARK: fec: FECInput.
+// Their own generator state, so that seeds above do not move these.
+rng = Rng(s: 0xFEC0_FEC0_FEC0_FEC0)
 @MainActor func fec(_ name: String, k: Int, size: Int, kernel: Int, indices: [Int], corrupt: [FECInput.Op]? = nil) throws {
     let source = (0..<(k * size)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     let ops = corrupt ?? Array(repeating: .keep, count: indices.count)
@@ -194,26 +244,27 @@ try fec("k3-size1023", k: 3, size: 1023, kernel: 3, indices: [2, 3, 4])
 
 // MARK: control: CONTROL payloads (fuzz-control), the frames inside the seal.
 let est = SessionFixture.established
-let acks = est.fromCollector.filter { $0.first == 0x15 }.compactMap { SessionFixture.openControl($0, key: est.keys.receive) }
+let acks = est.fromCollector.filter { $0.first == SessionFixture.controlByte0 }.compactMap { SessionFixture.openControl($0, key: est.keys.receive) }
 precondition(!acks.isEmpty, "the collector sent no acknowledgement")
 for (i, p) in acks.enumerated() { try write("control", "collector-ack-\(i + 1)", p) }
-let keepalive = est.fromAgent.filter { $0.first == 0x15 }.compactMap { SessionFixture.openControl($0, key: est.keys.send) }
+let keepalive = est.fromAgent.filter { $0.first == SessionFixture.controlByte0 }.compactMap { SessionFixture.openControl($0, key: est.keys.send) }
 precondition(keepalive.first == ControlFrame.encode([.keepalive]), "the agent's first CONTROL is not a keepalive")
 try write("control", "keepalive", keepalive[0])
 var someRanges = PacketRanges()
 for pn: UInt64 in [1, 2, 3, 5, 9, 10, 11, 40, 1000, 1002] { someRanges.insert(pn) }
 let everyFrame: [ControlFrame] = [
     .ack(someRanges, ackDelayMicros: 1234), .decoded(stream: 1, highest: 3, earlier: 0b11), .durable(stream: 1, seq: 2),
-    .missing(stream: 1, seq: 3, perBlock: [2, 0, 64]), .rejected(stream: 1, seq: 2, reason: 3, base: 1), .keepalive,
+    .missing(bundle: est.bundles[2], perBlock: [2, 0, 64]), .rejected(stream: 1, seq: 2, reason: 3, base: 1), .keepalive,
 ]
 try write("control", "every-frame", ControlFrame.encode(everyFrame))
 try write("control", "every-frame-truncated", Array(ControlFrame.encode(everyFrame).dropLast()))
-// Frames about the agent's windows in flight (2 and 3): acknowledged, decoded, missing, rejected.
+// Frames about the agent's windows in flight (2 and 3, each in its own bundle): acknowledged,
+// decoded, missing, rejected.
 var allSent = PacketRanges()
 for pn: UInt64 in 1...200 { allSent.insert(pn) }
 try write("control", "ack-everything", ControlFrame.encode([.ack(allSent, ackDelayMicros: 0)]))
 try write("control", "decoded-in-flight", ControlFrame.encode([.decoded(stream: 1, highest: 3, earlier: 1)]))
-try write("control", "missing-and-rejected", ControlFrame.encode([.missing(stream: 1, seq: 2, perBlock: [1]), .rejected(stream: 1, seq: 3, reason: 2, base: 2)]))
+try write("control", "missing-and-rejected", ControlFrame.encode([.missing(bundle: est.bundles[1], perBlock: [1]), .rejected(stream: 1, seq: 3, reason: 2, base: 2)]))
 var wideRanges = PacketRanges()
 for pn in stride(from: UInt64(1), through: 400, by: 3) { wideRanges.insert(pn) }
 try write("control", "ack-64-ranges", ControlFrame.encode([.ack(wideRanges, ackDelayMicros: 25_000)]))

@@ -196,7 +196,9 @@ struct SessionBench {
         agent.handleTimeout(at: .zero)
         guard let initiation = agent.pollTransmit(at: .zero)?.datagram else { throw Failure("no initiation") }
         collector.receive(initiation, from: agentAddress, at: .zero)
-        guard let response = collector.pollTransmit(at: .zero)?.datagram, response.first == 0x13 else { throw Failure("no response") }
+        guard let response = collector.pollTransmit(at: .zero)?.datagram, response.first == Noise.DatagramType.handshakeResponse.byte0 else {
+            throw Failure("no response")
+        }
         let fresh = collector
         agent.receive(response, from: collectorAddress, at: .zero)
         guard agent.status == .established else { throw Failure("no session: \(agent.status)") }
@@ -218,6 +220,7 @@ struct SessionBench {
         try agent.addStream(1, info: StreamInfo(describing: heap[0], service: "bench", profileType: "heap"))
         if let c = cpu.first { try agent.addStream(2, info: StreamInfo(describing: c, service: "bench", profileType: "cpu")) }
         var data: [[UInt8]] = []
+        let dataByte0 = WireLimits.version << 4 | WireFrame.DatagramType.data.rawValue
         var now = Instant.zero
         var decoded = 0
         func pump() {
@@ -225,7 +228,7 @@ struct SessionBench {
                 var moved = false
                 if let w = agent.nextWakeup(), w <= now { agent.handleTimeout(at: now) }
                 while let t = agent.pollTransmit(at: now) {
-                    if t.datagram.first == 0x11 { data.append(t.datagram) }
+                    if t.datagram.first == dataByte0 { data.append(t.datagram) }
                     collector.receive(t.datagram, from: agentAddress, at: now)
                     moved = true
                 }
@@ -302,7 +305,8 @@ struct SessionBench {
         1. CollectorSession.receive of sealed DATA datagrams (goal ≥ \(fmt(goal, 0)) datagrams/s)
         """)
 
-        // The whole receive path, per datagram, split by whether the datagram completed a window.
+        // The whole receive path, per datagram, split by whether the datagram completed a bundle
+        // (its windows decoded: events).
         var completing: [Double] = [], symbolOnly: [Double] = [], totals: [Double] = []
         var completingCount = 0
         let clock = ContinuousClock()
@@ -376,23 +380,29 @@ struct SessionBench {
             for d in c.data { sink &+= try DatagramHeader.parse(d).packetNumber }
         }
 
-        // Reassembly and FEC alone: NullProtection datagrams of the same windows.
+        // Reassembly and FEC alone: NullProtection datagrams of the same bundles.
         let reassembler = time(o.runs) {
             var r = Reassembler()
-            var windows = 0
-            for d in c.nullData { if case .window = r.receive(datagram: d, protection: NullProtection(), at: c.now) { windows += 1 } }
-            sink &+= UInt64(windows)
+            var bundles = 0
+            for d in c.nullData { if case .bundle = r.receive(datagram: d, protection: NullProtection(), at: c.now) { bundles += 1 } }
+            sink &+= UInt64(bundles)
         }
 
-        // The whole window receive path without protection: reassembly, FEC, snappy, decode.
+        // The whole window receive path without protection: reassembly, FEC, the bundle
+        // directory, snappy, decode.
         let symbolSlices = c.symbols.map { $0[...] }
         let receiver = try time(o.runs) {
             var w = WindowReceiver()
             var windows = 0
             for i in c.headers.indices {
                 switch w.receive(c.headers[i], symbol: symbolSlices[i], at: c.now) {
-                case .decoded: windows += 1
-                case .rejected(let a, let why, _): throw Failure("window \(a) rejected: \(why)")
+                case .bundle(_, let outcomes, _):
+                    for outcome in outcomes {
+                        switch outcome {
+                        case .decoded: windows += 1
+                        case .rejected(let a, let why): throw Failure("window \(a) rejected: \(why)")
+                        }
+                    }
                 case .dropped(let e): throw Failure("dropped: \(e)")
                 case .progress, .duplicate: break
                 }
@@ -400,7 +410,7 @@ struct SessionBench {
             guard windows == c.windows else { throw Failure("WindowReceiver decoded \(windows) of \(c.windows) windows") }
         }
 
-        // The same without the session, split the same way: symbols that complete no window.
+        // The same without the session, split the same way: symbols that complete no bundle.
         var receiverSymbolOnly: [Double] = []
         for r in 0...o.runs {
             var w = WindowReceiver()
@@ -431,12 +441,12 @@ struct SessionBench {
             ["SealedProtection.openData (copy + open)", us(openData), rate(openData), share(openData), x(openData), ""],
             ["replay check + open + commit", us(replayOpen), rate(replayOpen), share(replayOpen), x(replayOpen), ""],
             ["Reassembler, NullProtection (parse, FEC)", us(reassembler), rate(reassembler), share(reassembler), x(reassembler), ""],
-            ["WindowReceiver (reassembly, snappy, decode)", us(receiver), rate(receiver), share(receiver), x(receiver), ""],
+            ["WindowReceiver (reassembly, directory, snappy, decode)", us(receiver), rate(receiver), share(receiver), x(receiver), ""],
         ]
         table(["stage (per datagram)", "µs", "datagrams/s", "of receive", "vs open", "goal"], rows)
         let mc = median(completing), ms = median(symbolOnly)
         print("""
-          datagrams that complete a window (\(completingCount) of \(n)): \(fmt(mc * 1e6, 1)) µs each; the others: \(fmt(ms * 1e6, 2)) µs each \
+          datagrams that complete a bundle (\(completingCount) of \(n)): \(fmt(mc * 1e6, 1)) µs each; the others: \(fmt(ms * 1e6, 2)) µs each \
         (\(fmt(1 / ms, 0)) datagrams/s, \(flag(1 / ms >= goal)))
           receive path / ChaChaPoly open alone = \(fmt(receive / open, 1))×
           receive path / (replay + open + WindowReceiver) = \(fmt(receive / (replayOpen + receiver), 2))× (what the session adds around them)
@@ -591,8 +601,8 @@ struct SessionBench {
         var d = template
         let clock = ContinuousClock()
 
-        // Unknown connection ids: everything random but the layout (byte 0, stream, seq,
-        // indices, window length, symbol size).
+        // Unknown connection ids: everything random but the layout (byte 0, bundle id,
+        // indices, bundle length, symbol size).
         var t = clock.now
         for _ in 0..<o.flood {
             rng.fill(&d, 1..<13)

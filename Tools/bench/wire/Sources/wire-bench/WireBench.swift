@@ -173,7 +173,7 @@ struct WireBench {
                 return (f, bytes.count, try PprofDecoder.decode(bytes))
             }
             // The receiver's side: every window must rebuild the sender's state exactly, and
-            // its datagrams must reassemble to the compressed window.
+            // its datagrams must reassemble to a bundle whose directory holds just that window.
             var rx = StreamDecoder()
             let report = try WireSizeReport.measure(inputs.map { ($0.name, $0.gz, $0.profile) }, loss: loss, maxDatagram: maxDatagram,
                                                     mode: seq.mode, info: info(for: inputs[0].profile, type: seq.type)) { w in
@@ -182,8 +182,10 @@ struct WireBench {
                 guard decoded.state == w.senderState else { throw Failure("\(name): the decoded state differs from the sender's") }
                 var r = Reassembler()
                 var rebuilt: [UInt8]?
-                for d in w.datagrams.reversed() { if case .window(_, let bytes, _) = r.receive(datagram: d, protection: NullProtection()) { rebuilt = bytes } }
-                guard rebuilt == w.compressed else { throw Failure("\(name): the datagrams do not reassemble to the window") }
+                for d in w.datagrams.reversed() { if case .bundle(_, let bytes, _) = r.receive(datagram: d, protection: NullProtection()) { rebuilt = bytes } }
+                guard let rebuilt, let (directory, windows) = try? BundleDirectory.parse(rebuilt),
+                      directory.entries.map(\.address) == [WindowAddress(stream: 1, seq: w.header.seq)], windows.map({ Array($0) }) == [w.compressed]
+                else { throw Failure("\(name): the datagrams do not reassemble to a bundle of the window") }
                 if w.header.baseSeq != 0 {
                     let n = Double(inputs.count - 1)
                     for (f, v) in fields(of: w.payload) {
@@ -228,7 +230,8 @@ struct WireBench {
         }
         print("""
 
-        1. Size on the wire (bytes; max datagram \(maxDatagram), every datagram with its 27-byte header and 16-byte tag;
+        1. Size on the wire (bytes; max datagram \(maxDatagram), every datagram with its \(WireLimits.dataHeaderLength)-byte header and \(WireLimits.tagLength)-byte tag,
+           one bundle per window (its directory included);
            FEC parity sized for \(Int(loss * 100)) % loss; each window acknowledged before the next, no loss)
            keyframe = window 1; steady = mean over windows 2..n; (n) = datagrams; ratio = steady wire / steady gzip pprof
         """)
@@ -317,7 +320,7 @@ struct WireBench {
         let clock = ContinuousClock()
 
         /// One window from `tx`/`rx` as they are, each stage timed.
-        func window(_ tx: inout StreamEncoder, _ rx: inout StreamDecoder, _ p: Profile) throws -> (Stages, payload: Int, compressed: Int, seq: UInt64) {
+        func window(_ tx: inout StreamEncoder, _ rx: inout StreamDecoder, _ p: Profile) throws -> (Stages, payload: Int, compressed: Int, seq: UInt32) {
             var s = Stages()
             var t = clock.now
             try tx.ingest(p, mode: .snapshot)
