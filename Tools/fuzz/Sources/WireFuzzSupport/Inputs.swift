@@ -217,7 +217,10 @@ public enum BundleCheck {
         let n = dir.entries.count
         if n < 1 || n > WireLimits.maxBundleWindows { fail("parse accepted a directory of \(n) entries") }
         if windows.count != n { fail("\(n) entries but \(windows.count) windows") }
-        var at = dir.bytes.count
+        // The directory as written, which may hold non-minimal varints (longer than `dir.bytes`).
+        let written = bytes.count - windows.reduce(0) { $0 + $1.count }
+        if written < dir.bytes.count { fail("a directory of \(dir.entries.count) entries in \(written) bytes") }
+        var at = written
         for (i, (e, w)) in zip(dir.entries, windows).enumerated() {
             if e.length < 1 { fail("entry \(i) has length \(e.length)") }
             if w.count != e.length { fail("entry \(i) says \(e.length) bytes, its window has \(w.count)") }
@@ -230,7 +233,7 @@ public enum BundleCheck {
         // with the same window bytes, parses to the same directory, and equals the input
         // whenever the input's varints were minimal.
         let again = BundleDirectory.bundle(zip(dir.entries, windows).map { ($0.address, Array($1)) })
-        let windowBytes = bytes.count - dir.bytes.count
+        let windowBytes = bytes.count - written
         let minimal = (try? BundleDirectory.parse(again)).map { $0.0 == dir && $0.1.map(Array.init) == windows.map(Array.init) } ?? false
         if again.count > bytes.count || !minimal || again.suffix(windowBytes) != bytes.suffix(windowBytes) {
             fail("accepted \(bytes.count) bytes re-encode to \(again.count) other bytes: directory \(dir.entries), "
