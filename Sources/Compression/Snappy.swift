@@ -21,6 +21,12 @@ public enum Snappy {
 
     /// Decompresses a snappy block whose uncompressed length must not exceed `limit`.
     public static func decompress(_ input: [UInt8], limit: Int) throws(CompressionError) -> [UInt8] {
+        try decompress(input[...], limit: limit)
+    }
+
+    /// As `decompress(_:limit:)`, for a block inside a larger buffer (a window of a bundle),
+    /// without copying it out first.
+    public static func decompress(_ input: ArraySlice<UInt8>, limit: Int) throws(CompressionError) -> [UInt8] {
         var length = 0
         let ok = input.withUnsafeBufferPointer { i -> Bool in
             guard let base = i.baseAddress else { return false }

@@ -14,18 +14,7 @@ public enum ParityPolicy {
     public static func parityCount(sourceCount k: Int, lossRate: Double, meanBurstLength: Double = 1,
                                    target: Double = 0.01, maxParity: Int = 64) -> Int {
         guard k > 0 else { return 0 }
-        let p = min(max(lossRate, 0), 0.95)
-        let burst = max(meanBurstLength, 1)
-        let cap = max(0, min(maxParity, ReedSolomon.maxSymbols - k))
-        var m = 0
-        while m < cap {
-            let failure = burst <= 1.0001
-                ? binomialTail(n: k + m, p: p, moreThan: m)
-                : burstTail(n: k + m, lossRate: p, meanBurstLength: burst, moreThan: m)
-            if failure < target { return m }
-            m += 1
-        }
-        return cap
+        return smallestParity(k, from: 0, lossRate: lossRate, meanBurstLength: meanBurstLength, target: target, maxParity: maxParity)
     }
 
     /// `parityCount` for every block size 1 … `maxSourceCount` at once (entry k − 1 is the
@@ -34,24 +23,31 @@ public enum ParityPolicy {
     public static func parityTable(maxSourceCount: Int, lossRate: Double, meanBurstLength: Double = 1,
                                    target: Double = 0.01, maxParity: Int = 64) -> [Int] {
         guard maxSourceCount > 0 else { return [] }
-        let p = min(max(lossRate, 0), 0.95)
-        let burst = max(meanBurstLength, 1)
         var out: [Int] = []
         out.reserveCapacity(maxSourceCount)
         var m = 0
         for k in 1...maxSourceCount {
-            let cap = max(0, min(maxParity, ReedSolomon.maxSymbols - k))
-            m = min(m, cap)
-            while m < cap {
-                let failure = burst <= 1.0001
-                    ? binomialTail(n: k + m, p: p, moreThan: m)
-                    : burstTail(n: k + m, lossRate: p, meanBurstLength: burst, moreThan: m)
-                if failure < target { break }
-                m += 1
-            }
+            m = smallestParity(k, from: m, lossRate: lossRate, meanBurstLength: meanBurstLength, target: target, maxParity: maxParity)
             out.append(m)
         }
         return out
+    }
+
+    /// The smallest m ≥ `start` (capped) whose block of k + m fails below `target`.
+    private static func smallestParity(_ k: Int, from start: Int, lossRate: Double, meanBurstLength: Double,
+                                       target: Double, maxParity: Int) -> Int {
+        let p = min(max(lossRate, 0), 0.95)
+        let burst = max(meanBurstLength, 1)
+        let cap = max(0, min(maxParity, ReedSolomon.maxSymbols - k))
+        var m = min(start, cap)
+        while m < cap {
+            let failure = burst <= 1.0001
+                ? binomialTail(n: k + m, p: p, moreThan: m)
+                : burstTail(n: k + m, lossRate: p, meanBurstLength: burst, moreThan: m)
+            if failure < target { return m }
+            m += 1
+        }
+        return cap
     }
 
     /// P(more than t of n consecutive datagrams lost) on a Gilbert–Elliott channel with

@@ -108,8 +108,6 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     var lastSentAt: Instant?
     var lastHeardAt: Instant?
     var keepaliveDue = false
-    /// Compressed bytes of windows encoded and not yet bundled.
-    var openBytes = 0
     var outbox: [Transmit] = []
     var events: [AgentEvent] = []
 
@@ -178,7 +176,6 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             throw .pipeline("\(error)")
         }
         windows[w.address] = WindowState(takenAt: takenAt)
-        openBytes += w.compressed.count
         stats.windowsSent += 1
         return .sent(w.address)
     }
@@ -186,8 +183,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     /// Puts the windows submitted since the last datagram left into one bundle (SPEC.md
     /// §6.2): what a tick's snapshots share, one code over all of them.
     mutating func closeBundle() {
-        guard openBytes > 0 else { return }
-        openBytes = 0
+        guard sender.openBytes > 0 else { return }
         for b in sender.closeBundle(lossRate: loss.lossRate, meanBurstLength: loss.meanBurstLength) {
             let layout = b.layout
             bundles[b.id] = BundleState(windows: b.windows, blocks: layout.blockCount,
@@ -197,7 +193,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             for a in b.windows { windows[a]?.bundle = b.id }
             stats.bundlesSent += 1
             if let plain = try? BundleLayout(bundleLength: layout.bundleLength, maxSymbol: config.frame.maxSymbol) {
-                stats.bytesPlain += plain.sourceSymbols * (WireLimits.dataHeaderLength + plain.symbolSize + WireLimits.tagLength)
+                stats.bytesPlain += plain.sourceBytes
             }
         }
     }
@@ -219,7 +215,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
 
     /// Bytes queued and not yet sent (windows not yet bundled counted at their size).
     var queuedBytes: Int {
-        bundles.values.reduce(openBytes) { $0 + $1.queued * $1.datagramSize }
+        bundles.values.reduce(sender.openBytes) { $0 + $1.queued * $1.datagramSize }
     }
 
     /// Windows encoded and not yet decoded (nor given up), superseded ones excepted.
@@ -288,7 +284,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             // Each timer only while it can still do something, so no wake-up stays in the past.
             if pending == nil && nextHandshakeAt == nil { consider(slot.madeAt + config.timers.rekeyAfterTime) }
             if !keepaliveDue { consider((lastSentAt ?? slot.madeAt) + config.timers.keepalive) }
-            if sender.queuedCount > 0 || openBytes > 0 { consider(pacer.nextSend(config.frame.maxDatagram)) }
+            if sender.queuedCount > 0 || sender.openBytes > 0 { consider(pacer.nextSend(config.frame.maxDatagram)) }
             if status == .established && !windows.isEmpty { consider((lastHeardAt ?? slot.madeAt) + config.timers.silence) }
         }
         return t

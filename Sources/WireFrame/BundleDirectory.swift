@@ -24,10 +24,24 @@ public struct BundleDirectory: Equatable, Sendable {
 
     public init(entries: [Entry]) { self.entries = entries }
 
+    /// Most bytes the window count and one entry take (varints of at most 32 bits).
+    public static let maxCountLength = 2
+    public static let maxEntryLength = 15
+
+    /// Bytes of the directory's encoding, without encoding it.
+    public var byteCount: Int {
+        entries.reduce(Self.varintLength(UInt64(entries.count))) {
+            $0 + Self.varintLength(UInt64($1.address.stream)) + Self.varintLength(UInt64($1.address.seq)) + Self.varintLength(UInt64($1.length))
+        }
+    }
+
+    /// Bytes of the bundle it describes: the directory and the windows.
+    public var bundleLength: Int { entries.reduce(byteCount) { $0 + $1.length } }
+
     /// The directory's encoding.
     public var bytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(1 + entries.count * 8)
+        out.reserveCapacity(byteCount)
         Self.putVarint(UInt64(entries.count), &out)
         for e in entries {
             Self.putVarint(UInt64(e.address.stream), &out)
@@ -38,12 +52,15 @@ public struct BundleDirectory: Equatable, Sendable {
     }
 
     /// A bundle's bytes: this directory, then `windows` (one per entry, in order).
-    public static func bundle(_ windows: [(WindowAddress, [UInt8])]) -> [UInt8] {
+    public static func bundle(_ windows: [(WindowAddress, [UInt8])]) -> [UInt8] { make(windows).bytes }
+
+    /// The directory of `windows` and the bundle's bytes.
+    public static func make(_ windows: [(WindowAddress, [UInt8])]) -> (directory: BundleDirectory, bytes: [UInt8]) {
         let dir = BundleDirectory(entries: windows.map { Entry(address: $0.0, length: $0.1.count) })
         var out = dir.bytes
-        out.reserveCapacity(out.count + windows.reduce(0) { $0 + $1.1.count })
+        out.reserveCapacity(dir.bundleLength)
         for (_, w) in windows { out += w }
-        return out
+        return (dir, out)
     }
 
     /// Reads the directory of a rebuilt bundle and returns it with each window's bytes;
@@ -89,6 +106,8 @@ public struct BundleDirectory: Equatable, Sendable {
         }
         return (BundleDirectory(entries: entries), windows)
     }
+
+    static func varintLength(_ v: UInt64) -> Int { max(1, (64 - v.leadingZeroBitCount + 6) / 7) }
 
     static func putVarint(_ v: UInt64, _ out: inout [UInt8]) {
         var v = v

@@ -11,10 +11,9 @@ extension BundleLayout {
     public static func cheapest(bundleLength: Int, maxSymbol: Int, parity: [Int]) throws(FrameError) -> BundleLayout {
         let fewest = try BundleLayout(bundleLength: bundleLength, maxSymbol: maxSymbol)
         guard fewest.sourceSymbols < WireLimits.maxSourceSymbols, !parity.isEmpty else { return fewest }
-        let perDatagram = WireLimits.dataHeaderLength + WireLimits.tagLength
         func cost(_ l: BundleLayout) -> Int {
             let k = l.sourceSymbols
-            return (k + parity[min(k, parity.count) - 1]) * (l.symbolSize + perDatagram)
+            return (k + parity[min(k, parity.count) - 1]) * l.datagramSize
         }
         var best = fewest, bestCost = cost(fewest)
         let most = min(WireLimits.maxSourceSymbols, parity.count, bundleLength)

@@ -121,6 +121,10 @@ public struct BundleLayout: Equatable, Hashable, Sendable {
     }
 
     public func sourceCount(block b: Int) -> Int { min(WireLimits.maxSourceSymbols, sourceSymbols - WireLimits.maxSourceSymbols * b) }
+    /// Bytes of each datagram of this layout: header, symbol and tag.
+    public var datagramSize: Int { WireLimits.dataHeaderLength + symbolSize + WireLimits.tagLength }
+    /// Bytes of the source datagrams alone: the bundle sent once, with no parity.
+    public var sourceBytes: Int { sourceSymbols * datagramSize }
     /// Byte offset of block b in the padded bundle.
     public func offset(block b: Int) -> Int { WireLimits.maxSourceSymbols * b * symbolSize }
 }

@@ -17,20 +17,25 @@ public struct OutgoingBundle: Sendable {
     public var windows: [WindowAddress] { directory.entries.map(\.address) }
 
     /// Puts `windows` (compressed, in order) behind a directory and cuts the bundle into
-    /// blocks of source symbols: of `symbolSize` bytes when given, else the fewest that fit.
+    /// blocks of source symbols: as `layout` says when given, else the fewest that fit.
     public init(id: UInt32, windows: [(WindowAddress, [UInt8])], config: FrameConfig, layout chosen: BundleLayout? = nil) throws(FrameError) {
         guard !windows.isEmpty, windows.count <= WireLimits.maxBundleWindows else {
             throw .configuration("a bundle carries 1–\(WireLimits.maxBundleWindows) windows, not \(windows.count)")
         }
         guard windows.allSatisfy({ !$0.1.isEmpty }) else { throw .configuration("a bundle cannot carry an empty window") }
-        let bytes = BundleDirectory.bundle(windows)
-        try self.init(id: id, bundle: bytes, config: config, layout: chosen)
+        let (directory, bytes) = BundleDirectory.make(windows)
+        try self.init(id: id, directory: directory, bytes: bytes, config: config, layout: chosen)
     }
 
     /// A bundle from its bytes (directory and windows), as `BundleDirectory.bundle` makes them.
     public init(id: UInt32, bundle bytes: [UInt8], config: FrameConfig, layout chosen: BundleLayout? = nil) throws(FrameError) {
+        try self.init(id: id, directory: try BundleDirectory.parse(bytes).0, bytes: bytes, config: config, layout: chosen)
+    }
+
+    /// `bytes` is `directory` followed by its windows.
+    private init(id: UInt32, directory: BundleDirectory, bytes: [UInt8], config: FrameConfig, layout chosen: BundleLayout?) throws(FrameError) {
         self.id = id
-        directory = try BundleDirectory.parse(bytes).0
+        self.directory = directory
         if let chosen {
             guard chosen.bundleLength == bytes.count, chosen.symbolSize <= config.maxSymbol else {
                 throw .configuration("layout of \(chosen.bundleLength) bytes in symbols of \(chosen.symbolSize) does not fit this bundle")
@@ -59,7 +64,7 @@ public struct OutgoingBundle: Sendable {
     /// Parity symbols still available for repair in block b.
     public func repairCapacity(block b: Int) -> Int { WireLimits.maxSymbols - blocks[b].nextIndex }
     /// Bytes of one datagram of this bundle (every datagram of a bundle has the same size).
-    public var datagramSize: Int { WireLimits.dataHeaderLength + layout.symbolSize + WireLimits.tagLength }
+    public var datagramSize: Int { layout.datagramSize }
 
     /// The first transmission: every source symbol, plus parity per block from the loss
     /// estimate (`ParityPolicy`).

@@ -177,12 +177,11 @@ public struct Reassembler: Sendable {
     /// stopped repairing them, SPEC.md §11) and returns them.
     @discardableResult
     public mutating func expire(before cutoff: Instant) -> [UInt32] {
-        let old = partials.filter { $0.value.firstArrival < cutoff }
-        for (id, p) in old {
-            bufferedBytes -= p.heldBytes
-            partials[id] = nil
-        }
-        return old.keys.sorted()
+        // Called on every acknowledgement: a scan, and no copy of the partials.
+        var old: [UInt32] = []
+        for (id, p) in partials where p.firstArrival < cutoff { old.append(id) }
+        for id in old { bufferedBytes -= partials.removeValue(forKey: id)?.heldBytes ?? 0 }
+        return old.sorted()
     }
 
     private static func modify(_ p: inout Partial?, _ body: (inout Partial) -> Void) {

@@ -105,7 +105,7 @@ public struct WindowReceiver: Sendable {
 
     private mutating func decode(_ a: WindowAddress, _ compressed: ArraySlice<UInt8>) -> Result<DecodedWindow, WindowRejection> {
         let payload: [UInt8]
-        do { payload = try Snappy.decompress(Array(compressed), limit: WireLimits.maxPayload) } catch {
+        do { payload = try Snappy.decompress(compressed, limit: WireLimits.maxPayload) } catch {
             return .failure(.badCompression("\(error)"))
         }
         do {

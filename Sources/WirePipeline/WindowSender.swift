@@ -75,13 +75,22 @@ public struct WindowSender: Sendable {
         let compressed = Snappy.compress(payload)
         let address = WindowAddress(stream: stream, seq: header.seq)
         // Checked here, so that closing a bundle never fails for one window's size.
-        do { _ = try BundleLayout(bundleLength: compressed.count + 16, maxSymbol: config.maxSymbol) } catch { throw .frame(error) }
+        do { _ = try BundleLayout(bundleLength: Self.bundleCost(compressed.count) + BundleDirectory.maxCountLength, maxSymbol: config.maxSymbol) } catch {
+            throw .frame(error)
+        }
         open.append((address, compressed))
+        openBytes += compressed.count
         return EncodedWindow(header: header, address: address, payload: payload, compressed: compressed)
     }
 
     /// Windows encoded and waiting for `closeBundle`.
     public var openWindows: [WindowAddress] { open.map(\.0) }
+    /// Their compressed bytes.
+    public private(set) var openBytes = 0
+
+    /// Most bytes a window of `length` compressed bytes adds to a bundle: itself and its
+    /// directory entry.
+    static func bundleCost(_ length: Int) -> Int { length + BundleDirectory.maxEntryLength }
 
     /// Puts the windows encoded since the last call into bundles (one, unless they exceed
     /// a bundle's 255 blocks), each cut into the symbol size that costs the fewest bytes
@@ -91,30 +100,31 @@ public struct WindowSender: Sendable {
         guard !open.isEmpty else { return [] }
         let maxBytes = WireLimits.maxBlocks * WireLimits.maxSourceSymbols * config.maxSymbol
         var groups: [[(WindowAddress, [UInt8])]] = [[]]
-        var bytes = 1
+        var bytes = BundleDirectory.maxCountLength
         for w in open {
-            let cost = w.1.count + 16
+            let cost = Self.bundleCost(w.1.count)
             if !groups[groups.count - 1].isEmpty && (bytes + cost > maxBytes || groups[groups.count - 1].count == WireLimits.maxBundleWindows) {
                 groups.append([])
-                bytes = 1
+                bytes = BundleDirectory.maxCountLength
             }
             groups[groups.count - 1].append(w)
             bytes += cost
         }
         open.removeAll()
+        openBytes = 0
         let table = parityTable(lossRate: lossRate, meanBurstLength: meanBurstLength)
         var out: [SentBundle] = []
         for g in groups {
             let id = nextBundleID
             nextBundleID &+= 1
-            let content = BundleDirectory.bundle(g)
+            let length = BundleDirectory(entries: g.map { BundleDirectory.Entry(address: $0.0, length: $0.1.count) }).bundleLength
             // Each window fits a bundle (checked when it was encoded), so these cannot fail.
-            guard let layout = try? BundleLayout.cheapest(bundleLength: content.count, maxSymbol: config.maxSymbol, parity: table),
-                  var b = try? OutgoingBundle(id: id, bundle: content, config: config, layout: layout) else { continue }
+            guard let layout = try? BundleLayout.cheapest(bundleLength: length, maxSymbol: config.maxSymbol, parity: table),
+                  var b = try? OutgoingBundle(id: id, windows: g, config: config, layout: layout) else { continue }
             let symbols = b.initialSymbols(lossRate: lossRate, meanBurstLength: meanBurstLength, config: config)
             bundles[id] = b
             for s in symbols { queue.append(QueuedSymbol(bundle: id, symbol: s, isRepair: false)) }
-            out.append(SentBundle(id: id, windows: g.map(\.0), layout: layout, datagramSize: b.datagramSize, datagrams: symbols.count))
+            out.append(SentBundle(id: id, windows: g.map(\.0), layout: layout, datagrams: symbols.count))
         }
         return out
     }
@@ -224,7 +234,7 @@ public struct SentBundle: Sendable, Equatable {
     public var windows: [WindowAddress]
     public var layout: BundleLayout
     /// Bytes of each of its datagrams (they all have the same size).
-    public var datagramSize: Int
+    public var datagramSize: Int { layout.datagramSize }
     /// Datagrams queued for it: source symbols and up-front parity.
     public var datagrams: Int
 }

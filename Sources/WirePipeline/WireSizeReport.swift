@@ -72,9 +72,8 @@ public struct WireSizeReport: Sendable {
             }
             // Without FEC only the source symbols go out, in the fewest symbols that fit.
             let plain = try BundleLayout(bundleLength: bundle.layout.bundleLength, maxSymbol: tx.config.maxSymbol)
-            let plainSize = WireLimits.dataHeaderLength + plain.symbolSize + WireLimits.tagLength
             rows.append(Row(name: input.name, inputBytes: input.bytes, keyframe: w.isKeyframe, payloadBytes: w.payload.count,
-                            compressedBytes: w.compressed.count, datagrams: plain.sourceSymbols, wireBytes: plain.sourceSymbols * plainSize,
+                            compressedBytes: w.compressed.count, datagrams: plain.sourceSymbols, wireBytes: plain.sourceBytes,
                             datagramsWithFEC: sent.count, wireBytesWithFEC: sent.reduce(0) { $0 + $1.count }))
             tx.forget(bundle.id)
             try onWindow(Window(header: w.header, payload: w.payload, compressed: w.compressed, datagrams: sent,
