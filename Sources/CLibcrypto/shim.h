@@ -83,6 +83,24 @@ static inline int flamewire_aead_open(EVP_CIPHER_CTX *ctx, uint64_t pn, const un
     return 0;
 }
 
+/// Verifies the 16-byte `tag` over `ad` and the `len` bytes of ciphertext at `in`, writing
+/// the plaintext to `out` (which must not overlap `in`). 1 when authentic; 0 when not, and
+/// then `out` holds unauthenticated bytes the caller must discard. The input is never
+/// written, so a receiver can open a datagram it only borrows without copying it first.
+static inline int flamewire_aead_open_into(EVP_CIPHER_CTX *ctx, uint64_t pn, const unsigned char *ad, size_t adlen,
+                                           const unsigned char *in, unsigned char *out, size_t len,
+                                           const unsigned char *tag) {
+    unsigned char end[16];
+    int outl = 0;
+    if (!flamewire_aead_start(ctx, pn, ad, adlen)) return 0;
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, FLAMEWIRE_AEAD_TAG_LENGTH, (void *)tag) != 1) return 0;
+    if (len > 0) {
+        if (len > INT_MAX || EVP_CipherUpdate(ctx, out, &outl, in, (int)len) != 1 || (size_t)outl != len) return 0;
+    }
+    outl = 0;
+    return EVP_CipherFinal_ex(ctx, end, &outl) == 1 && outl == 0;
+}
+
 /// Zeroes `len` bytes at `p` in a way the compiler does not remove.
 static inline void flamewire_cleanse(void *p, size_t len) {
     if (p != NULL && len > 0) OPENSSL_cleanse(p, len);

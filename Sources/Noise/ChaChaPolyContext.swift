@@ -84,4 +84,19 @@ final class ChaChaPolyContext: Sendable {
                                 payload.baseAddress?.assumingMemoryBound(to: UInt8.self), payload.count, t.assumingMemoryBound(to: UInt8.self))
         }
     }
+
+    /// Verifies `tag` (16 bytes) over `header` and the `ciphertext`, writing the plaintext
+    /// to `plaintext` (same count, not overlapping). False when not authentic; `plaintext`
+    /// then holds bytes to discard. The ciphertext is only read.
+    func open(header: UnsafeRawBufferPointer, packetNumber: UInt64, ciphertext: UnsafeRawBufferPointer,
+              into plaintext: UnsafeMutableRawBufferPointer, tag: UnsafeRawBufferPointer) -> Bool {
+        precondition(!sealing && tag.count == 16 && plaintext.count == ciphertext.count)
+        guard let t = tag.baseAddress else { return false }
+        return withContext { ctx in
+            flamewire_aead_open_into(ctx, packetNumber, header.baseAddress?.assumingMemoryBound(to: UInt8.self), header.count,
+                                     ciphertext.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                     plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), ciphertext.count,
+                                     t.assumingMemoryBound(to: UInt8.self))
+        }
+    }
 }

@@ -77,6 +77,19 @@ public struct TransportKeys: Sendable {
         guard opener.open(header: header, packetNumber: packetNumber, payload: payload, tag: tag) else { throw .decryptFailed }
     }
 
+    /// Verifies `tag` over `header` and the encrypted `ciphertext`, writing the plaintext
+    /// to `plaintext` (the same count, not overlapping): a receiver opens a datagram it
+    /// only borrows without copying it first. On `.decryptFailed`, `plaintext` holds bytes
+    /// to discard.
+    public func open(header: UnsafeRawBufferPointer, packetNumber: UInt64, ciphertext: UnsafeRawBufferPointer,
+                     into plaintext: UnsafeMutableRawBufferPointer, tag: UnsafeRawBufferPointer) throws(NoiseError) {
+        guard tag.count == Self.tagLength else { throw .truncated(expected: Self.tagLength, got: tag.count) }
+        guard plaintext.count == ciphertext.count else { throw .truncated(expected: ciphertext.count, got: plaintext.count) }
+        guard opener.open(header: header, packetNumber: packetNumber, ciphertext: ciphertext, into: plaintext, tag: tag) else {
+            throw .decryptFailed
+        }
+    }
+
     /// Seals a datagram held as header ‖ plaintext payload: encrypts the payload in place
     /// and appends the 16-byte tag.
     public func seal(datagram: inout [UInt8], headerLength: Int, packetNumber: UInt64) throws(NoiseError) {

@@ -11,27 +11,27 @@ extension AgentSession {
 
     mutating func receiveControl(_ d: [UInt8], at now: Instant) {
         guard let (connection, pn) = ControlDatagram.header(d) else {
-            count(drop: DropReason.tooShort.rawValue)
+            count(drop: .tooShort)
             return
         }
         // The collector addresses us by our index of the current or the previous keys.
         let useCurrent = current?.keys.localIndex == connection
         guard useCurrent || previous?.keys.localIndex == connection, let slot = useCurrent ? current : previous else {
-            count(drop: DropReason.unknownConnection.rawValue)
+            count(drop: .unknownConnection)
             return
         }
         guard slot.replay.check(pn) else {
-            count(drop: DropReason.replayed.rawValue)
+            count(drop: .replayed)
             return
         }
         guard let payload = ControlDatagram.open(d, packetNumber: pn, keys: slot.keys) else {
-            count(drop: DropReason.authenticationFailed.rawValue)
+            count(drop: .authenticationFailed)
             return
         }
         if useCurrent { current?.replay.commit(pn) } else { previous?.replay.commit(pn) }
         let frames: [ControlFrame]
         do { frames = try ControlFrame.decode(payload) } catch {
-            count(drop: "malformed_control")
+            count(drop: .malformedControl)
             return
         }
         lastHeardAt = now

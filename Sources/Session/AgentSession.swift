@@ -307,15 +307,15 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         stats.bytesReceived += datagram.count
         let type: WireFrame.DatagramType
         do { type = try WireFrame.DatagramType.of(datagram) } catch {
-            count(drop: error.reason.rawValue)
+            count(drop: SessionDropReason(error.reason))
             return
         }
         switch type {
         case .handshakeResponse: receiveResponse(datagram, at: now)
         case .cookieReply:
-            do { _ = try cookies.consumeCookieReply(datagram, at: now) } catch { count(drop: "bad_cookie_reply") }
+            do { _ = try cookies.consumeCookieReply(datagram, at: now) } catch { count(drop: .badCookieReply) }
         case .ack: receiveControl(datagram, at: now)
-        case .data, .handshakeInitiation: count(drop: "unexpected_type")
+        case .data, .handshakeInitiation: count(drop: .unexpectedType)
         }
     }
 
@@ -334,7 +334,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         lastSentAt = now
     }
 
-    mutating func count(drop reason: String) { stats.dropped[reason, default: 0] += 1 }
+    mutating func count(drop reason: SessionDropReason) { stats.dropped[reason, default: 0] += 1 }
 
     mutating func startHandshake(at now: Instant) {
         let wall = config.wallClockAtZero.adding(now - .zero)
@@ -352,7 +352,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             stats.bytesHandshake += h.initiation.count
             outbox.append(Transmit(datagram: h.initiation, destination: config.collector))
         } catch {
-            count(drop: "handshake_build_failed")
+            count(drop: .handshakeBuildFailed)
         }
         let backoff = min(config.timers.handshakeRetryMax, config.timers.handshakeRetry * (1 << min(attempts - 1, 16)))
         nextHandshakeAt = now + backoff
@@ -361,12 +361,12 @@ public struct AgentSession: DatagramEndpoint, Sendable {
 
     mutating func receiveResponse(_ d: [UInt8], at now: Instant) {
         guard var h = pending, HandshakeInitiator.receiverIndex(ofResponse: d) == h.localIndex else {
-            count(drop: "unexpected_response")
+            count(drop: .unexpectedResponse)
             return
         }
         let keys: TransportKeys
         do { keys = try h.readResponse(d) } catch {
-            count(drop: "bad_response")
+            count(drop: .badResponse)
             return
         }
         pending = nil

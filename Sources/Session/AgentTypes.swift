@@ -108,7 +108,7 @@ public struct AgentStats: Equatable, Sendable {
     public var bytesPlain = 0
     public var bytesReceived = 0
     public var handshakes = 0
-    public var dropped: [String: Int] = [:]
+    public var dropped: [SessionDropReason: Int] = [:]
     public var packetsAcked = 0
     public var packetsLost = 0
 }

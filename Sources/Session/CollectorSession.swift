@@ -49,7 +49,7 @@ public enum CollectorEvent: Sendable {
 public struct CollectorSession: DatagramEndpoint, Sendable {
     public let config: CollectorConfig
     /// Datagrams dropped, by reason (never answered).
-    public internal(set) var dropped: [String: Int] = [:]
+    public internal(set) var dropped: [SessionDropReason: Int] = [:]
     public internal(set) var bytesSent = 0
     public internal(set) var cookieRepliesSent = 0
     /// The newest initiation timestamp accepted per agent key: persist it and give it back
@@ -81,7 +81,28 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var highestPacket: UInt64 = 0
         var rejected: [ControlFrame] = []
         var durable: [UInt32: UInt32] = [:]
+
+        /// After a datagram authenticated: commit its packet number, follow the agent's
+        /// address (NAT rebinding: only a newer packet moves it), and note it for
+        /// acknowledgement.
+        mutating func authenticated(connection: UInt32, packetNumber pn: UInt64, from address: PeerAddress, at now: Instant,
+                                    ackEliciting: Bool, ackEvery: Int, maxAckDelay: Duration) {
+            slots[connection]?.replay.commit(pn)
+            if pn > highestPacket {
+                highestPacket = pn
+                self.address = address
+                replyIndex = connection
+            }
+            guard ackEliciting else { return }
+            if received.insert(pn), pn >= received.largest { largestReceivedAt = now }
+            unacked += 1
+            if unacked >= ackEvery { ackNow = true }
+            if ackDeadline == nil { ackDeadline = now + maxAckDelay }
+        }
     }
+
+    /// Opened DATA symbols land here (`SealedProtection.openData(_:header:into:)`).
+    var scratch: [UInt8] = []
 
     struct Slot: Sendable {
         var keys: TransportKeys
@@ -124,14 +145,14 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     public mutating func receive(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
         let type: WireFrame.DatagramType
         do { type = try WireFrame.DatagramType.of(d) } catch {
-            count(error.reason.rawValue)
+            count(SessionDropReason(error.reason))
             return
         }
         switch type {
         case .handshakeInitiation: receiveInitiation(d, from: address, at: now)
         case .data: receiveData(d, from: address, at: now)
         case .ack: receiveControl(d, from: address, at: now)
-        case .handshakeResponse, .cookieReply: count("unexpected_type")
+        case .handshakeResponse, .cookieReply: count(.unexpectedType)
         }
     }
 
@@ -164,7 +185,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
 
     // MARK: - Internals
 
-    mutating func count(_ reason: String) { dropped[reason, default: 0] += 1 }
+    mutating func count(_ reason: SessionDropReason) { dropped[reason, default: 0] += 1 }
 
     mutating func sent(_ t: Transmit) -> Transmit {
         bytesSent += t.datagram.count
@@ -183,7 +204,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         let source = Array(address.value.utf8)
         let verdict: CookieChecker.Verdict
         do { verdict = try cookieChecker.check(d, source: source, underLoad: underLoad, at: now) } catch {
-            count(error == .badMac1 ? "bad_mac1" : "bad_handshake")
+            count(error == .badMac1 ? SessionDropReason.badMac1 : .badHandshake)
             return
         }
         if verdict == .sendCookieReply {
@@ -194,26 +215,26 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         }
         let got: ReceivedInitiation
         do { got = try ReceivedInitiation.read(d, localStatic: config.staticKey, usesPSK: config.psk != nil) } catch {
-            count("bad_initiation")
+            count(.badInitiation)
             return
         }
         guard config.allowedAgents.contains(got.peerStatic) else {
-            count("unknown_agent")
+            count(.unknownAgent)
             return
         }
         if let last = acceptedTimestamps[got.peerStatic], got.timestamp <= last {
-            count("replayed_initiation")
+            count(.replayedInitiation)
             return
         }
         guard peers[got.peerStatic] != nil || peers.count < config.maxPeers else {
-            count("too_many_peers")
+            count(.tooManyPeers)
             return
         }
         var index = UInt32(truncatingIfNeeded: random.next())
         while connections[index] != nil || index == 0 { index = UInt32(truncatingIfNeeded: random.next()) }
         let response: [UInt8], keys: TransportKeys
         do { (response, keys) = try got.respond(localIndex: index, psk: config.psk, using: &random) } catch {
-            count("bad_initiation")
+            count(.badInitiation)
             return
         }
         acceptedTimestamps[got.peerStatic] = got.timestamp
@@ -235,33 +256,23 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     /// The peer and slot a connection id names, after the replay check.
     mutating func slot(for connection: UInt32, packetNumber pn: UInt64) -> (PublicKey, Slot)? {
         guard let key = connections[connection], let slot = peers[key]?.slots[connection] else {
-            count(DropReason.unknownConnection.rawValue)
+            count(.unknownConnection)
             return nil
         }
         guard slot.replay.check(pn) else {
-            count(DropReason.replayed.rawValue)
+            count(.replayed)
             return nil
         }
         return (key, slot)
     }
 
-    /// After a datagram authenticated: commit its packet number, follow the peer's address
-    /// (NAT rebinding: only a newer packet moves it), and note it for acknowledgement.
+    /// After a datagram authenticated (SPEC.md §11.3): see `Peer.authenticated`.
     mutating func authenticated(_ key: PublicKey, connection: UInt32, packetNumber pn: UInt64, from address: PeerAddress,
                                 at now: Instant, ackEliciting: Bool) {
         let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay
         Self.modify(&peers[key]) { p in
-            p.slots[connection]?.replay.commit(pn)
-            if pn > p.highestPacket {
-                p.highestPacket = pn
-                p.address = address
-                p.replyIndex = connection
-            }
-            guard ackEliciting else { return }
-            if p.received.insert(pn), pn >= p.received.largest { p.largestReceivedAt = now }
-            p.unacked += 1
-            if p.unacked >= ackEvery { p.ackNow = true }
-            if p.ackDeadline == nil { p.ackDeadline = now + maxAckDelay }
+            p.authenticated(connection: connection, packetNumber: pn, from: address, at: now,
+                            ackEliciting: ackEliciting, ackEvery: ackEvery, maxAckDelay: maxAckDelay)
         }
     }
 
@@ -274,18 +285,29 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     mutating func receiveData(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
         let h: DatagramHeader
         do { h = try DatagramHeader.parse(d) } catch {
-            count(error.reason.rawValue)
+            count(SessionDropReason(error.reason))
             return
         }
-        guard let (key, slot) = slot(for: h.connectionID, packetNumber: h.packetNumber) else { return }
-        guard let symbol = slot.protection.openData(d, header: h) else {
-            count(DropReason.authenticationFailed.rawValue)
+        guard let key = connections[h.connectionID] else {
+            count(.unknownConnection)
             return
         }
-        authenticated(key, connection: h.connectionID, packetNumber: h.packetNumber, from: address, at: now, ackEliciting: true)
+        // One lookup of the peer for the whole datagram, which is opened straight from the
+        // borrowed bytes into the session's scratch buffer (no copy, no allocation).
+        var scratch = self.scratch
+        self.scratch = []
+        defer { self.scratch = scratch }
+        var drop: SessionDropReason?
         var event: ReceiveEvent?
+        let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay
         Self.modify(&peers[key]) { p in
-            let e = p.receiver.receive(h, symbol: symbol, at: now)
+            let pn = h.packetNumber
+            guard let slot = p.slots[h.connectionID] else { drop = .unknownConnection; return }
+            guard slot.replay.check(pn) else { drop = .replayed; return }
+            guard slot.protection.openData(d, header: h, into: &scratch) else { drop = .authenticationFailed; return }
+            p.authenticated(connection: h.connectionID, packetNumber: pn, from: address, at: now,
+                            ackEliciting: true, ackEvery: ackEvery, maxAckDelay: maxAckDelay)
+            let e = p.receiver.receive(h, symbol: scratch[0..<h.symbolSize], at: now)
             if case .bundle(_, let windows, _) = e {
                 p.ackNow = true
                 for case .rejected(let a, let why) in windows {
@@ -295,6 +317,11 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             }
             event = e
         }
+        if event == nil && drop == nil { drop = .unknownConnection }
+        if let drop {
+            count(drop)
+            return
+        }
         switch event {
         case .bundle(_, let windows, _):
             for w in windows {
@@ -303,23 +330,23 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                 case .rejected(let a, let why): events.append(.windowRejected(key, a, why))
                 }
             }
-        case .dropped(let e): count(e.reason.rawValue)
+        case .dropped(let e): count(SessionDropReason(e.reason))
         case .progress, .duplicate, .none: break
         }
     }
 
     mutating func receiveControl(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
         guard let (connection, pn) = ControlDatagram.header(d) else {
-            count(DropReason.tooShort.rawValue)
+            count(.tooShort)
             return
         }
         guard let (key, slot) = slot(for: connection, packetNumber: pn) else { return }
         guard let payload = ControlDatagram.open(d, packetNumber: pn, keys: slot.keys) else {
-            count(DropReason.authenticationFailed.rawValue)
+            count(.authenticationFailed)
             return
         }
         guard (try? ControlFrame.decode(payload)) != nil else {
-            count("malformed_control")
+            count(.malformedControl)
             return
         }
         // Keepalives prove liveness and carry the agent's current address; nothing to acknowledge.

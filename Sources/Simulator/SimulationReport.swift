@@ -87,8 +87,8 @@ public struct SimulationReport: Sendable {
         lossEstimate = agent.session.loss.lossRate
         burstEstimate = agent.session.loss.meanBurstLength
         smoothedRttMs = agent.session.rtt.smoothed.seconds * 1000
-        agentDrops = st.dropped
-        collectorDrops = collector.session.dropped
+        agentDrops = Dictionary(uniqueKeysWithValues: st.dropped.map { ($0.key.rawValue, $0.value) })
+        collectorDrops = Dictionary(uniqueKeysWithValues: collector.session.dropped.map { ($0.key.rawValue, $0.value) })
         finalStatus = agent.session.status.description
         agentGivenUp = st.windowsLost
         agentRejected = st.windowsRejected

@@ -96,6 +96,39 @@ struct LibcryptoEquivalenceTests {
         }
     }
 
+    /// Opening into another buffer (how a collector opens a datagram it only borrows) gives
+    /// the in-place result, never writes the ciphertext, and fails on every forgery.
+    @Test func openIntoAnotherBufferMatchesInPlace() throws {
+        var rng = Rng(s: 0x5EED_CAFE_F00D_0004)
+        for i in 0..<200 {
+            let key = rng.bytes(32)
+            let keys = TransportKeys(sendKey: key, receiveKey: key)
+            let pn = rng.next() >> 4
+            let header = rng.bytes(23)
+            let payload = rng.bytes(Self.payloadLengths[i % Self.payloadLengths.count])
+            var (c, t) = try Self.reference(key: key, pn: pn, header: header, payload: payload)
+            let forge = i % 3 == 2
+            if forge { t[rng.below(16)] ^= 1 }
+            let before = c
+            var out = [UInt8](repeating: 0xAA, count: c.count)
+            let ok = header.withUnsafeBytes { h in
+                c.withUnsafeMutableBytes { cc in
+                    out.withUnsafeMutableBytes { o in
+                        t.withUnsafeBytes { tt in
+                            (try? keys.open(header: h, packetNumber: pn, ciphertext: UnsafeRawBufferPointer(cc), into: o, tag: tt)) != nil
+                        }
+                    }
+                }
+            }
+            #expect(c == before, "case \(i): the ciphertext is only read")
+            if forge {
+                #expect(!ok, "case \(i): a forged tag fails")
+            } else {
+                #expect(ok && out == payload, "case \(i): the plaintext lands in the other buffer")
+            }
+        }
+    }
+
     /// handshake-1.txt: the DATA datagram sealed through libcrypto is swift-crypto's, for
     /// IK and IKpsk2, and the CONTROL-style whole-datagram calls agree in both directions.
     @Test func handshakeVectorsMatchSwiftCrypto() throws {

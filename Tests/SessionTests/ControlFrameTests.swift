@@ -1,6 +1,7 @@
 import Testing
 import Session
 import SansIO
+import WireFrame
 
 @Suite struct ControlFrameTests {
     @Test func framesRoundTrip() throws {
@@ -108,5 +109,14 @@ import SansIO
         // Not more often than once per RTT.
         c.update(.init(queuingDelay: .zero, smoothedRtt: .milliseconds(320), undecodedWindows: 10, streams: 2), at: now + .milliseconds(100))
         #expect(c.current == .milliseconds(150))
+    }
+}
+
+@Suite struct SessionDropReasonTests {
+    /// Every datagram-layer reason keeps its metric label as a session reason, and labels
+    /// are distinct (a runtime exports all of them from zero).
+    @Test func everyFrameReasonMapsToTheSameLabel() {
+        for r in DropReason.allCases { #expect(SessionDropReason(r).rawValue == r.rawValue) }
+        #expect(Set(SessionDropReason.allCases.map(\.rawValue)).count == SessionDropReason.allCases.count)
     }
 }

@@ -41,7 +41,7 @@ import WireFrame
     }
 
     /// Feeds `d` and checks the collector neither accepts nor answers it.
-    static func refuse(_ c: inout Captured, _ d: [UInt8], reason: String, _ comment: Comment) {
+    static func refuse(_ c: inout Captured, _ d: [UInt8], reason: SessionDropReason, _ comment: Comment) {
         let before = c.collector.dropped[reason, default: 0]
         c.collector.receive(d, from: PeerAddress("attacker:666"), at: c.now)
         #expect(c.collector.pollTransmit(at: c.now) == nil, comment)
@@ -55,11 +55,11 @@ import WireFrame
         #expect(c.collector.dropped.isEmpty)
         let sentBefore = c.collector.bytesSent
         // Replayed DATA: the same packet number again.
-        Self.refuse(&c, d, reason: "replayed", "replayed DATA")
+        Self.refuse(&c, d, reason: .replayed, "replayed DATA")
         // A copy of a received packet number is a replay even when its bytes differ.
         var flippedCopy = d
         flippedCopy[40] ^= 1
-        Self.refuse(&c, flippedCopy, reason: "replayed", "altered copy of a received packet")
+        Self.refuse(&c, flippedCopy, reason: .replayed, "altered copy of a received packet")
         // A genuine datagram the collector has not seen yet, then bit flips of it anywhere
         // after byte 0: the header is authenticated, the symbol encrypted.
         _ = try c.agent.submit(try foldedProfile("main;x 1\n"), stream: 1, mode: .delta, takenAt: c.now, at: c.now)
@@ -70,25 +70,25 @@ import WireFrame
             f[at] ^= 0x04
             // A flip in the connection id names no session; anywhere else the tag fails
             // (a flip in the window length may first break the layout).
-            let reason = (1...4).contains(at) ? "unknown_connection" : "authentication_failed"
+            let reason: SessionDropReason = (1...4).contains(at) ? .unknownConnection : .authenticationFailed
             Self.refuse(&c, f, reason: reason, "bit \(at) flipped")
         }
         // Truncated.
-        Self.refuse(&c, Array(fresh.prefix(39)), reason: DropReason.tooShort.rawValue, "truncated DATA")
-        Self.refuse(&c, Array(fresh.prefix(fresh.count - 1)), reason: "authentication_failed", "one byte short")
+        Self.refuse(&c, Array(fresh.prefix(39)), reason: .tooShort, "truncated DATA")
+        Self.refuse(&c, Array(fresh.prefix(fresh.count - 1)), reason: .authenticationFailed, "one byte short")
 
         // Forged with the right connection id and a fresh packet number but no key.
         var forged = d
         for i in 5..<13 { forged[i] = 0xFF }
-        Self.refuse(&c, forged, reason: "authentication_failed", "forged DATA")
+        Self.refuse(&c, forged, reason: .authenticationFailed, "forged DATA")
         // Keepalive replayed.
-        if let k = c.control.last { Self.refuse(&c, k, reason: "replayed", "replayed CONTROL") }
+        if let k = c.control.last { Self.refuse(&c, k, reason: .replayed, "replayed CONTROL") }
         // The initiation replayed: its timestamp is not newer than the accepted one.
-        Self.refuse(&c, c.initiation, reason: "replayed_initiation", "replayed initiation")
+        Self.refuse(&c, c.initiation, reason: .replayedInitiation, "replayed initiation")
         // An initiation whose mac1 is wrong (sent by someone without the collector's public key).
         var badMac = c.initiation
         badMac[badMac.count - 20] ^= 1
-        Self.refuse(&c, badMac, reason: "bad_mac1", "initiation with a bad mac1")
+        Self.refuse(&c, badMac, reason: .badMac1, "initiation with a bad mac1")
         // Garbage of every type.
         for t: UInt8 in [0x21, 0x22, 0x23, 0x24, 0x25, 0x2F, 0x11] {
             Self.refuse(&c, [t] + [UInt8](repeating: 0xAB, count: 60), reason: Self.garbageReason(t), "garbage of type \(t)")
@@ -101,14 +101,14 @@ import WireFrame
         #expect(c.collector.pollEvents().count == 1)
     }
 
-    static func garbageReason(_ byte0: UInt8) -> String {
+    static func garbageReason(_ byte0: UInt8) -> SessionDropReason {
         switch byte0 {
-        case 0x21: return DropReason.bundleTooLarge.rawValue  // the header's L = 0xABABABAB fails first
-        case 0x22: return "bad_handshake"
-        case 0x23, 0x24: return "unexpected_type"
-        case 0x25: return "unknown_connection"
-        case 0x2F: return DropReason.unknownType.rawValue
-        default: return DropReason.unknownVersion.rawValue
+        case 0x21: return .bundleTooLarge  // the header's L = 0xABABABAB fails first
+        case 0x22: return .badHandshake
+        case 0x23, 0x24: return .unexpectedType
+        case 0x25: return .unknownConnection
+        case 0x2F: return .unknownType
+        default: return .unknownVersion
         }
     }
 
@@ -122,7 +122,7 @@ import WireFrame
         let t = try #require(polled)
         c.receive(t.datagram, from: PeerAddress("a:1"), at: .zero)
         #expect(c.pollTransmit(at: .zero) == nil)
-        #expect(c.dropped["unknown_agent"] == 1)
+        #expect(c.dropped[.unknownAgent] == 1)
     }
 
     /// Under a flood of valid-mac1 initiations the collector answers with cookie replies

@@ -55,7 +55,7 @@ import WireFrame
         let sim = try h.simulation(agent: config, collector: h.collectorConfig())
         try sim.run(until: .zero + .seconds(30))
         #expect(sim.b.bytesSent == 0)
-        #expect(sim.b.dropped["unknown_agent", default: 0] >= 3)
+        #expect(sim.b.dropped[.unknownAgent, default: 0] >= 3)
         guard case .handshaking(let attempts) = sim.a.status else { Issue.record("\(sim.a.status)"); return }
         #expect(attempts == 5)  // at 0, 1, 3, 7 and 15 s: the retry backs off
     }
@@ -123,11 +123,7 @@ import WireFrame
         try sim.run(until: .zero + .seconds(80))
         #expect(sim.a.stats.handshakes == 2)
         #expect(sim.a.status == .established)
-        #expect(sim.b.dropped[DropReasonName.unknownConnection, default: 0] > 0)
+        #expect(sim.b.dropped[.unknownConnection, default: 0] > 0)
         #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
     }
-}
-
-enum DropReasonName {
-    static let unknownConnection = "unknown_connection"
 }

@@ -2,9 +2,12 @@
 # Builds the independent C decoder and runs it over every test vector of
 # Protocol/vectors/, comparing its output with the *.expected.txt files byte for byte,
 # then checks that it refuses what it must refuse and that no truncation or single-byte
-# change of any vector makes it crash (`wire-c-decoder sweep`), and verifies the handshake
+# change of any vector makes it crash (`wire-c-decoder sweep`), verifies the handshake
 # vectors (`wire-c-decoder handshake-vectors`: Noise IK/IKpsk2, mac1, transport keys, the
-# sealed DATA datagram; OpenSSL).
+# sealed DATA datagram; OpenSSL), and receives the sealed CONTROL datagrams of
+# control-1.txt (`wire-c-decoder control`: §11.1-§11.2, compared with control-1.expected.txt;
+# `sweep control`: no truncation or one-byte change of one is accepted, no payload changed
+# and sealed again crashes the frame parser).
 #
 #   check.sh              build into .build-c/ and check
 #   check.sh --sanitize   build into .build-c-asan/ with AddressSanitizer and
@@ -131,6 +134,9 @@ done
 for name in address-1 address-2 address-3; do
     expect "$name.datagrams.expected.txt" datagrams "$name.datagrams.hex"
 done
+# Sealed CONTROL datagrams (§11.1-§11.2): frames decoded, or refused (truncated,
+# unauthenticated, malformed) as each vector says; refusals are output, status 0.
+expect control-1.expected.txt control control-1.txt
 
 # Negative checks: what the spec says a receiver must refuse.
 reject "a delta without its base" windows demo-2.window.hex
@@ -187,6 +193,18 @@ tamper collector_send_key 0
 tamper data_plain 0            # the symbol
 tamper data_sealed 20          # the packet number
 tamper data_sealed 0           # the tag
+# An ill-formed CONTROL vector file is refused (status 1), not decoded: a payload that is
+# not what its datagram opens to, a key of 31 bytes, a `from` that names neither side.
+# control_edit NAME RE REPLACEMENT WHY: a copy of control-1.txt whose first line matching RE
+# has that match replaced; the decoder must refuse it.
+control_edit() {
+    awk -v re="$2" -v by="$3" '!done && $0 ~ re { sub(re, by); done = 1 } { print }' \
+        "$vec/control-1.txt" >"$tmp/control-$1.txt"
+    reject "control-1.txt with $4" control "$tmp/control-$1.txt"
+}
+control_edit payload '^payload = 01' 'payload = 02' "a payload its datagram does not open to"
+control_edit key '^key = ..' 'key = ' "a key of 31 bytes"
+control_edit from '^from = .*' 'from = both' "from = both"
 
 # Robustness: no input makes the decoder crash.
 sweep windows demo-1.window.hex
@@ -203,6 +221,7 @@ sweep windows demo-1.window.hex template-1.window.hex
 sweep windows demo-1.window.hex redefine-1.window.hex
 sweep datagrams address-2.datagrams.hex
 sweep datagrams bundle-1.datagrams.hex
+sweep control control-1.txt
 
 if [ "$failures" -ne 0 ]; then
     echo "check.sh: $failures of $runs checks failed" >&2

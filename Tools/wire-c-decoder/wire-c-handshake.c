@@ -25,14 +25,31 @@
  *     header must be data_plain's; sealing data_plain must give data_sealed again; and every
  *     change of one byte of data_sealed (b^01, b^80, b^ff at every offset) must fail to open.
  * It prints one line per case. Any mismatch is reported on stderr with status 1.
+ *
+ *   wire-c-decoder control FILE
+ *   wire-c-decoder sweep control FILE
+ *
+ * read a CONTROL vector file (Protocol/vectors/control-1.txt: `[name]` sections of
+ * `from = agent|collector`, `key = ` the sender's transport key, `payload = ` the frames'
+ * plaintext, `datagram = ` the sealed datagram) and receive each datagram as SPEC.md
+ * §11.1-§11.2 say (receive_control, parse_frames); `control` prints the lines of
+ * control-1.expected.txt (Protocol/vectors/README.md), `sweep control` checks that no
+ * truncation or one-byte change of a datagram is accepted and that no payload, changed and
+ * sealed again, crashes the frame parser (cmd_control_sweep).
  */
 #include "wire-c-handshake.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <fcntl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -49,7 +66,12 @@ enum {
     INITIATION_BYTE0 = 0x22, /* version 2 << 4 | type 2 */
     RESPONSE_BYTE0 = 0x23,   /* version 2 << 4 | type 3 */
     MAX_DATAGRAM = 1472, /* SPEC.md §2 */
-    MAX_SECTIONS = 8,
+    CONTROL_HEADER = 13, /* SPEC.md §11.1 */
+    CONTROL_BYTE0 = 0x25, /* version 2 << 4 | type 5 (CONTROL) */
+    MAX_ACK_RANGES = 64,  /* §11.2 */
+    MAX_LACKING = 64,     /* a block's source symbols, MAX_SOURCE_SYMBOLS (§2) */
+    MAX_BLOCKS = 255,     /* §2 */
+    MAX_SECTIONS = 64,
     MAX_ENTRIES = 64,
     MAX_NAME = 48,
     MAX_FILE = 1 << 20,
@@ -79,6 +101,7 @@ typedef struct {
     int none; /* the value "-" */
     unsigned char *bytes;
     size_t n;
+    const char *text; /* a text field (parse_file's `text_fields`): its value, else NULL */
 } Entry;
 
 typedef struct {
@@ -107,15 +130,19 @@ static char *trim(char *s) {
     return s;
 }
 
-static int valid_name(const char *s, size_t n) {
+/* A value's name: a-z, 0-9, `_`; a section's may also hold `-` ([refused-tag]). */
+static int valid_name(const char *s, size_t n, int section) {
     if (n == 0 || n >= MAX_NAME) return 0;
     for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) return 0;
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || (section && s[i] == '-')))
+            return 0;
     return 1;
 }
 
-/* The file: `[case]` lines, `name = hex` (or `name = -`) lines, `#` comments, blank lines. */
-static void parse_file(const char *path) {
+/* The file: `[case]` lines, `name = hex` (or `name = -`) lines, `#` comments, blank lines.
+ * A name listed in `text_fields` (NULL-terminated; NULL for none) holds text instead of
+ * hex: any non-empty value, kept as it is in `text`. */
+static void parse_file(const char *path, const char *const *text_fields) {
     FILE *f = fopen(path, "rb");
     if (!f) fail("cannot open");
     file_text = malloc(MAX_FILE + 1);
@@ -137,7 +164,7 @@ static void parse_file(const char *path) {
         if (*line == 0 || *line == '#') continue;
         if (*line == '[') {
             size_t n = strlen(line);
-            if (n < 3 || line[n - 1] != ']' || !valid_name(line + 1, n - 2))
+            if (n < 3 || line[n - 1] != ']' || !valid_name(line + 1, n - 2, 1))
                 fail("line %d: malformed section header", lineno);
             if (nsections == MAX_SECTIONS) fail("line %d: more than %d sections", lineno, MAX_SECTIONS);
             Section *s = &sections[nsections++];
@@ -154,13 +181,20 @@ static void parse_file(const char *path) {
         if (!eq) fail("line %d: expected `name = hex`", lineno);
         *eq = 0;
         char *name = trim(line), *value = trim(eq + 1);
-        if (!valid_name(name, strlen(name))) fail("line %d: malformed name", lineno);
+        if (!valid_name(name, strlen(name), 0)) fail("line %d: malformed name", lineno);
         for (size_t i = 0; i < s->nentry; i++)
             if (strcmp(s->entry[i].name, name) == 0) fail("line %d: %s given twice in [%s]", lineno, name, s->name);
         if (s->nentry == MAX_ENTRIES) fail("line %d: more than %d values in [%s]", lineno, MAX_ENTRIES, s->name);
         Entry *e = &s->entry[s->nentry++];
         strcpy(e->name, name); /* valid_name bounded it */
         e->line = lineno;
+        int text = 0;
+        for (size_t i = 0; text_fields && text_fields[i]; i++) text |= strcmp(text_fields[i], name) == 0;
+        if (text) {
+            if (*value == 0) fail("line %d: %s: empty value", lineno, name);
+            e->text = value; /* inside file_text, which lives until free_file() */
+            continue;
+        }
         if (strcmp(value, "-") == 0) {
             e->none = 1;
             continue;
@@ -176,7 +210,7 @@ static void parse_file(const char *path) {
             e->bytes[i] = (unsigned char)(hi << 4 | lo);
         }
     }
-    if (nsections == 0) fail("no [case] section");
+    if (nsections == 0) fail("no [section]");
 }
 
 static void free_file(void) {
@@ -197,6 +231,7 @@ static const Entry *find(const Section *s, const char *name) {
 /* The value `name`, which must be exactly `n` bytes. */
 static const unsigned char *value_of(const Section *s, const char *name, size_t n) {
     const Entry *e = find(s, name);
+    if (e->text) fail("[%s] line %d: %s is text, expected hex", s->name, e->line, name);
     if (e->none || e->n != n)
         fail("[%s] line %d: %s has %zu bytes, expected %zu", s->name, e->line, name, e->none ? (size_t)0 : e->n, n);
     return e->bytes;
@@ -645,9 +680,425 @@ static void check_case(const Section *c) {
 
 int cmd_handshake_vectors(const char *path) {
     input = path;
-    parse_file(path);
+    parse_file(path, NULL);
     for (size_t i = 0; i < nsections; i++) check_case(&sections[i]);
     printf("handshake-vectors: %zu cases verified\n", nsections);
     free_file();
     return 0;
+}
+
+/* ---------------------------------------------------------------- CONTROL datagrams (§11.1, §11.2) */
+
+/* Text built in memory: a CONTROL datagram's lines are printed only once all its frames
+ * parsed (a malformed frame refuses the whole payload), and a file's output only once
+ * every section was read (an ill-formed file prints nothing but its error). */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} Text;
+
+static void text_add(Text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0) fail("internal error: vsnprintf failed");
+    if (t->n + (size_t)len + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (t->n + (size_t)len + 1 > cap) cap *= 2;
+        char *p = realloc(t->p, cap);
+        if (!p) fail("out of memory");
+        t->p = p;
+        t->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->p + t->n, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    t->n += (size_t)len;
+}
+
+static void text_append(Text *t, const Text *u) {
+    if (u->n) text_add(t, "%.*s", (int)u->n, u->p);
+}
+
+/* What a receiver makes of one datagram (the word after `refused: `, or frames). */
+typedef enum { RX_FRAMES, RX_MALFORMED, RX_UNAUTHENTICATED, RX_TRUNCATED, RX_TOO_LONG, RX_NOT_CONTROL, RX_KINDS } Rx;
+static const char *const rx_name[RX_KINDS] = {"frames", "malformed", "unauthenticated", "truncated", "too long", "not control"};
+
+typedef struct {
+    const unsigned char *p;
+    size_t n, at;
+} Reader;
+
+/* A varint (SPEC.md conventions: unsigned LEB128 as protobuf writes it; minimal or not) of
+ * at most 10 bytes whose value fits 64 bits; 0 when the payload ends inside it, it is
+ * longer, or its 10th byte sets a bit beyond the 64th (§11.2 does not say; read as §6.5
+ * reads the directory: "a varint longer than 10 bytes or above its range" is malformed). */
+static int rd_varint(Reader *r, uint64_t *v) {
+    uint64_t x = 0;
+    for (int i = 0; i < 10; i++) {
+        if (r->at >= r->n) return 0;
+        unsigned b = r->p[r->at++];
+        if (i == 9 && (b & 0x7f) > 1) return 0;
+        x |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *v = x;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A u32 field: a varint that MUST fit 32 bits (§11.2). */
+static int rd_u32(Reader *r, uint32_t *v) {
+    uint64_t x;
+    if (!rd_varint(r, &x) || x > UINT32_MAX) return 0;
+    *v = (uint32_t)x;
+    return 1;
+}
+
+/* The frames of a CONTROL payload (§11.2), one text line each appended to `t`: the number
+ * of frames, or -1 when any frame is malformed (unknown type, truncated, a value above its
+ * range or limit, an ACK range below packet 0), which refuses the whole payload. Field
+ * widths: stream, seq, highest, base, bundle are u32 (§3, §6.2); largest, ack_delay and
+ * the ACK range fields are u64 like packet numbers (§6.3); earlier is u64 (§11.2). */
+static long parse_frames(const unsigned char *p, size_t n, Text *t) {
+    Reader r = {p, n, 0};
+    long frames = 0;
+    while (r.at < r.n) {
+        unsigned type = r.p[r.at++];
+        uint32_t a, b, c;
+        uint64_t x, y, z;
+        unsigned reason;
+        switch (type) {
+        case 1: { /* ACK: largest, ack_delay, range_count - 1, first_range, (gap, range)... */
+            uint64_t largest, delay, more, first;
+            if (!rd_varint(&r, &largest) || !rd_varint(&r, &delay) || !rd_varint(&r, &more) || more > MAX_ACK_RANGES - 1 ||
+                !rd_varint(&r, &first) || first > largest)
+                return -1;
+            uint64_t hi = largest, lo = largest - first;
+            text_add(t, "ack largest %" PRIu64 " ack_delay_us %" PRIu64 " ranges %" PRIu64 "-%" PRIu64, largest, delay, lo, hi);
+            for (uint64_t i = 0; i < more; i++) {
+                /* ends gap + 2 below the previous range's smallest, covers range + 1 numbers */
+                if (!rd_varint(&r, &x) || !rd_varint(&r, &y) || lo < 2 || x > lo - 2) return -1;
+                hi = lo - x - 2;
+                if (y > hi) return -1;
+                lo = hi - y;
+                text_add(t, " %" PRIu64 "-%" PRIu64, lo, hi);
+            }
+            text_add(t, "\n");
+            break;
+        }
+        case 2: /* DECODED: stream, highest, earlier (u64) */
+            if (!rd_u32(&r, &a) || !rd_u32(&r, &b) || !rd_varint(&r, &z)) return -1;
+            text_add(t, "decoded stream %" PRIu32 " highest %" PRIu32 " earlier %016" PRIx64 "\n", a, b, z);
+            break;
+        case 3: /* DURABLE: stream, seq */
+            if (!rd_u32(&r, &a) || !rd_u32(&r, &b)) return -1;
+            text_add(t, "durable stream %" PRIu32 " seq %" PRIu32 "\n", a, b);
+            break;
+        case 4: /* MISSING: bundle, n, n x lacking (0-64); n blocks of a bundle, at most MAX_BLOCKS */
+            if (!rd_u32(&r, &a) || !rd_varint(&r, &x) || x > MAX_BLOCKS) return -1;
+            text_add(t, "missing bundle %" PRIu32 " lacking ", a);
+            for (uint64_t i = 0; i < x; i++) {
+                if (!rd_varint(&r, &y) || y > MAX_LACKING) return -1;
+                text_add(t, i ? " %" PRIu64 : "%" PRIu64, y);
+            }
+            text_add(t, "\n");
+            break;
+        case 5: /* REJECTED: stream, seq, reason (1 byte), base */
+            if (!rd_u32(&r, &a) || !rd_u32(&r, &b) || r.at >= r.n) return -1;
+            reason = r.p[r.at++];
+            if (!rd_u32(&r, &c)) return -1;
+            text_add(t, "rejected stream %" PRIu32 " seq %" PRIu32 " reason %u base %" PRIu32 "\n", a, b, reason, c);
+            break;
+        case 6: /* KEEPALIVE */
+            text_add(t, "keepalive\n");
+            break;
+        default: /* 0, 7-255: an unknown type rejects the payload */
+            return -1;
+        }
+        frames++;
+    }
+    return frames;
+}
+
+/* The nonce of a sealed datagram (§6.4): 4 zero bytes ‖ the packet number of its header
+ * (bytes 5-12, big-endian) as it stands. */
+static void datagram_nonce(const unsigned char *d, unsigned char nonce[12]) {
+    memset(nonce, 0, 4);
+    memcpy(nonce + 4, d + 5, 8);
+}
+
+/* What a receiver holding the sender's transport key makes of CONTROL datagram d (n bytes),
+ * as the lines of control-1.expected.txt, appended to `out`; in this order (§10.2, §11.1):
+ * fewer than 13 + 1 + 16 bytes (no frame): truncated; more than MAX_DATAGRAM's upper
+ * bound: too long; byte 0 not 0x25: not control; the tag does not verify under `key`
+ * (nonce and associated data as §6.4 and §11.1 say): unauthenticated; the frames do not
+ * parse: malformed. The replay window (§11.1) does not apply: the vectors are independent.
+ * When `plain` is given and the datagram opens, *plain gets its payload (caller frees). */
+static Rx receive_control(const char *name, const unsigned char *d, size_t n, const unsigned char key[KEY_LEN], Text *out,
+                          unsigned char **plain, size_t *nplain) {
+    if (n < CONTROL_HEADER + 1 + AEAD_TAG) {
+        text_add(out, "[%s] refused: truncated\n", name);
+        return RX_TRUNCATED;
+    }
+    if (n > MAX_DATAGRAM) {
+        text_add(out, "[%s] refused: too long\n", name);
+        return RX_TOO_LONG;
+    }
+    if (d[0] != CONTROL_BYTE0) {
+        text_add(out, "[%s] refused: not control\n", name);
+        return RX_NOT_CONTROL;
+    }
+    uint32_t connection = 0;
+    uint64_t pn = 0;
+    for (int i = 1; i < 5; i++) connection = connection << 8 | d[i];
+    for (int i = 5; i < 13; i++) pn = pn << 8 | d[i];
+    text_add(out, "[%s] connection %08" PRIx32 " packet %" PRIu64, name, connection, pn);
+    unsigned char nonce[12];
+    datagram_nonce(d, nonce);
+    size_t m = n - CONTROL_HEADER - AEAD_TAG;
+    unsigned char *p = malloc(m);
+    if (!p) fail("out of memory");
+    if (!aead_open(key, nonce, d, CONTROL_HEADER, d + CONTROL_HEADER, m + AEAD_TAG, p)) {
+        free(p);
+        text_add(out, " refused: unauthenticated\n");
+        return RX_UNAUTHENTICATED;
+    }
+    Text frames = {0};
+    long count = parse_frames(p, m, &frames);
+    Rx rx = count < 0 ? RX_MALFORMED : RX_FRAMES;
+    if (count < 0) {
+        text_add(out, " refused: malformed\n");
+    } else {
+        text_add(out, " frames %ld\n", count);
+        text_append(out, &frames);
+    }
+    free(frames.p);
+    if (plain) {
+        *plain = p;
+        *nplain = m;
+    } else {
+        free(p);
+    }
+    return rx;
+}
+
+/* A section of a CONTROL vector file: from (agent|collector), key (32 bytes), datagram,
+ * and optionally payload (the plaintext of the frames: checked against what the datagram
+ * opens to, when it does); nothing else. */
+typedef struct {
+    const char *name;
+    const unsigned char *key, *datagram, *payload;
+    size_t n, npayload;
+    int payload_line;
+} ControlCase;
+
+static const char *const control_text_fields[] = {"from", NULL};
+
+static void load_control(const char *path, ControlCase **cases) {
+    input = path;
+    parse_file(path, control_text_fields);
+    ControlCase *cs = calloc(nsections, sizeof *cs);
+    if (!cs) fail("out of memory");
+    for (size_t i = 0; i < nsections; i++) {
+        const Section *s = &sections[i];
+        for (size_t j = 0; j < s->nentry; j++) {
+            const char *e = s->entry[j].name;
+            if (strcmp(e, "from") && strcmp(e, "key") && strcmp(e, "payload") && strcmp(e, "datagram"))
+                fail("[%s] line %d: unknown field %s (expected from, key, payload, datagram)", s->name, s->entry[j].line, e);
+        }
+        const Entry *from = find(s, "from");
+        if (!from->text || (strcmp(from->text, "agent") && strcmp(from->text, "collector")))
+            fail("[%s] line %d: from must be agent or collector", s->name, from->line);
+        cs[i].name = s->name;
+        cs[i].key = value_of(s, "key", KEY_LEN);
+        const Entry *d = find(s, "datagram");
+        if (d->none) fail("[%s] line %d: datagram must be hex", s->name, d->line);
+        cs[i].datagram = d->bytes;
+        cs[i].n = d->n;
+        for (size_t j = 0; j < s->nentry; j++)
+            if (strcmp(s->entry[j].name, "payload") == 0) {
+                if (s->entry[j].none) fail("[%s] line %d: payload must be hex", s->name, s->entry[j].line);
+                cs[i].payload = s->entry[j].bytes;
+                cs[i].npayload = s->entry[j].n;
+                cs[i].payload_line = s->entry[j].line;
+            }
+    }
+    *cases = cs;
+}
+
+int cmd_control(const char *path) {
+    ControlCase *cs;
+    load_control(path, &cs);
+    Text out = {0};
+    for (size_t i = 0; i < nsections; i++) {
+        unsigned char *p = NULL;
+        size_t m = 0;
+        Rx rx = receive_control(cs[i].name, cs[i].datagram, cs[i].n, cs[i].key, &out, &p, &m);
+        if ((rx == RX_FRAMES || rx == RX_MALFORMED) && cs[i].payload &&
+            (m != cs[i].npayload || memcmp(p, cs[i].payload, m) != 0)) {
+            free(p);
+            fail("[%s] line %d: the datagram opens to other bytes than payload", cs[i].name, cs[i].payload_line);
+        }
+        free(p);
+    }
+    fwrite(out.p, 1, out.n, stdout);
+    free(out.p);
+    free(cs);
+    free_file();
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------- sweep control */
+
+/* One variant in a child process (stdout and stderr to /dev/null, 20 s limit): its Rx, or
+ * -1 when it crashed (a signal, a sanitizer report, any other exit). */
+static int control_trial(const char *name, const unsigned char *d, size_t n, const unsigned char key[KEY_LEN]) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) fail("fork failed");
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        alarm(20);
+        Text out = {0};
+        Rx rx = receive_control(name, d, n, key, &out, NULL, NULL);
+        fwrite(out.p, 1, out.n, stdout);
+        fflush(stdout);
+        free(out.p);
+        _exit(10 + (int)rx);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid) fail("waitpid failed");
+    if (WIFEXITED(status) && WEXITSTATUS(status) >= 10 && WEXITSTATUS(status) < 10 + RX_KINDS) return WEXITSTATUS(status) - 10;
+    return -1;
+}
+
+typedef struct {
+    unsigned long variants, count[RX_KINDS], crashed, wrong;
+} ControlSweep;
+
+enum { WANT_ANY = -1, WANT_OPENS = -2 }; /* any Rx (but no crash); frames or malformed */
+
+/* Runs one variant; `want` is the Rx it must give, or WANT_ANY, WANT_OPENS. */
+static void control_variant(ControlSweep *sw, const ControlCase *c, const unsigned char *d, size_t n, int want,
+                            const char *fmt, ...) {
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    int rx = control_trial(c->name, d, n, c->key);
+    sw->variants++;
+    if (rx < 0) {
+        if (++sw->crashed + sw->wrong <= 20) printf("CRASH [%s] %s\n", c->name, what);
+        return;
+    }
+    sw->count[rx]++;
+    int ok = want == WANT_ANY || rx == want || (want == WANT_OPENS && (rx == RX_FRAMES || rx == RX_MALFORMED));
+    if (!ok && ++sw->wrong + sw->crashed <= 20)
+        printf("FAIL [%s] %s: %s, expected %s\n", c->name, what, rx_name[rx],
+               want == WANT_OPENS ? "frames or malformed" : rx_name[want]);
+}
+
+/* x = the header of c's datagram ‖ payload q (len bytes) sealed under its key (x holds
+ * MAX_DATAGRAM + 1 bytes). Returns x. */
+static const unsigned char *reseal(const ControlCase *c, const unsigned char nonce[12], unsigned char *x, const unsigned char *q,
+                                   size_t len) {
+    if (CONTROL_HEADER + len + AEAD_TAG > MAX_DATAGRAM + 1) fail("[%s] payload too long to sweep", c->name);
+    memcpy(x, c->datagram, CONTROL_HEADER);
+    aead_seal(c->key, nonce, x, CONTROL_HEADER, q, len, x + CONTROL_HEADER);
+    return x;
+}
+
+static const unsigned char control_changes[4][2] = {{0x01, 1}, {0x80, 1}, {0x00, 0}, {0xff, 0}}; /* xor 01, xor 80, := 00, := ff */
+
+/* `sweep control FILE`: for each section's datagram, every truncation, one byte more and
+ * every change of one byte to b^01, b^80, 00 and ff, each in a child process. Of a
+ * datagram that authenticates, each must be refused: truncated below 30 bytes, not
+ * control for byte 0, else unauthenticated (its tag no longer verifies). Then, since the
+ * sweep holds the key, its payload is changed the same way (every truncation, one byte
+ * more, every byte changed) and sealed again under its header: the frame parser must
+ * decode or refuse (malformed) every such payload, never crash; and the unchanged payload
+ * must seal to the datagram byte for byte; a zero byte appended to a payload that parsed
+ * (frame type 0) must be malformed. Variants of a datagram that does not authenticate
+ * (refused-tag, refused-header) need only not crash: one of them may undo the vector's
+ * change and open. */
+int cmd_control_sweep(const char *path) {
+    ControlCase *cs;
+    load_control(path, &cs);
+    ControlSweep dg = {0}, pl = {0};
+    for (size_t i = 0; i < nsections; i++) {
+        const ControlCase *c = &cs[i];
+        size_t n = c->n;
+        Text ignored = {0};
+        unsigned char *p = NULL;
+        size_t m = 0;
+        Rx rx = receive_control(c->name, c->datagram, n, c->key, &ignored, &p, &m);
+        free(ignored.p);
+        int opens = rx == RX_FRAMES || rx == RX_MALFORMED;
+        unsigned char *x = malloc(n + 1 > MAX_DATAGRAM + 1 ? n + 1 : MAX_DATAGRAM + 1);
+        if (!x) fail("out of memory");
+        for (size_t cut = 0; cut < n; cut++) {
+            int want = !opens ? WANT_ANY : cut < CONTROL_HEADER + 1 + AEAD_TAG ? RX_TRUNCATED : RX_UNAUTHENTICATED;
+            control_variant(&dg, c, c->datagram, cut, want, "datagram cut to %zu bytes", cut);
+        }
+        memcpy(x, c->datagram, n);
+        x[n] = 0;
+        control_variant(&dg, c, x, n + 1, !opens ? WANT_ANY : n + 1 > MAX_DATAGRAM ? RX_TOO_LONG : RX_UNAUTHENTICATED,
+                        "datagram with a zero byte appended");
+        for (size_t at = 0; at < n; at++)
+            for (int k = 0; k < 4; k++) {
+                unsigned v = control_changes[k][1] ? c->datagram[at] ^ control_changes[k][0] : control_changes[k][0];
+                if (v == c->datagram[at]) continue;
+                memcpy(x, c->datagram, n);
+                x[at] = (unsigned char)v;
+                control_variant(&dg, c, x, n, !opens ? WANT_ANY : at == 0 ? RX_NOT_CONTROL : RX_UNAUTHENTICATED,
+                                "datagram byte %zu := 0x%02x", at, v);
+            }
+        if (opens) {
+            /* The payload, changed and sealed again under the datagram's header. */
+            unsigned char nonce[12], *q = malloc(m + 1);
+            if (!q) fail("out of memory");
+            datagram_nonce(c->datagram, nonce);
+            memcpy(x, c->datagram, CONTROL_HEADER);
+            aead_seal(c->key, nonce, x, CONTROL_HEADER, p, m, x + CONTROL_HEADER);
+            if (memcmp(x, c->datagram, n) != 0) fail("[%s] its payload sealed again under key is not the datagram", c->name);
+            for (size_t len = 0; len < m; len++)
+                control_variant(&pl, c, reseal(c, nonce, x, p, len), CONTROL_HEADER + len + AEAD_TAG,
+                                len == 0 ? RX_TRUNCATED : WANT_OPENS, "payload cut to %zu bytes, sealed again", len);
+            memcpy(q, p, m);
+            q[m] = 0; /* after whole frames, frame type 0 (unknown); it may complete a truncated frame */
+            int want = CONTROL_HEADER + m + 1 + AEAD_TAG > MAX_DATAGRAM ? RX_TOO_LONG : rx == RX_FRAMES ? RX_MALFORMED : WANT_OPENS;
+            control_variant(&pl, c, reseal(c, nonce, x, q, m + 1), CONTROL_HEADER + m + 1 + AEAD_TAG, want,
+                            "payload with a zero byte appended, sealed again");
+            for (size_t at = 0; at < m; at++)
+                for (int k = 0; k < 4; k++) {
+                    unsigned v = control_changes[k][1] ? p[at] ^ control_changes[k][0] : control_changes[k][0];
+                    if (v == p[at]) continue;
+                    memcpy(q, p, m);
+                    q[at] = (unsigned char)v;
+                    control_variant(&pl, c, reseal(c, nonce, x, q, m), n, WANT_OPENS,
+                                    "payload byte %zu := 0x%02x, sealed again", at, v);
+                }
+            free(q);
+        }
+        free(x);
+        free(p);
+    }
+    printf("sweep %s: %lu datagram variants (%lu truncated, %lu not control, %lu unauthenticated, %lu opened: "
+           "a vector's own change undone), %lu payload variants sealed again (%lu decoded, "
+           "%lu malformed, %lu empty: truncated); %lu crashed, %lu refused otherwise than required\n",
+           path, dg.variants, dg.count[RX_TRUNCATED], dg.count[RX_NOT_CONTROL], dg.count[RX_UNAUTHENTICATED],
+           dg.count[RX_FRAMES] + dg.count[RX_MALFORMED], pl.variants, pl.count[RX_FRAMES], pl.count[RX_MALFORMED],
+           pl.count[RX_TRUNCATED], dg.crashed + pl.crashed, dg.wrong + pl.wrong);
+    free(cs);
+    free_file();
+    return dg.crashed + pl.crashed + dg.wrong + pl.wrong ? 1 : 0;
 }

@@ -148,7 +148,7 @@ private func checkRanges(_ bytes: [UInt8]) {
 
 // MARK: - Sessions
 
-private func total(_ d: [String: Int]) -> Int { d.values.reduce(0, +) }
+private func total(_ d: [SessionDropReason: Int]) -> Int { d.values.reduce(0, +) }
 
 private func checkSessions(_ bytes: [UInt8], decodes: Bool) {
     var s = SessionFixture.established
@@ -164,7 +164,7 @@ private func checkSessions(_ bytes: [UInt8], decodes: Bool) {
     let refused = bytes.isEmpty || !decodes
     check(total(s.collector.dropped) == drops + (refused ? 1 : 0),
           "collector: a sealed payload that \(decodes ? "decodes" : "does not decode") changed the drops \(drops) to \(s.collector.dropped)")
-    if !bytes.isEmpty && !decodes { check(s.collector.dropped["malformed_control"] == 1, "collector: not counted as malformed: \(s.collector.dropped)") }
+    if !bytes.isEmpty && !decodes { check(s.collector.dropped[.malformedControl] == 1, "collector: not counted as malformed: \(s.collector.dropped)") }
     check(s.collector.pollTransmit(at: now) == nil && s.collector.bytesSent == sent, "collector answered a CONTROL datagram")
     check(s.collector.pollEvents().isEmpty, "collector: a CONTROL datagram made an event")
 

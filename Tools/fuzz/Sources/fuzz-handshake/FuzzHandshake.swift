@@ -38,7 +38,7 @@ public func fuzzHandshake(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-private func total(_ d: [String: Int]) -> Int { d.values.reduce(0, +) }
+private func total(_ d: [SessionDropReason: Int]) -> Int { d.values.reduce(0, +) }
 
 /// Whether byte 0 is that of a handshake datagram of type `t`, as Noise makes them.
 private func isType(_ d: [UInt8], _ t: UInt8) -> Bool { d.first == Noise.DatagramType(rawValue: t).map(\.byte0) }
