@@ -29,6 +29,11 @@ import PackageDescription
 ///     collector session state machines: handshake, sealing, ACKs, RTT, repair, interval)
 ///   `Simulator` → Session, NetSim, ProfileFiles (an agent and a collector over a simulated link:
 ///     `flamewire simulate` and the acceptance tests)
+/// Runtime (I/O at the edge):
+///   `UDPRuntime` → SansIO, NIOCore, NIOPosix (a sans-IO endpoint on a real UDP socket: SwiftNIO
+///     event loop, monotonic time, timers from `nextWakeup`, vector reads, DSCP)
+///   `Relay` → NetSim, UDPRuntime, SansIO, NIOCore, NIOPosix (NetSim's link applied to real UDP in
+///     real time: `flamewire relay`)
 /// Command line:
 ///   `FlameWireCLI` → the modules above, ArgumentParser (argument parsing only)
 ///   `flamewire` → FlameWireCLI (entry point)
@@ -53,11 +58,14 @@ let package = Package(
         .library(name: "Session", targets: ["Session"]),
         .library(name: "NetSim", targets: ["NetSim"]),
         .library(name: "Simulator", targets: ["Simulator"]),
+        .library(name: "UDPRuntime", targets: ["UDPRuntime"]),
+        .library(name: "Relay", targets: ["Relay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries (Debian: zlib1g-dev, libsnappy-dev, libssl-dev).
@@ -88,11 +96,13 @@ let package = Package(
         .target(name: "Keys", dependencies: ["Noise"]),
         .target(name: "Simulator", dependencies: ["Session", "NetSim", "Noise", "SansIO", "WireCodec", "WireFrame", "Profile", "ProfileFiles"]),
         .target(name: "Session", dependencies: ["FEC", "WirePipeline", "WireCodec", "WireFrame", "WireLimits", "Noise", "SansIO", "Profile"]),
+        .target(name: "UDPRuntime", dependencies: ["SansIO", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .target(name: "Relay", dependencies: ["NetSim", "UDPRuntime", "SansIO", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim",
+                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "SansIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
@@ -116,6 +126,10 @@ let package = Package(
         .testTarget(name: "SessionTests", dependencies: ["Session", "NetSim", "Noise", "SansIO", "WirePipeline", "WireCodec", "WireFrame", "Profile", "TestSupport"]),
         .testTarget(name: "NetSimTests", dependencies: ["NetSim", "SansIO"]),
         .testTarget(name: "CLITests", dependencies: ["FlameWireCLI"]),
+        .testTarget(name: "UDPRuntimeTests", dependencies: ["UDPRuntime", "Relay", "Session", "Noise", "NetSim", "SansIO", "Profile", "TestSupport", "WireCodec", "WireFrame", "WirePipeline",
+                                                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "UDPRuntime", "NetSim", "SansIO",
+                                                      .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

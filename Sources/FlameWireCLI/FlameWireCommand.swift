@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `flamewire` command: argument parsing only; the work is done by library modules.
-public struct FlameWireCommand: ParsableCommand {
+public struct FlameWireCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "flamewire",
         abstract: "Ship pprof profiles over bad networks and turn them into flame graphs.",
@@ -14,19 +14,24 @@ public struct FlameWireCommand: ParsableCommand {
               flamewire inspect cpu.pb.gz
               flamewire wire-size heap-*.pb.gz --loss 0.12
               flamewire keygen collector.key
+              flamewire relay --listen 127.0.0.1:7001 --forward 127.0.0.1:7000 --loss 12% --delay 160ms
             """,
         version: "0.1.0",
-        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self, SimulateCommand.self, KeygenCommand.self, PubkeyCommand.self]
+        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self, SimulateCommand.self, RelayCommand.self, KeygenCommand.self, PubkeyCommand.self]
     )
 
     public init() {}
 
     /// Runs the command line and exits. Every failure is one line on standard error,
     /// `flamewire: error: ...`, and a non-zero exit status.
-    public static func runMain(_ arguments: [String]? = nil) -> Never {
+    public static func runMain(_ arguments: [String]? = nil) async -> Never {
         do {
             var command = try parseAsRoot(arguments)
-            try command.run()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
             Glibc.exit(0)
         } catch let error as FileError {
             fail(error.description)

@@ -26,3 +26,23 @@ public enum LinkConfigParseError: Error, Sendable, Equatable {
     /// Every value reads, but together they are out of range.
     case invalid(LinkConfigError)
 }
+
+extension LinkConfigParseError: CustomStringConvertible {
+    /// One line naming the bad text and what was expected, for a command line error.
+    public var description: String {
+        switch self {
+        case .badProbability(let t): return "'\(t)' is not a probability (a number in 0…1 or a percentage such as 12%)"
+        case .badDuration(let t): return "'\(t)' is not a duration (a number with ns, us, ms, s, m or h, such as 320ms)"
+        case .badBitRate(let t): return "'\(t)' is not a bit rate (a number with bit, kbit, mbit or gbit, such as 64kbit)"
+        case .badByteCount(let t): return "'\(t)' is not a byte count (a number with B, KB, KiB, MB or MiB, such as 16KB)"
+        case .badOutage(let t): return "'\(t)' is not an outage (DURATION@START, such as 60s@10m)"
+        case .badBurstLoss(let t): return "'\(t)' is not burst loss (RATE/LENGTH, such as 12%/4)"
+        case .badReorder(let t): return "'\(t)' is not reordering (PROBABILITY/DELAY, such as 1%/30ms)"
+        case .unknownKey(let k): return "unknown link key '\(k)'"
+        case .missingValue(let t): return "'\(t)' has no =value"
+        case .queueWithoutRate(let t): return "queue=\(t) needs a rate="
+        case .repeatedKey(let k): return "'\(k)' is given twice"
+        case .invalid(let e): return "\(e)"
+        }
+    }
+}

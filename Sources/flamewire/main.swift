@@ -1,3 +1,3 @@
 import FlameWireCLI
 
-FlameWireCommand.runMain()
+await FlameWireCommand.runMain()

@@ -129,6 +129,17 @@ func expectOneLineError(_ r: CLI.Result, contains fragment: String, sourceLocati
         let junk = try scratch("junk.pb", Data([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]))
         expectOneLineError(try CLI.run(["render", junk]), contains: "junk.pb: not a valid pprof profile")
         expectOneLineError(try CLI.run(["merge", sampleCPU, sampleHeap, "-o", try scratch("m.pb.gz")]), contains: "cannot merge")
+        expectOneLineError(try CLI.run(["relay", "--listen", "127.0.0.1:0", "--forward", "127.0.0.1:9", "--loss", "200%"]),
+                           contains: "'200%' is not a probability")
+        expectOneLineError(try CLI.run(["relay", "--listen", "localhost:7001", "--forward", "127.0.0.1:9"]),
+                           contains: "'localhost' is not a numeric IPv4 or IPv6 address")
+    }
+
+    /// `flamewire relay` binds loopback, runs for its --duration and reports both directions.
+    @Test func relayRunsForItsDurationAndReports() throws {
+        let r = try CLI.run(["relay", "--listen", "127.0.0.1:0", "--forward", "127.0.0.1:9", "--loss", "12%", "--duration", "300ms"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.out.contains("upstream (client -> forward): 0 datagrams in") && r.out.contains("clients: 0"), "\(r.out)")
     }
 
     @Test func emptyInputSaysSoAndWritesNothing() throws {

@@ -1,0 +1,211 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SansIO
+
+/// How a UDP endpoint sets up its socket.
+public struct UDPOptions: Sendable {
+    /// The DSCP mark set on every datagram sent (IP_TOS / IPV6_TCLASS as a socket option,
+    /// so no per-datagram control message can clear it); nil or 0 leaves the socket as it is.
+    public var dscp: DSCP?
+    /// Datagrams read per system call (`recvmmsg`); 1 reads one at a time.
+    public var vectorReads: Int
+    /// The largest datagram read; anything longer is truncated by the kernel and then
+    /// refused by the session (it cannot authenticate).
+    public var maxDatagram: Int
+
+    public init(dscp: DSCP? = nil, vectorReads: Int = 16, maxDatagram: Int = 2048) {
+        self.dscp = dscp
+        self.vectorReads = max(1, vectorReads)
+        self.maxDatagram = max(64, maxDatagram)
+    }
+}
+
+/// What went through one UDP endpoint.
+public struct UDPCounters: Sendable, Equatable {
+    public var datagramsIn = 0
+    public var bytesIn = 0
+    public var datagramsOut = 0
+    public var bytesOut = 0
+    /// Datagrams the session addressed to a peer address that is not `ip:port`.
+    public var unaddressable = 0
+    /// Socket errors reported by the kernel (an ICMP port unreachable, say); the socket
+    /// stays open and the session's own timers decide what happens next.
+    public var socketErrors = 0
+}
+
+/// One sans-IO endpoint (`AgentSession`, `CollectorSession`, anything that is a
+/// `DatagramEndpoint`) on one real UDP socket, driven by a SwiftNIO event loop: datagrams
+/// read from the socket go to `receive`, everything `pollTransmit` gives is written, and
+/// `nextWakeup` becomes an event-loop timer that calls `handleTimeout`. Time is the
+/// monotonic clock, as an `Instant` from the moment the socket was bound.
+///
+/// The endpoint lives on the event loop and only there: reach it with `withEndpoint`,
+/// which runs on the loop and sends whatever the change made ready.
+public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
+    /// The bound socket.
+    public let channel: Channel
+    let core: Core
+
+    /// Binds `address` (`ip:port`; port 0 picks a free one) and starts driving `endpoint`.
+    public static func bind(_ endpoint: E, to address: String, options: UDPOptions = UDPOptions(),
+                            group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> UDPEndpoint<E> {
+        let local = try PeerAddresses.socketAddress(address)
+        let loop = group.next()
+        let core = Core(endpoint: endpoint, eventLoop: loop)
+        let bootstrap = DatagramBootstrap(group: loop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.datagramVectorReadMessageCount, value: options.vectorReads)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: options.maxDatagram * options.vectorReads))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Handler(core: core)) }
+            }
+        let channel: Channel
+        do { channel = try await bootstrap.bind(to: local).get() } catch {
+            throw RuntimeError.bindFailed(address, "\(error)")
+        }
+        if let dscp = options.dscp, dscp.value != 0 {
+            let option: ChannelOptions.Types.SocketOption
+            switch local {
+            case .v6: option = .init(level: .ipv6, name: .init(rawValue: CInt(IPV6_TCLASS)))
+            default: option = .ipOption(.init(rawValue: CInt(IP_TOS)))
+            }
+            do { try await channel.setOption(option, value: dscp.trafficClass).get() } catch {
+                try? await channel.close().get()
+                throw RuntimeError.bindFailed(address, "cannot set DSCP \(dscp): \(error)")
+            }
+        }
+        try await loop.submit {
+            core.channel = channel
+            core.pump()
+        }.get()
+        return UDPEndpoint(channel: channel, core: core)
+    }
+
+    init(channel: Channel, core: Core) {
+        self.channel = channel
+        self.core = core
+    }
+
+    /// The address the socket is bound to (with the port the kernel chose).
+    public var localAddress: SocketAddress? { channel.localAddress }
+
+    /// Runs `body` on the endpoint's event loop with the endpoint and the current time,
+    /// then sends what became ready and re-arms the timer.
+    public func withEndpoint<T: Sendable>(_ body: @escaping @Sendable (inout E, Instant) throws -> T) async throws -> T {
+        let core = self.core
+        return try await core.eventLoop.submit {
+            let now = core.now()
+            let result = try body(&core.endpoint, now)
+            core.pump()
+            return result
+        }.get()
+    }
+
+    /// What went through the socket so far.
+    public func counters() async throws -> UDPCounters {
+        let core = self.core
+        return try await core.eventLoop.submit { core.counters }.get()
+    }
+
+    /// Closes the socket and stops the timer; the endpoint's state stays readable.
+    public func close() async {
+        let core = self.core
+        try? await core.eventLoop.submit {
+            core.timer.cancel()
+            core.closed = true
+        }.get()
+        try? await channel.close().get()
+    }
+
+    /// The loop-confined state: every member is touched on `eventLoop` only.
+    final class Core: @unchecked Sendable {
+        let eventLoop: EventLoop
+        let clock = MonotonicClock()
+        var endpoint: E
+        var channel: Channel?
+        var timer = WakeupTimer()
+        var counters = UDPCounters()
+        var closed = false
+        /// Socket addresses of the peer addresses the endpoint sent to, bounded.
+        var resolved: [PeerAddress: SocketAddress] = [:]
+        static var maxResolved: Int { 4096 }
+
+        init(endpoint: E, eventLoop: EventLoop) {
+            self.endpoint = endpoint
+            self.eventLoop = eventLoop
+        }
+
+        func now() -> Instant { clock.now() }
+
+        func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+            guard !closed else { return }
+            let bytes = Array(envelope.data.readableBytesView)
+            counters.datagramsIn += 1
+            counters.bytesIn += bytes.count
+            endpoint.receive(bytes, from: PeerAddresses.peer(envelope.remoteAddress), at: now())
+        }
+
+        /// Writes everything the endpoint has to send, flushes, re-arms the timer.
+        func pump() {
+            guard !closed, let channel else { return }
+            let now = now()
+            var wrote = false
+            // Bounded: an endpoint that always had something would otherwise starve the loop.
+            for _ in 0..<4096 {
+                guard let t = endpoint.pollTransmit(at: now) else { break }
+                guard let address = address(of: t.destination) else {
+                    counters.unaddressable += 1
+                    continue
+                }
+                var buffer = channel.allocator.buffer(capacity: t.datagram.count)
+                buffer.writeBytes(t.datagram)
+                channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+                counters.datagramsOut += 1
+                counters.bytesOut += t.datagram.count
+                wrote = true
+            }
+            if wrote { channel.flush() }
+            arm()
+        }
+
+        func address(of peer: PeerAddress) -> SocketAddress? {
+            if let a = resolved[peer] { return a }
+            guard let a = try? PeerAddresses.socketAddress(peer.value) else { return nil }
+            if resolved.count >= Self.maxResolved { resolved.removeAll(keepingCapacity: true) }
+            resolved[peer] = a
+            return a
+        }
+
+        /// One timer at the endpoint's next wake-up (immediately when it is due).
+        func arm() {
+            guard !closed else { return }
+            timer.arm(at: endpoint.nextWakeup(), now: now(), on: eventLoop) { [self] in
+                timer.fired()
+                guard !closed else { return }
+                endpoint.handleTimeout(at: now())
+                pump()
+            }
+        }
+    }
+
+    final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let core: Core
+
+        init(core: Core) { self.core = core }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            core.receive(unwrapInboundIn(data))
+        }
+
+        func channelReadComplete(context: ChannelHandlerContext) {
+            core.pump()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: Error) {
+            // ICMP errors (port unreachable while the peer restarts) are not fatal on UDP.
+            core.counters.socketErrors += 1
+        }
+    }
+}
