@@ -34,6 +34,10 @@ import PackageDescription
 ///     event loop, monotonic time, timers from `nextWakeup`, vector reads, DSCP)
 ///   `Relay` → NetSim, UDPRuntime, SansIO, NIOCore, NIOPosix (NetSim's link applied to real UDP in
 ///     real time: `flamewire relay`)
+///   `Agent` → Session, UDPRuntime, Pprof, Noise (a Go service's pprof over HTTP into an agent
+///     session: `flamewire agent`)
+///   `Collector` → Session, UDPRuntime, WireCodec, ProfileFiles, FlameGraph (a collector session
+///     on UDP, its streams as profiles, pprof and SVG files: `flamewire collect`)
 /// Command line:
 ///   `FlameWireCLI` → the modules above, ArgumentParser (argument parsing only)
 ///   `flamewire` → FlameWireCLI (entry point)
@@ -60,6 +64,8 @@ let package = Package(
         .library(name: "Simulator", targets: ["Simulator"]),
         .library(name: "UDPRuntime", targets: ["UDPRuntime"]),
         .library(name: "Relay", targets: ["Relay"]),
+        .library(name: "Agent", targets: ["Agent"]),
+        .library(name: "Collector", targets: ["Collector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -98,11 +104,13 @@ let package = Package(
         .target(name: "Session", dependencies: ["FEC", "WirePipeline", "WireCodec", "WireFrame", "WireLimits", "Noise", "SansIO", "Profile"]),
         .target(name: "UDPRuntime", dependencies: ["SansIO", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "Relay", dependencies: ["NetSim", "UDPRuntime", "SansIO", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .target(name: "Agent", dependencies: ["Session", "UDPRuntime", "Pprof", "Profile", "Noise", "SansIO", "WireCodec", "WireFrame"]),
+        .target(name: "Collector", dependencies: ["Session", "UDPRuntime", "WireCodec", "WirePipeline", "Profile", "ProfileFiles", "FlameGraph", "Noise", "Keys", "SansIO"]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "SansIO",
+                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "Agent", "Collector", "Noise", "SansIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
@@ -128,6 +136,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["FlameWireCLI"]),
         .testTarget(name: "UDPRuntimeTests", dependencies: ["UDPRuntime", "Relay", "Session", "Noise", "NetSim", "SansIO", "Profile", "TestSupport", "WireCodec", "WireFrame", "WirePipeline",
                                                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "AgentCollectorTests", dependencies: ["Agent", "Collector", "Relay", "UDPRuntime", "Session", "Noise", "NetSim", "Profile", "Pprof", "SansIO", "WireCodec"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "UDPRuntime", "NetSim", "SansIO",
                                                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
     ],

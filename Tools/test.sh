@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every FlameWire test on a fresh machine: installs what is missing, builds once,
-# then runs the Swift tests (unit, golden, Go interop, sessions over simulated links), the
-# acceptance runs of `flamewire simulate` (release build), the browser test and the fuzzers.
+# then runs the Swift tests (unit, golden, Go interop, sessions over simulated links and real
+# loopback UDP), the acceptance runs of `flamewire simulate` (release build), a 10 s run of
+# the demo (README command one), the browser test and the fuzzers.
 #   Tools/test.sh            everything
 #   FUZZ_SECONDS=0 Tools/test.sh   skip the fuzzers
 #   ACCEPTANCE_SEEDS=1 Tools/test.sh   one seed per acceptance scenario instead of five
@@ -24,6 +25,9 @@ echo "== acceptance: flamewire simulate on the issue's links, five seeds each (r
 swift build -c release --product flamewire
 release_bin="$(swift build -c release --show-bin-path)/flamewire"
 /usr/bin/python3 Tools/acceptance/simulate.py "$release_bin" --seeds "${ACCEPTANCE_SEEDS:-1,2,3,4,5}" --out "$artifacts/acceptance"
+
+echo "== demo: README command one, 10 s (sample Go service, collector, relay at 12 % loss, agent)"
+DEMO_SECONDS=10 bash Tools/demo.sh
 
 echo "== browser test (headless Chromium)"
 if [ -f ../shared/samples/go119/cpu10s-1.pb.gz ]; then src=../shared/samples/go119/cpu10s-1.pb.gz; else src=Samples/profiles/cpu-10s.pb.gz; fi

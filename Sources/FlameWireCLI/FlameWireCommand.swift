@@ -17,7 +17,7 @@ public struct FlameWireCommand: AsyncParsableCommand {
               flamewire relay --listen 127.0.0.1:7001 --forward 127.0.0.1:7000 --loss 12% --delay 160ms
             """,
         version: "0.1.0",
-        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self, SimulateCommand.self, RelayCommand.self, KeygenCommand.self, PubkeyCommand.self]
+        subcommands: [RenderCommand.self, MergeCommand.self, InspectCommand.self, WireSizeCommand.self, SimulateCommand.self, AgentCommand.self, CollectCommand.self, RelayCommand.self, KeygenCommand.self, PubkeyCommand.self]
     )
 
     public init() {}

@@ -135,6 +135,22 @@ func expectOneLineError(_ r: CLI.Result, contains fragment: String, sourceLocati
                            contains: "'localhost' is not a numeric IPv4 or IPv6 address")
     }
 
+    @Test func agentAndCollectorRefuseBadOptionsInOneLine() throws {
+        let dir = try scratch("keys-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let key = dir + "/a.key"
+        let made = try CLI.run(["keygen", key])
+        #expect(made.status == 0, "\(made.stderr)")
+        let pub = made.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        expectOneLineError(try CLI.run(["agent", "--pprof", "127.0.0.1:6060", "--collector", "127.0.0.1:7000", "--key", key, "--collector-key", pub]),
+                           contains: "is not an http:// URL")
+        expectOneLineError(try CLI.run(["agent", "--pprof", "http://127.0.0.1:6060/debug/pprof", "--collector", "127.0.0.1:7000", "--key", key,
+                                        "--collector-key", pub, "--types", "cpu,disk"]), contains: "'disk' is not one of")
+        expectOneLineError(try CLI.run(["agent", "--pprof", "http://127.0.0.1:6060/debug/pprof", "--collector", "127.0.0.1:7000", "--key", key,
+                                        "--collector-key", "nope"]), contains: "key")
+        expectOneLineError(try CLI.run(["collect", "--key", key]), contains: "--allow: give at least one agent public key")
+    }
+
     /// `flamewire relay` binds loopback, runs for its --duration and reports both directions.
     @Test func relayRunsForItsDurationAndReports() throws {
         let r = try CLI.run(["relay", "--listen", "127.0.0.1:0", "--forward", "127.0.0.1:9", "--loss", "12%", "--duration", "300ms"])

@@ -1,14 +1,16 @@
 # Installs the Debian packages FlameWire needs, only when something is missing.
-# Source this file and call `ensure_deps build` (building and rendering) or
-# `ensure_deps test` (everything the tests use as well).
+# Source this file and call `ensure_deps build` (building and rendering), `ensure_deps demo`
+# (the build and Go, for the sample service) or `ensure_deps test` (everything the tests use).
 
-flamewire_packages_build=(pkg-config zlib1g-dev libsnappy-dev)
+flamewire_packages_build=(pkg-config zlib1g-dev libsnappy-dev libssl-dev)
+flamewire_packages_demo=(golang-go python3)
 flamewire_packages_test=(golang-go chromium chromium-driver python3-selenium python3-pytest libxml2-utils
                          protobuf-compiler libprotobuf-c-dev protobuf-c-compiler libssl-dev time python3-cryptography)
 
 ensure_deps() {
     local want=("${flamewire_packages_build[@]}")
-    if [ "${1:-build}" = test ]; then want+=("${flamewire_packages_test[@]}"); fi
+    if [ "${1:-build}" = demo ]; then want+=("${flamewire_packages_demo[@]}"); fi
+    if [ "${1:-build}" = test ]; then want+=("${flamewire_packages_demo[@]}" "${flamewire_packages_test[@]}"); fi
     local missing=()
     local p
     for p in "${want[@]}"; do

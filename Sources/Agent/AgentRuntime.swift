@@ -1,0 +1,207 @@
+import Foundation
+import Noise
+import Pprof
+import Profile
+import SansIO
+import Session
+import Synchronization
+import UDPRuntime
+import WireCodec
+import WireFrame
+
+/// What `flamewire agent` runs with.
+public struct AgentOptions: Sendable {
+    public var source: PprofHTTPSource
+    public var kinds: [ProfileKind]
+    public var service: String
+    public var labels: [String: String]
+    /// The collector, `ip:port`.
+    public var collector: String
+    /// The local UDP address (`ip:port`; port 0 picks one).
+    public var bind: String
+    public var staticKey: PrivateKey
+    public var collectorKey: PublicKey
+    public var psk: [UInt8]?
+    public var dscp: DSCP?
+    public var minInterval: Duration
+    public var maxInterval: Duration
+    /// Seconds per Go CPU window (Go takes whole seconds only).
+    public var cpuSeconds: Int
+    /// One line per event worth a person's attention (a source down, back, the collector silent).
+    public var log: @Sendable (String) -> Void
+
+    public init(source: PprofHTTPSource, kinds: [ProfileKind], service: String, labels: [String: String] = [:], collector: String,
+                bind: String = "0.0.0.0:0", staticKey: PrivateKey, collectorKey: PublicKey, psk: [UInt8]? = nil, dscp: DSCP? = .af41,
+                minInterval: Duration = .milliseconds(120), maxInterval: Duration = .milliseconds(480), cpuSeconds: Int = 1,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.source = source
+        self.kinds = kinds
+        self.service = service
+        self.labels = labels
+        self.collector = collector
+        self.bind = bind
+        self.staticKey = staticKey
+        self.collectorKey = collectorKey
+        self.psk = psk
+        self.dscp = dscp
+        self.minInterval = minInterval
+        self.maxInterval = maxInterval
+        self.cpuSeconds = max(1, cpuSeconds)
+        self.log = log
+    }
+}
+
+/// What the agent read from the service and what became of it.
+public struct SourceCounters: Sendable, Equatable {
+    public var fetches = 0
+    public var failures = 0
+    /// Gzip pprof bytes read from the service.
+    public var pprofBytes = 0
+    public var windowsSent = 0
+    public var windowsCoalesced = 0
+}
+
+/// `flamewire agent`: pulls profiles from a Go service's pprof endpoints and sends them to a
+/// collector through an `AgentSession` on a real UDP socket.
+///
+/// CPU is taken as back-to-back Go CPU windows of `cpuSeconds` (each a delta window); the
+/// snapshot types (heap, goroutine, mutex, block) are fetched together once per the
+/// session's adaptive interval and submitted together, so they travel in one bundle. A
+/// source that fails is retried with backoff and reported once until it recovers.
+public final class AgentRuntime: Sendable {
+    public let endpoint: UDPEndpoint<AgentSession>
+    public let options: AgentOptions
+    let counters = Mutex(SourceCounters())
+
+    public static func start(_ o: AgentOptions) async throws -> AgentRuntime {
+        let collector = try PeerAddresses.socketAddress(o.collector)
+        let config = AgentConfig(staticKey: o.staticKey, collectorKey: o.collectorKey, psk: o.psk, collector: PeerAddresses.peer(collector),
+                                 frame: try FrameConfig(fecTarget: 0.003), minInterval: o.minInterval, maxInterval: o.maxInterval,
+                                 wallClockAtZero: Self.wallClock())
+        let endpoint = try await UDPEndpoint.bind(AgentSession(config: config), to: o.bind, options: UDPOptions(dscp: o.dscp))
+        return AgentRuntime(endpoint: endpoint, options: o)
+    }
+
+    /// Now, as the handshake's timestamp counts (the session adds its monotonic time to it).
+    static func wallClock() -> TAI64N {
+        let t = Date().timeIntervalSince1970
+        return TAI64N(unixSeconds: Int64(t), nanoseconds: UInt32((t - t.rounded(.down)) * 1e9))
+    }
+
+    init(endpoint: UDPEndpoint<AgentSession>, options: AgentOptions) {
+        self.endpoint = endpoint
+        self.options = options
+    }
+
+    public var sourceCounters: SourceCounters { counters.withLock { $0 } }
+
+    /// Pulls and sends until `duration` has passed (or forever) or the task is cancelled.
+    public func run(for duration: Duration? = nil) async {
+        let end = duration.map { ContinuousClock.now + $0 }
+        let snapshots = Array(Set(options.kinds.filter { $0 != .cpu }.map { $0 == .allocs ? ProfileKind.heap : $0 })).sorted()
+        await withTaskGroup(of: Void.self) { group in
+            if options.kinds.contains(.cpu) { group.addTask { await self.cpuLoop(until: end) } }
+            if !snapshots.isEmpty { group.addTask { await self.snapshotLoop(snapshots, until: end) } }
+        }
+    }
+
+    /// Waits until every window sent was acknowledged decoded (or `timeout`); true when all were.
+    public func drain(timeout: Duration) async -> Bool {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if (try? await endpoint.withEndpoint({ a, _ in a.windowsInFlight })) == 0 { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return (try? await endpoint.withEndpoint({ a, _ in a.windowsInFlight })) == 0
+    }
+
+    public func close() async { await endpoint.close() }
+
+    // MARK: - Loops
+
+    func cpuLoop(until end: ContinuousClock.Instant?) async {
+        var backoff = Backoff()
+        while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
+            do {
+                let bytes = try await options.source.fetch(.cpu, cpuSeconds: options.cpuSeconds)
+                let profile = try decode(bytes, .cpu)
+                try await submit([(.cpu, profile, .delta)])
+                backoff.succeeded(.cpu, log: options.log)
+            } catch {
+                if Task.isCancelled { break }  // a fetch cut short by shutdown is no failure
+                counters.withLock { $0.failures += 1 }
+                await backoff.failed(.cpu, error, log: options.log)
+            }
+        }
+    }
+
+    func snapshotLoop(_ kinds: [ProfileKind], until end: ContinuousClock.Instant?) async {
+        var backoff = Backoff()
+        while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
+            let tick = ContinuousClock.now
+            let interval = (try? await endpoint.withEndpoint { a, _ in a.interval }) ?? .milliseconds(240)
+            var taken: [(ProfileKind, Profile, IngestMode)] = []
+            for kind in kinds {
+                do {
+                    let bytes = try await options.source.fetch(kind)
+                    taken.append((kind, try decode(bytes, kind), .snapshot))
+                    backoff.succeeded(kind, log: options.log)
+                } catch {
+                    if Task.isCancelled { break }
+                    counters.withLock { $0.failures += 1 }
+                    await backoff.failed(kind, error, log: options.log)
+                }
+            }
+            if !taken.isEmpty { try? await submit(taken) }
+            let next = tick + interval
+            if next > ContinuousClock.now { try? await Task.sleep(until: next) }
+        }
+    }
+
+    func decode(_ bytes: [UInt8], _ kind: ProfileKind) throws(AgentError) -> Profile {
+        counters.withLock {
+            $0.fetches += 1
+            $0.pprofBytes += bytes.count
+        }
+        do { return try PprofDecoder.decode(bytes) } catch {
+            throw .badProfile(url: options.source.url(kind), why: "\(error)")
+        }
+    }
+
+    /// Submits one tick's profiles together (one bundle), adding each stream on its first profile.
+    func submit(_ taken: [(ProfileKind, Profile, IngestMode)]) async throws {
+        let service = options.service, labels = options.labels
+        let outcomes = try await endpoint.withEndpoint { a, now -> [AgentSession.SubmitOutcome] in
+            var out: [AgentSession.SubmitOutcome] = []
+            for (kind, profile, mode) in taken {
+                if a.encoder(kind.stream) == nil {
+                    try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: kind.streamName, labels: labels))
+                }
+                out.append(try a.submit(profile, stream: kind.stream, mode: mode, takenAt: now, at: now))
+            }
+            return out
+        }
+        counters.withLock { c in
+            for o in outcomes {
+                if case .sent = o { c.windowsSent += 1 } else { c.windowsCoalesced += 1 }
+            }
+        }
+    }
+}
+
+/// Retry pacing for one loop's sources: a failing source waits 0.5 s, doubling to 30 s, and
+/// is reported once when it fails and once when it is back.
+struct Backoff {
+    var failing: [ProfileKind: Duration] = [:]
+
+    mutating func succeeded(_ kind: ProfileKind, log: @Sendable (String) -> Void) {
+        if failing.removeValue(forKey: kind) != nil { log("\(kind.rawValue): the service answers again") }
+    }
+
+    mutating func failed(_ kind: ProfileKind, _ error: Error, log: @Sendable (String) -> Void) async {
+        let wait = failing[kind].map { min($0 * 2, .seconds(30)) } ?? .milliseconds(500)
+        if failing[kind] == nil { log("\(kind.rawValue): \(error); retrying with backoff up to 30 s") }
+        failing[kind] = wait
+        try? await Task.sleep(for: wait)
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Collector
+import Foundation
+import Keys
+import NetSim
+import Noise
+
+/// `flamewire collect`: receive agents' windows and write their streams as profiles.
+struct CollectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collect",
+        abstract: "Receive profiles from agents over UDP and write each stream as pprof and a flame graph.",
+        discussion: """
+            Answers only agents whose public keys are allowed (--allow, repeatable) and
+            never anything that does not prove knowledge of this collector's public key.
+            Each stream's newest state (counters summed since the stream started, gauges
+            as of its newest window) is written to --out as NAME.pb.gz and NAME.svg every
+            --write-every and on exit (SIGINT/SIGTERM or --duration).
+
+            Examples:
+              flamewire collect --listen 0.0.0.0:7000 --key collector.key --allow <agent base64> --out profiles/
+            """)
+
+    @Option(help: "UDP address to receive on, IP:PORT.") var listen: String = "127.0.0.1:7000"
+    @Option(help: "This collector's private key file (flamewire keygen).") var key: String
+    @Option(help: "An agent public key allowed to connect (base64; repeatable).") var allow: [String] = []
+    @Option(help: "Directory for the streams' pprof and SVG files.") var out: String?
+    @Option(name: .customLong("write-every"), help: "How often to rewrite --out, e.g. 10s.") var writeEvery: String = "10s"
+    @Option(help: "Stop after this long, e.g. 60s (default: until SIGINT/SIGTERM).") var duration: String?
+
+    func run() async throws {
+        let options: CollectorOptions
+        let runFor: Duration?, every: Duration
+        do {
+            let staticKey = try KeyFile.read(key)
+            guard !allow.isEmpty else { throw CLIError("--allow: give at least one agent public key (flamewire pubkey agent.key)") }
+            var allowed = Set<PublicKey>()
+            for a in allow { allowed.insert(try PublicKey(base64: a)) }
+            options = CollectorOptions(listen: listen, staticKey: staticKey, allowed: allowed,
+                                       log: { line in FileHandle.standardError.write(Data("flamewire collect: \(line)\n".utf8)) })
+            runFor = try duration.map { try LinkConfig.parseDuration($0) }
+            every = try LinkConfig.parseDuration(writeEvery)
+        } catch let e as CLIError {
+            throw e
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let collector: CollectorRuntime
+        do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
+        options.log("listening on \(listen), public key \(options.staticKey.publicKey.base64)")
+        let drain = Task { await collector.run() }
+        let out = self.out
+        let writer = Task {
+            guard let out else { return }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: every)
+                if Task.isCancelled { break }
+                if let streams = try? await collector.streams() { _ = try? ProfileExport.write(streams, to: out) }
+            }
+        }
+        await RelayCommand.waitForStop(runFor)
+        writer.cancel()
+        drain.cancel()
+        let streams = try await collector.streams()
+        var written: [String] = []
+        if let out {
+            do { written = try ProfileExport.write(streams, to: out) } catch { throw CLIError("writing \(out): \(error)") }
+        }
+        let dropped = try await collector.endpoint.withEndpoint { c, _ in c.dropped }
+        await collector.close()
+        for s in streams {
+            print("\(ProfileExport.name(s)): \(s.windowsDecoded) windows decoded, newest \(s.seq), \(s.profile.samples.count) stacks")
+        }
+        let drops = dropped.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+        print("streams \(streams.count); datagrams dropped: \(drops.isEmpty ? "none" : drops)\(written.isEmpty ? "" : "; wrote \(written.count) files to \(out ?? "")")")
+    }
+}

@@ -1,0 +1,178 @@
+import Agent
+import Collector
+import Foundation
+import NetSim
+import Noise
+import Profile
+import Relay
+import SansIO
+import Session
+import Testing
+import UDPRuntime
+import WireCodec
+
+/// The real data path on this machine: the sample Go service (real pprof from a real Go
+/// runtime over HTTP), the agent, the impairment relay at 12 % loss and the collector, all
+/// on loopback UDP.
+@Suite(.serialized) struct AgentCollectorTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The sample service, built once into a private directory and started on a free port.
+    final class GoService: @unchecked Sendable {
+        let process = Process()
+        let base: String
+        /// Kept open for the service's life: a closed pipe would kill it (SIGPIPE) on its next write.
+        let output = Pipe()
+
+        init?() throws {
+            let goCandidates = ["/usr/bin/go", "/usr/lib/go/bin/go", "/usr/local/go/bin/go"]
+            guard let go = goCandidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+                let message = "go is not installed: install Debian golang-go to run the agent end-to-end test"
+                if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record(Comment(rawValue: message)) }
+                return nil
+            }
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-agent-test-\(ProcessInfo.processInfo.processIdentifier)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let exe = dir.appendingPathComponent("sample-service")
+            var env = ProcessInfo.processInfo.environment
+            env["HOME"] = dir.path
+            env["GOCACHE"] = dir.appendingPathComponent("gocache").path
+            env["GOPATH"] = dir.appendingPathComponent("gopath").path
+            env["GOFLAGS"] = ""
+            env["GOTOOLCHAIN"] = "local"
+            let build = Process()
+            build.executableURL = URL(fileURLWithPath: go)
+            build.arguments = ["build", "-o", exe.path, "."]
+            build.currentDirectoryURL = AgentCollectorTests.root.appendingPathComponent("Samples/go-service")
+            build.environment = env
+            try build.run()
+            build.waitUntilExit()
+            guard build.terminationStatus == 0 else { throw TestError("go build of Samples/go-service failed (\(build.terminationStatus))") }
+            process.executableURL = exe
+            process.arguments = ["-addr", "127.0.0.1:0", "-seconds", "120"]
+            let out = output
+            process.standardOutput = out
+            try process.run()
+            // "READY http://127.0.0.1:PORT/debug/pprof/"
+            var text = ""
+            let reader = out.fileHandleForReading
+            while !text.contains("\n") {
+                let d = reader.availableData
+                if d.isEmpty { break }
+                text += String(decoding: d, as: UTF8.self)
+            }
+            guard let line = text.split(separator: "\n").first, line.hasPrefix("READY ") else {
+                process.terminate()
+                throw TestError("the sample service did not start: \(text)")
+            }
+            base = String(line.dropFirst(6))
+        }
+
+        func stop() {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+
+        deinit { if process.isRunning { process.terminate() } }
+    }
+
+    struct TestError: Error, CustomStringConvertible {
+        var description: String
+        init(_ s: String) { description = s }
+    }
+
+    @Test func goProfilesCrossALossyLinkIntoTheCollector() async throws {
+        guard let service = try GoService() else { return }
+        // Stopped at the end, which also keeps it alive until then (ARC may end a value's
+        // life after its last use).
+        defer { service.stop() }
+        var rng = SessionRandom(.seeded(5))
+        let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
+        let logs = LogLines()
+        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey,
+                                                                          allowed: [agentKey.publicKey], log: { logs.add($0) }))
+        let drain = Task { await collector.run() }
+        let collectorPort = try #require(collector.endpoint.localAddress?.port)
+        var link = LinkConfig()
+        link.delay = .milliseconds(30)
+        link.lossProbability = 0.12
+        let relay = try await Relay.start(RelayConfig(listen: "127.0.0.1:0", forward: "127.0.0.1:\(collectorPort)", upstream: link, downstream: link, seed: 9))
+        let relayPort = try #require(relay.localAddress?.port)
+        let agent = try await AgentRuntime.start(AgentOptions(
+            source: try PprofHTTPSource(base: service.base), kinds: [.cpu, .heap, .goroutine], service: "sample", labels: ["host": "test"],
+            collector: "127.0.0.1:\(relayPort)", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, log: { logs.add($0) }))
+        // Runs until every type has been sent a few times (bounded: a loaded machine is slow,
+        // so this counts windows, not seconds).
+        let loops = Task { await agent.run() }
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            let sent = try await agent.endpoint.withEndpoint { a, _ in (1...3).map { a.encoder($0) != nil } }
+            if sent.allSatisfy({ $0 }) && agent.sourceCounters.windowsSent >= 8 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        loops.cancel()
+        _ = await loops.value
+        let drained = await agent.drain(timeout: .seconds(20))
+        #expect(drained, "every window the agent sent was acknowledged decoded: \(logs.lines)")
+
+        let src = agent.sourceCounters
+        #expect(src.fetches >= 8 && src.windowsSent >= 8, "\(src); \(logs.lines)")
+        let streams = try await collector.streams()
+        let types = Set(streams.map(\.info.profileType))
+        #expect(types == ["cpu", "heap", "goroutine"], "streams at the collector: \(types); \(logs.lines)")
+        // Every stream's state at the collector is the agent's (cumulative counters, gauges).
+        for s in streams {
+            let agentState = try await agent.endpoint.withEndpoint { a, _ in a.encoder(s.stream)?.state }
+            let d = try await collector.endpoint.withEndpoint { c, _ in c.receiver(of: agentKey.publicKey)?.decoder(s.stream)?.state(seq: s.seq) }
+            #expect(agentState != nil && d == agentState, "stream \(s.info.profileType): the collector's state equals the agent's")
+            #expect(s.info.service == "sample" && s.info.labels == ["host": "test"])
+            #expect(!s.profile.samples.isEmpty || s.info.profileType == "cpu", "\(s.info.profileType) has stacks")
+        }
+        // The CPU profile names the service's own functions.
+        if let cpu = streams.first(where: { $0.info.profileType == "cpu" }) {
+            #expect(cpu.profile.functions.contains { $0.name.hasPrefix("main.") }, "CPU stacks are the sample service's")
+        }
+        let r = try await relay.counters()
+        #expect(r.upstream.droppedRandomLoss > 0, "the relay lost datagrams: \(r.upstream)")
+
+        // The files a user opens.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-collect-\(ProcessInfo.processInfo.processIdentifier)").path
+        let written = try ProfileExport.write(streams, to: out)
+        #expect(written.count == 2 * streams.count)
+        for path in written where path.hasSuffix(".svg") {
+            let svg = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(svg.hasPrefix("<?xml") && svg.contains("<svg"), "\(path) is an SVG")
+        }
+        drain.cancel()
+        await agent.close()
+        await relay.close()
+        await collector.close()
+    }
+
+    @Test func anUnreachableServiceIsReportedOnceAndRetried() async throws {
+        var rng = SessionRandom(.seeded(6))
+        let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
+        let logs = LogLines()
+        // Port 9 on loopback: nothing listens (connection refused).
+        let agent = try await AgentRuntime.start(AgentOptions(
+            source: try PprofHTTPSource(base: "http://127.0.0.1:9/debug/pprof"), kinds: [.heap], service: "down",
+            collector: "127.0.0.1:9", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, log: { logs.add($0) }))
+        await agent.run(for: .seconds(2))
+        await agent.close()
+        let src = agent.sourceCounters
+        #expect(src.failures >= 2, "it kept retrying: \(src)")
+        let heapLines = logs.lines.filter { $0.hasPrefix("heap:") }
+        #expect(heapLines.count == 1, "one line while the source stays down: \(logs.lines)")
+        #expect(heapLines.first?.contains("http://127.0.0.1:9/debug/pprof/heap") == true)
+        #expect(throws: AgentError.self) { try PprofHTTPSource(base: "127.0.0.1:6060") }
+        #expect(throws: AgentError.self) { try ProfileKind.parseList("cpu,disk") }
+        #expect(try ProfileKind.parseList("heap,allocs").map(\.stream) == [2, 2])
+    }
+}
+
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var lines: [String] { lock.withLock { stored } }
+    func add(_ line: String) { lock.withLock { stored.append(line) } }
+}
