@@ -38,6 +38,8 @@ import PackageDescription
 ///     session: `flamewire agent`)
 ///   `Collector` → Session, UDPRuntime, WireCodec, ProfileFiles, FlameGraph (a collector session
 ///     on UDP, its streams as profiles, pprof and SVG files: `flamewire collect`)
+///   `CollectorHTTP` → Collector, FlameGraph, Folded, Pprof, Hummingbird (index, flame graphs,
+///     pprof, folded, Prometheus metrics, health: `flamewire collect --http`)
 /// Command line:
 ///   `FlameWireCLI` → the modules above, ArgumentParser (argument parsing only)
 ///   `flamewire` → FlameWireCLI (entry point)
@@ -66,12 +68,15 @@ let package = Package(
         .library(name: "Relay", targets: ["Relay"]),
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Collector", targets: ["Collector"]),
+        .library(name: "CollectorHTTP", targets: ["CollectorHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (Debian: zlib1g-dev, libsnappy-dev, libssl-dev).
@@ -106,11 +111,13 @@ let package = Package(
         .target(name: "Relay", dependencies: ["NetSim", "UDPRuntime", "SansIO", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "Agent", dependencies: ["Session", "UDPRuntime", "Pprof", "Profile", "Noise", "SansIO", "WireCodec", "WireFrame"]),
         .target(name: "Collector", dependencies: ["Session", "UDPRuntime", "WireCodec", "WirePipeline", "Profile", "ProfileFiles", "FlameGraph", "Noise", "Keys", "SansIO"]),
+        .target(name: "CollectorHTTP", dependencies: ["Collector", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session",
+                                                     .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "Agent", "Collector", "Noise", "SansIO",
+                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "Agent", "Collector", "CollectorHTTP", "Noise", "SansIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
@@ -137,6 +144,8 @@ let package = Package(
         .testTarget(name: "UDPRuntimeTests", dependencies: ["UDPRuntime", "Relay", "Session", "Noise", "NetSim", "SansIO", "Profile", "TestSupport", "WireCodec", "WireFrame", "WirePipeline",
                                                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "AgentCollectorTests", dependencies: ["Agent", "Collector", "Relay", "UDPRuntime", "Session", "Noise", "NetSim", "Profile", "Pprof", "SansIO", "WireCodec"]),
+        .testTarget(name: "CollectorHTTPTests", dependencies: ["CollectorHTTP", "Collector", "UDPRuntime", "Session", "Noise", "Profile", "Pprof",
+                                                              "SansIO", "WireCodec", "WireFrame", "TestSupport"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "UDPRuntime", "NetSim", "SansIO",
                                                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
     ],

@@ -6,7 +6,8 @@
 # the link. Installs what is missing (apt), builds in release.
 #   Tools/demo.sh                 60 s, output in out/demo/
 #   DEMO_SECONDS=20 Tools/demo.sh
-# Ports (loopback): DEMO_PPROF_PORT (16060), DEMO_COLLECTOR_PORT (17000), DEMO_RELAY_PORT (17001).
+# Ports (loopback): DEMO_PPROF_PORT (16060), DEMO_COLLECTOR_PORT (17000), DEMO_RELAY_PORT (17001),
+# DEMO_HTTP_PORT (17080: the collector's flame graphs, pprof and /metrics while it runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . Tools/lib/deps.sh
@@ -15,6 +16,7 @@ seconds="${DEMO_SECONDS:-60}"
 pprof_port="${DEMO_PPROF_PORT:-16060}"
 collector_port="${DEMO_COLLECTOR_PORT:-17000}"
 relay_port="${DEMO_RELAY_PORT:-17001}"
+http_port="${DEMO_HTTP_PORT:-17080}"
 work="$PWD/out/demo"
 rm -rf "$work"
 mkdir -p "$work/profiles"
@@ -40,7 +42,7 @@ for _ in $(seq 50); do grep -q READY "$work/service.log" && break; sleep 0.1; do
 grep -q READY "$work/service.log" || { echo "demo: the sample service did not start: $(cat "$work/service.log")" >&2; exit 1; }
 
 "$bin" collect --listen "127.0.0.1:$collector_port" --key "$work/collector.key" --allow "$agent_pub" \
-    --out "$work/profiles" --duration $((seconds + 8))s >"$work/collect.out" 2>"$work/collect.log" &
+    --out "$work/profiles" --http "127.0.0.1:$http_port" --duration $((seconds + 8))s >"$work/collect.out" 2>"$work/collect.log" &
 collect_pid=$!
 pids+=($collect_pid)
 "$bin" relay --listen "127.0.0.1:$relay_port" --forward "127.0.0.1:$collector_port" --loss 12% --delay 160ms \
@@ -54,6 +56,7 @@ sleep 0.5
 agent_pid=$!
 pids+=($agent_pid)
 
+echo "demo: while it runs, the collector serves http://127.0.0.1:$http_port/ (flame graphs, pprof, folded, /metrics)" >&2
 start=$(date +%s)
 while kill -0 "$agent_pid" 2>/dev/null; do
     printf '\rdemo: agent -> relay (12 %% loss, 320 ms RTT) -> collector: %3d of %d s' $(( $(date +%s) - start )) "$seconds" >&2

@@ -49,6 +49,10 @@ public struct CollectorTallies: Sendable, Equatable {
     public struct StreamKey: Hashable, Sendable {
         public var agent: PublicKey
         public var stream: UInt32
+        public init(agent: PublicKey, stream: UInt32) {
+            self.agent = agent
+            self.stream = stream
+        }
     }
 }
 

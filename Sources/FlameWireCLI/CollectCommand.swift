@@ -1,9 +1,12 @@
 import ArgumentParser
 import Collector
+import CollectorHTTP
 import Foundation
+import Synchronization
 import Keys
 import NetSim
 import Noise
+import UDPRuntime
 
 /// `flamewire collect`: receive agents' windows and write their streams as profiles.
 struct CollectCommand: AsyncParsableCommand {
@@ -26,6 +29,8 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: "An agent public key allowed to connect (base64; repeatable).") var allow: [String] = []
     @Option(help: "Directory for the streams' pprof and SVG files.") var out: String?
     @Option(name: .customLong("write-every"), help: "How often to rewrite --out, e.g. 10s.") var writeEvery: String = "10s"
+    @Option(help: "Serve the index, flame graphs, pprof, folded stacks and /metrics on HOST:PORT (loopback unless told otherwise).")
+    var http: String?
     @Option(help: "Stop after this long, e.g. 60s (default: until SIGINT/SIGTERM).") var duration: String?
 
     func run() async throws {
@@ -49,6 +54,33 @@ struct CollectCommand: AsyncParsableCommand {
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
         options.log("listening on \(listen), public key \(options.staticKey.publicKey.base64)")
         let drain = Task { await collector.run() }
+        var server: Task<Void, Never>?
+        if let http {
+            let (host, port): (String, Int)
+            do { (host, port) = try PeerAddresses.split(http) } catch { throw CLIError("--http: \(error)") }
+            let log = options.log
+            let state = Mutex<(bound: Int, failure: String?)>((0, nil))
+            server = Task {
+                do {
+                    try await CollectorHTTPServer.run(collector, host: host, port: port) { bound in
+                        state.withLock { $0.bound = bound }
+                        log("HTTP on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ (flame graphs, pprof, /metrics)")
+                    }
+                } catch {
+                    state.withLock { $0.failure = "\(error)" }
+                }
+            }
+            // A listener that cannot bind is a startup error, not a silent half-collector.
+            for _ in 0..<200 {
+                let s = state.withLock { $0 }
+                if let failure = s.failure {
+                    await collector.close()
+                    throw CLIError("--http \(http): cannot serve HTTP: \(failure)")
+                }
+                if s.bound != 0 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
         let out = self.out
         let writer = Task {
             guard let out else { return }
@@ -61,6 +93,8 @@ struct CollectCommand: AsyncParsableCommand {
         await RelayCommand.waitForStop(runFor)
         writer.cancel()
         drain.cancel()
+        // The HTTP server stops with the process, after the report below.
+        _ = server
         let streams = try await collector.streams()
         var written: [String] = []
         if let out {

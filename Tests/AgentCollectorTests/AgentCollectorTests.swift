@@ -23,6 +23,7 @@ import WireCodec
         let base: String
         /// Kept open for the service's life: a closed pipe would kill it (SIGPIPE) on its next write.
         let output = Pipe()
+        let errorPath: String
 
         init?() throws {
             let goCandidates = ["/usr/bin/go", "/usr/lib/go/bin/go", "/usr/local/go/bin/go"]
@@ -49,7 +50,11 @@ import WireCodec
             build.waitUntilExit()
             guard build.terminationStatus == 0 else { throw TestError("go build of Samples/go-service failed (\(build.terminationStatus))") }
             process.executableURL = exe
-            process.arguments = ["-addr", "127.0.0.1:0", "-seconds", "120"]
+            process.arguments = ["-addr", "127.0.0.1:0", "-seconds", "300"]
+            errorPath = dir.appendingPathComponent("service-stderr.txt").path
+            FileManager.default.createFile(atPath: errorPath, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: errorPath)
+            process.standardInput = FileHandle.nullDevice
             let out = output
             process.standardOutput = out
             try process.run()
@@ -66,6 +71,13 @@ import WireCodec
                 throw TestError("the sample service did not start: \(text)")
             }
             base = String(line.dropFirst(6))
+        }
+
+        /// How the service is doing, for failure messages.
+        var state: String {
+            let err = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            if process.isRunning { return "running; stderr: \(err)" }
+            return "exited \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit")); stderr: \(err)"
         }
 
         func stop() {
@@ -116,7 +128,7 @@ import WireCodec
         #expect(drained, "every window the agent sent was acknowledged decoded: \(logs.lines)")
 
         let src = agent.sourceCounters
-        #expect(src.fetches >= 8 && src.windowsSent >= 8, "\(src); \(logs.lines)")
+        #expect(src.fetches >= 8 && src.windowsSent >= 8, "\(src); service \(service.state); \(logs.lines)")
         let streams = try await collector.streams()
         let types = Set(streams.map(\.info.profileType))
         #expect(types == ["cpu", "heap", "goroutine"], "streams at the collector: \(types); \(logs.lines)")

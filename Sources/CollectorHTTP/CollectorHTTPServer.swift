@@ -1,0 +1,101 @@
+import Collector
+import FlameGraph
+import Folded
+import Foundation
+import Hummingbird
+import Keys
+import Logging
+import Pprof
+import Profile
+import ProfileFiles
+import Session
+
+/// The collector's HTTP side (`flamewire collect --http`): an index of streams, flame
+/// graphs, gzip pprof (so `go tool pprof http://collector/profile?type=cpu` works), folded
+/// stacks, Prometheus metrics and a health check, all from the collector's current streams.
+/// Everything is served from this process (no CDN): the SVG carries its own script.
+public enum CollectorHTTPServer {
+    /// The routes, over `collector`.
+    public static func router(_ collector: CollectorRuntime) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/") { _, _ -> Response in
+            html(IndexPage.render(try await collector.streams()))
+        }
+        router.get("/healthz") { _, _ -> String in "ok\n" }
+        router.get("/metrics") { _, _ -> Response in
+            let text = try await Metrics.render(collector)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("/flamegraph.svg") { request, _ -> Response in
+            let q = try query(request)
+            let streams = try await collector.streams()
+            let profile = try answer { () throws(QueryError) in try q.merged(streams) }
+            let index = try answer { () throws(QueryError) in try q.sampleIndex(in: profile) }
+            var builder = FlameTreeBuilder(valueType: profile.sampleTypes[index])
+            do { try builder.add(profile, sampleIndex: index, side: .primary) } catch {
+                throw HTTPError(.internalServerError, message: "cannot draw: \(error)\n")
+            }
+            let tree = builder.build()
+            var options = FlameGraphOptions()
+            options.title = "\(q.service ?? "all services") \(q.type)"
+            options.subtitle = "\(profile.sampleTypes[index].type) (\(profile.sampleTypes[index].unit)), newest state received over FlameWire"
+            options.palette = Palette.default(for: tree.valueType)
+            let svg: [UInt8]
+            do { svg = try FlameGraphSVG.render(tree, options: options) } catch {
+                throw HTTPError(.internalServerError, message: "cannot draw: \(error)\n")
+            }
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(bytes: svg)))
+        }
+        router.get("/profile") { request, _ -> Response in
+            let q = try query(request)
+            let streams = try await collector.streams()
+            let profile = try answer { () throws(QueryError) in try q.merged(streams) }
+            let bytes: [UInt8]
+            do { bytes = try PprofEncoder.encodeGzip(profile) } catch {
+                throw HTTPError(.internalServerError, message: "cannot encode: \(error)\n")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream",
+                                                   .contentDisposition: "attachment; filename=\"\(q.type).pb.gz\""],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        router.get("/folded") { request, _ -> Response in
+            let q = try query(request)
+            let streams = try await collector.streams()
+            let profile = try answer { () throws(QueryError) in try q.merged(streams) }
+            let index = try answer { () throws(QueryError) in try q.sampleIndex(in: profile) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: FoldedWriter.text(profile, sampleIndex: index))))
+        }
+        return router
+    }
+
+    /// Serves `collector` on `host:port` until the task is cancelled; `onRunning` gets the
+    /// bound port (useful with port 0).
+    public static func run(_ collector: CollectorRuntime, host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        // Warnings and errors only, on standard error (standard output is the command's report).
+        var logger = Logger(label: "flamewire.http") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        let app = Application(router: router(collector), configuration: .init(address: .hostname(host, port: port), serverName: "flamewire"),
+                              onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+        try await app.run()
+    }
+
+    static func query(_ request: Request) throws -> StreamQuery {
+        let params = request.uri.queryParameters
+        return try answer { () throws(QueryError) in try StreamQuery { params.get($0) } }
+    }
+
+    /// Runs `body`, turning a `QueryError` into a 400 or 404 with its message.
+    static func answer<T>(_ body: () throws(QueryError) -> T) throws -> T {
+        do { return try body() } catch {
+            switch error {
+            case .noStream: throw HTTPError(.notFound, message: "\(error)\n")
+            default: throw HTTPError(.badRequest, message: "\(error)\n")
+            }
+        }
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

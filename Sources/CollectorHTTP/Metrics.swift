@@ -1,0 +1,43 @@
+import Collector
+import Foundation
+import Keys
+import Session
+
+/// `/metrics` in the Prometheus text format: datagrams and bytes through the socket,
+/// drops by reason (every reason, from zero), agents, and windows decoded and rejected per
+/// stream.
+enum Metrics {
+    static func render(_ collector: CollectorRuntime) async throws -> String {
+        let udp = try await collector.endpoint.counters()
+        let (dropped, peers, sent, cookies) = try await collector.endpoint.withEndpoint { c, _ in
+            (c.dropped, c.peerKeys.count, c.bytesSent, c.cookieRepliesSent)
+        }
+        let streams = try await collector.streams()
+        let counts = collector.counts
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Int)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, v) in samples { out += "\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(v)\n" }
+        }
+        metric("flamewire_datagrams_received_total", "counter", "UDP datagrams read.", [("", udp.datagramsIn)])
+        metric("flamewire_bytes_received_total", "counter", "UDP payload bytes read.", [("", udp.bytesIn)])
+        metric("flamewire_datagrams_sent_total", "counter", "UDP datagrams written (acknowledgements, handshake and cookie replies).", [("", udp.datagramsOut)])
+        metric("flamewire_bytes_sent_total", "counter", "UDP payload bytes written.", [("", sent)])
+        metric("flamewire_cookie_replies_total", "counter", "Cookie replies sent under a handshake flood.", [("", cookies)])
+        metric("flamewire_datagrams_dropped_total", "counter", "Datagrams dropped without an answer, by reason.",
+               SessionDropReason.allCases.map { ("reason=\"\($0.rawValue)\"", dropped[$0] ?? 0) })
+        metric("flamewire_agents", "gauge", "Agents with a session.", [("", peers)])
+        func labels(_ s: CollectedStream) -> String {
+            "agent=\"\(s.agent.base64)\",service=\"\(escape(s.info.service))\",type=\"\(escape(s.info.profileType))\""
+        }
+        metric("flamewire_windows_decoded_total", "counter", "Windows decoded, per stream.",
+               streams.map { (labels($0), counts.decoded[.init(agent: $0.agent, stream: $0.stream)] ?? 0) })
+        metric("flamewire_windows_rejected_total", "counter", "Rebuilt windows that did not decode, per stream.",
+               streams.map { (labels($0), counts.rejected[.init(agent: $0.agent, stream: $0.stream)] ?? 0) })
+        return out
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+}

@@ -1,0 +1,118 @@
+import Collector
+import CollectorHTTP
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Noise
+import Pprof
+import Profile
+import SansIO
+import Session
+import Synchronization
+import TestSupport
+import Testing
+import UDPRuntime
+import WireCodec
+import WireFrame
+
+/// The collector's HTTP side on loopback, over streams an agent sent on real UDP.
+@Suite(.serialized) struct CollectorHTTPTests {
+    struct Fixture {
+        let collector: CollectorRuntime
+        let agent: UDPEndpoint<AgentSession>
+        let server: Task<Void, Error>
+        let base: String
+        let total: Int64
+    }
+
+    static func fixture() async throws -> Fixture {
+        var r = SessionRandom(.seeded(77))
+        let agentKey = PrivateKey(using: &r), collectorKey = PrivateKey(using: &r)
+        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey, allowed: [agentKey.publicKey]))
+        let port = try #require(collector.endpoint.localAddress?.port)
+        var session = AgentSession(config: AgentConfig(
+            staticKey: agentKey, collectorKey: collectorKey.publicKey, collector: PeerAddress("127.0.0.1:\(port)"),
+            frame: try FrameConfig(fecTarget: 0.003), wallClockAtZero: TAI64N(unixSeconds: 1_800_000_000, nanoseconds: 0), random: .seeded(7)))
+        let info = StreamInfo(service: "web", profileType: "cpu", labels: ["zone": "a"], columns: [ValueType(type: "samples", unit: "count")],
+                              columnKinds: [.counter])
+        try session.addStream(1, info: info)
+        let agent = try await UDPEndpoint.bind(session, to: "127.0.0.1:0")
+        var total: Int64 = 0
+        for i in 1...5 {
+            let p = try foldedProfile("main;serve;parse \(i)\nmain;serve;render \(2 * i)\nmain;gc 1\n")
+            total += Int64(i + 2 * i + 1)
+            _ = try await agent.withEndpoint { a, now in try a.submit(p, stream: 1, mode: .delta, takenAt: now, at: now) }
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        let end = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < end, try await agent.withEndpoint({ a, _ in a.stats.windowsDecoded < 5 || a.windowsInFlight > 0 }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let bound = Mutex(0)
+        let server = Task { try await CollectorHTTPServer.run(collector, host: "127.0.0.1", port: 0) { p in bound.withLock { $0 = p } } }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while bound.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let httpPort = bound.withLock { $0 }
+        try #require(httpPort != 0, "the HTTP server started")
+        return Fixture(collector: collector, agent: agent, server: server, base: "http://127.0.0.1:\(httpPort)", total: total)
+    }
+
+    static func get(_ url: String) async throws -> (status: Int, body: Data, type: String) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = 20
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        return (http.statusCode, data, http.value(forHTTPHeaderField: "Content-Type") ?? "")
+    }
+
+    @Test func servesGraphsProfilesFoldedMetricsAndClearErrors() async throws {
+        let f = try await Self.fixture()
+        defer { f.server.cancel() }
+
+        let health = try await Self.get(f.base + "/healthz")
+        #expect(health.status == 200 && String(decoding: health.body, as: UTF8.self) == "ok\n")
+
+        let index = try await Self.get(f.base + "/")
+        let html = String(decoding: index.body, as: UTF8.self)
+        #expect(index.status == 200 && index.type.hasPrefix("text/html"))
+        #expect(html.contains("/flamegraph.svg?service=web&type=cpu&labels=zone%3Da"), "the index links the stream")
+        #expect(!html.contains("http://") && !html.contains("https://"), "nothing fetched from elsewhere")
+
+        let svg = try await Self.get(f.base + "/flamegraph.svg?service=web&type=cpu&labels=zone%3Da")
+        let svgText = String(decoding: svg.body, as: UTF8.self)
+        #expect(svg.status == 200 && svg.type == "image/svg+xml")
+        #expect(svgText.contains("<svg") && svgText.contains("serve") && svgText.contains("render"))
+
+        // The pprof download is the stream's cumulative state: what the agent submitted in total.
+        let pprof = try await Self.get(f.base + "/profile?type=cpu")
+        #expect(pprof.status == 200)
+        let profile = try PprofDecoder.decode([UInt8](pprof.body))
+        #expect(profile.samples.reduce(0) { $0 + $1.values[0] } == f.total)
+
+        let folded = try await Self.get(f.base + "/folded?service=web&type=cpu")
+        let lines = String(decoding: folded.body, as: UTF8.self).split(separator: "\n")
+        let sum = lines.compactMap { $0.split(separator: " ").last.flatMap { Int64($0) } }.reduce(0, +)
+        #expect(folded.status == 200 && sum == f.total && lines.contains { $0.hasPrefix("main;serve;render ") })
+
+        let missing = try await Self.get(f.base + "/flamegraph.svg?service=web")
+        #expect(missing.status == 400 && String(decoding: missing.body, as: UTF8.self).contains("missing query parameter type"))
+        let none = try await Self.get(f.base + "/profile?type=heap")
+        #expect(none.status == 404 && String(decoding: none.body, as: UTF8.self).contains("no stream with type=heap"))
+        let badSample = try await Self.get(f.base + "/folded?type=cpu&sample=nope")
+        #expect(badSample.status == 400 && String(decoding: badSample.body, as: UTF8.self).contains("bad sample"))
+        let badLabels = try await Self.get(f.base + "/folded?type=cpu&labels=zone")
+        #expect(badLabels.status == 400)
+
+        let metrics = String(decoding: try await Self.get(f.base + "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("# TYPE flamewire_datagrams_dropped_total counter"))
+        #expect(metrics.contains("flamewire_datagrams_dropped_total{reason=\"replayed\"} 0"), "every reason, from zero")
+        #expect(metrics.contains("flamewire_agents 1"))
+        let decodedLine = metrics.split(separator: "\n").first { $0.hasPrefix("flamewire_windows_decoded_total{") && $0.contains("service=\"web\"") }
+        #expect(decodedLine?.hasSuffix(" 5") == true, "\(decodedLine ?? "no windows line")")
+
+        f.server.cancel()
+        await f.agent.close()
+        await f.collector.close()
+    }
+}
