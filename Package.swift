@@ -111,7 +111,7 @@ let package = Package(
         .target(name: "Relay", dependencies: ["NetSim", "UDPRuntime", "SansIO", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "Agent", dependencies: ["Session", "UDPRuntime", "Pprof", "Profile", "Noise", "SansIO", "WireCodec", "WireFrame"]),
         .target(name: "Collector", dependencies: ["Session", "UDPRuntime", "WireCodec", "WirePipeline", "Profile", "ProfileFiles", "FlameGraph", "Noise", "Keys", "SansIO"]),
-        .target(name: "CollectorHTTP", dependencies: ["Collector", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session",
+        .target(name: "CollectorHTTP", dependencies: ["Collector", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session", "WireCodec",
                                                      .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(

@@ -28,8 +28,18 @@ public struct CollectorOptions: Sendable {
     }
 }
 
-/// One stream as the collector holds it: its newest decoded state rebuilt as a profile
-/// (counters cumulative since the stream's start, gauges as of its newest window).
+/// One stream as the collector holds it: whose it is, what it is, its newest window.
+public struct StreamSummary: Sendable {
+    public var agent: PublicKey
+    public var stream: UInt32
+    public var info: StreamInfo
+    public var seq: UInt32
+    /// Windows of the stream decoded so far (duplicates not counted).
+    public var windowsDecoded: Int
+}
+
+/// One stream with its newest decoded state rebuilt as a profile (counters cumulative
+/// since the stream's start, gauges as of its newest window).
 public struct CollectedStream: Sendable {
     public var agent: PublicKey
     public var stream: UInt32
@@ -38,6 +48,11 @@ public struct CollectedStream: Sendable {
     /// Windows of the stream decoded so far (duplicates not counted).
     public var windowsDecoded: Int
     public var profile: Profile
+
+    public init(_ s: StreamSummary, profile: Profile) {
+        (agent, stream, info, seq, windowsDecoded) = (s.agent, s.stream, s.info, s.seq, s.windowsDecoded)
+        self.profile = profile
+    }
 }
 
 /// Windows the collector decoded and rejected, per agent stream.
@@ -105,19 +120,34 @@ public final class CollectorRuntime: Sendable {
         for l in lines { log(l) }
     }
 
-    /// Every stream of every agent, its newest state rebuilt as a profile.
-    public func streams() async throws -> [CollectedStream] {
+    /// Every stream of every agent, without rebuilding profiles (the index, metrics).
+    public func summaries() async throws -> [StreamSummary] {
+        try await collect(where: { _ in true }) { summary, _, _ in summary }
+    }
+
+    /// The streams whose info passes `include`, each newest state rebuilt as a profile;
+    /// streams left out cost nothing.
+    public func streams(where include: @escaping @Sendable (StreamInfo) -> Bool = { _ in true }) async throws -> [CollectedStream] {
+        try await collect(where: include) { summary, decoder, state in
+            CollectedStream(summary, profile: decoder.dictionary.profile(of: state, info: summary.info))
+        }
+    }
+
+    /// One pass over the session's decoders on its event loop, agents in key order.
+    func collect<T: Sendable>(where include: @escaping @Sendable (StreamInfo) -> Bool,
+                              _ make: @escaping @Sendable (StreamSummary, StreamDecoder, StreamState) -> T) async throws -> [T] {
         await drain()
         let decodedCounts = counts.decoded
-        return try await endpoint.withEndpoint { c, _ -> [CollectedStream] in
-            var out: [CollectedStream] = []
+        return try await endpoint.withEndpoint { c, _ -> [T] in
+            var out: [T] = []
             for key in c.peerKeys.sorted(by: { $0.base64 < $1.base64 }) {
                 guard let rx = c.receiver(of: key) else { continue }
                 for stream in rx.streams {
-                    guard let d = rx.decoder(stream), let info = d.info, let seq = d.heldSequences.last, let state = d.state(seq: seq) else { continue }
-                    let profile = d.dictionary.profile(of: state, info: info)
-                    out.append(CollectedStream(agent: key, stream: stream, info: info, seq: seq,
-                                               windowsDecoded: decodedCounts[.init(agent: key, stream: stream)] ?? 0, profile: profile))
+                    guard let d = rx.decoder(stream), let info = d.info, include(info), let seq = d.heldSequences.last,
+                          let state = d.state(seq: seq) else { continue }
+                    let summary = StreamSummary(agent: key, stream: stream, info: info, seq: seq,
+                                                windowsDecoded: decodedCounts[.init(agent: key, stream: stream)] ?? 0)
+                    out.append(make(summary, d, state))
                 }
             }
             return out

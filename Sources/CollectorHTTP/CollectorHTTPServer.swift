@@ -19,7 +19,7 @@ public enum CollectorHTTPServer {
     public static func router(_ collector: CollectorRuntime) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/") { _, _ -> Response in
-            html(IndexPage.render(try await collector.streams()))
+            html(IndexPage.render(try await collector.summaries()))
         }
         router.get("/healthz") { _, _ -> String in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
@@ -28,7 +28,7 @@ public enum CollectorHTTPServer {
         }
         router.get("/flamegraph.svg") { request, _ -> Response in
             let q = try query(request)
-            let streams = try await collector.streams()
+            let streams = try await collector.streams(where: { [q] in q.matches($0) })
             let profile = try answer { () throws(QueryError) in try q.merged(streams) }
             let index = try answer { () throws(QueryError) in try q.sampleIndex(in: profile) }
             var builder = FlameTreeBuilder(valueType: profile.sampleTypes[index])
@@ -48,7 +48,7 @@ public enum CollectorHTTPServer {
         }
         router.get("/profile") { request, _ -> Response in
             let q = try query(request)
-            let streams = try await collector.streams()
+            let streams = try await collector.streams(where: { [q] in q.matches($0) })
             let profile = try answer { () throws(QueryError) in try q.merged(streams) }
             let bytes: [UInt8]
             do { bytes = try PprofEncoder.encodeGzip(profile) } catch {
@@ -60,7 +60,7 @@ public enum CollectorHTTPServer {
         }
         router.get("/folded") { request, _ -> Response in
             let q = try query(request)
-            let streams = try await collector.streams()
+            let streams = try await collector.streams(where: { [q] in q.matches($0) })
             let profile = try answer { () throws(QueryError) in try q.merged(streams) }
             let index = try answer { () throws(QueryError) in try q.sampleIndex(in: profile) }
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],

@@ -4,7 +4,7 @@ import Keys
 /// The collector's index page: every stream with links to its graph, pprof and folded
 /// output. Plain HTML, no script, nothing fetched from elsewhere.
 enum IndexPage {
-    static func render(_ streams: [CollectedStream]) -> String {
+    static func render(_ streams: [StreamSummary]) -> String {
         var rows = ""
         for s in streams.sorted(by: { ($0.info.service, $0.info.profileType) < ($1.info.service, $1.info.profileType) }) {
             var q = "service=\(percent(s.info.service))&type=\(percent(s.info.profileType))"

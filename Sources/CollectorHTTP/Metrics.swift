@@ -12,7 +12,7 @@ enum Metrics {
         let (dropped, peers, sent, cookies) = try await collector.endpoint.withEndpoint { c, _ in
             (c.dropped, c.peerKeys.count, c.bytesSent, c.cookieRepliesSent)
         }
-        let streams = try await collector.streams()
+        let streams = try await collector.summaries()
         let counts = collector.counts
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Int)]) {
@@ -27,7 +27,7 @@ enum Metrics {
         metric("flamewire_datagrams_dropped_total", "counter", "Datagrams dropped without an answer, by reason.",
                SessionDropReason.allCases.map { ("reason=\"\($0.rawValue)\"", dropped[$0] ?? 0) })
         metric("flamewire_agents", "gauge", "Agents with a session.", [("", peers)])
-        func labels(_ s: CollectedStream) -> String {
+        func labels(_ s: StreamSummary) -> String {
             "agent=\"\(s.agent.base64)\",service=\"\(escape(s.info.service))\",type=\"\(escape(s.info.profileType))\""
         }
         metric("flamewire_windows_decoded_total", "counter", "Windows decoded, per stream.",

@@ -1,5 +1,6 @@
 import Collector
 import Profile
+import WireCodec
 
 /// Which streams a request names: `service=`, `type=` (required), `labels=k=v,k=v` (every
 /// one must match), `sample=` (a sample type name or index for graphs and folded output).
@@ -26,13 +27,13 @@ public struct StreamQuery: Sendable, Equatable {
         sample = get("sample").flatMap { $0.isEmpty ? nil : SampleIndexSelector(parsing: $0) }
     }
 
-    /// The streams this query names.
-    public func matching(_ streams: [CollectedStream]) -> [CollectedStream] {
-        streams.filter { s in
-            s.info.profileType == type && (service == nil || s.info.service == service)
-                && labels.allSatisfy { s.info.labels[$0.key] == $0.value }
-        }
+    /// Whether the query names a stream of this info.
+    public func matches(_ info: StreamInfo) -> Bool {
+        info.profileType == type && (service == nil || info.service == service) && labels.allSatisfy { info.labels[$0.key] == $0.value }
     }
+
+    /// The streams this query names.
+    public func matching(_ streams: [CollectedStream]) -> [CollectedStream] { streams.filter { matches($0.info) } }
 
     /// The query's streams merged into one profile (every agent's and label set's), or why not.
     public func merged(_ streams: [CollectedStream]) throws(QueryError) -> Profile {
