@@ -36,7 +36,9 @@ import PackageDescription
 ///     real time: `flamewire relay`)
 ///   `Agent` → Session, UDPRuntime, Pprof, Noise (a Go service's pprof over HTTP into an agent
 ///     session: `flamewire agent`)
-///   `Collector` → Session, UDPRuntime, WireCodec, ProfileFiles, FlameGraph (a collector session
+///   `Store` → CSQLite, WireCodec, Profile, Compression (where decoded windows are kept: the
+///     `ProfileStore` interface and its SQLite backend; time ranges from checkpoints)
+///   `Collector` → Store, Session, UDPRuntime, WireCodec, ProfileFiles, FlameGraph (a collector session
 ///     on UDP, its streams as profiles, pprof and SVG files: `flamewire collect`)
 ///   `CollectorHTTP` → Collector, FlameGraph, Folded, Pprof, Hummingbird (index, flame graphs,
 ///     pprof, folded, Prometheus metrics, health: `flamewire collect --http`)
@@ -69,6 +71,7 @@ let package = Package(
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Collector", targets: ["Collector"]),
         .library(name: "CollectorHTTP", targets: ["CollectorHTTP"]),
+        .library(name: "Store", targets: ["Store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -79,10 +82,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // System libraries (Debian: zlib1g-dev, libsnappy-dev, libssl-dev).
+        // System libraries (Debian: zlib1g-dev, libsnappy-dev, libssl-dev, libsqlite3-dev).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         .target(name: "Compression", dependencies: ["CZlib", "CSnappy"]),
         // GF(2^8) bulk kernels (AVX2/SSSE3 with a portable fallback) for Reed–Solomon.
@@ -109,15 +113,17 @@ let package = Package(
         .target(name: "Session", dependencies: ["FEC", "WirePipeline", "WireCodec", "WireFrame", "WireLimits", "Noise", "SansIO", "Profile"]),
         .target(name: "UDPRuntime", dependencies: ["SansIO", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "Relay", dependencies: ["NetSim", "UDPRuntime", "SansIO", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .target(name: "Agent", dependencies: ["Session", "UDPRuntime", "Pprof", "Profile", "Noise", "SansIO", "WireCodec", "WireFrame"]),
-        .target(name: "Collector", dependencies: ["Session", "UDPRuntime", "WireCodec", "WirePipeline", "Profile", "ProfileFiles", "FlameGraph", "Noise", "Keys", "SansIO"]),
-        .target(name: "CollectorHTTP", dependencies: ["Collector", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session", "WireCodec",
+        .target(name: "Agent", dependencies: ["Session", "UDPRuntime", "Pprof", "Profile", "ProfileFiles", "Folded", "Noise", "SansIO", "WireCodec", "WireFrame"]),
+        .target(name: "Store", dependencies: ["CSQLite", "WireCodec", "Profile", "Compression"]),
+        .target(name: "Collector", dependencies: ["Store", "Session", "UDPRuntime", "WireCodec", "WirePipeline", "Profile", "ProfileFiles", "FlameGraph", "Noise", "Keys", "SansIO",
+                                                 .product(name: "NIOPosix", package: "swift-nio")]),
+        .target(name: "CollectorHTTP", dependencies: ["Collector", "Store", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session", "WireCodec",
                                                      .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "Agent", "Collector", "CollectorHTTP", "Noise", "SansIO",
+                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "Agent", "Collector", "CollectorHTTP", "Store", "Noise", "SansIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "flamewire", dependencies: ["FlameWireCLI"]),
@@ -140,12 +146,13 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Session", "NetSim", "SansIO", "TestSupport"]),
         .testTarget(name: "SessionTests", dependencies: ["Session", "NetSim", "Noise", "SansIO", "WirePipeline", "WireCodec", "WireFrame", "Profile", "TestSupport"]),
         .testTarget(name: "NetSimTests", dependencies: ["NetSim", "SansIO"]),
-        .testTarget(name: "CLITests", dependencies: ["FlameWireCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["FlameWireCLI", "TestSupport"]),
         .testTarget(name: "UDPRuntimeTests", dependencies: ["UDPRuntime", "Relay", "Session", "Noise", "NetSim", "SansIO", "Profile", "TestSupport", "WireCodec", "WireFrame", "WirePipeline",
                                                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "AgentCollectorTests", dependencies: ["Agent", "Collector", "Relay", "UDPRuntime", "Session", "Noise", "NetSim", "Profile", "Pprof", "SansIO", "WireCodec"]),
-        .testTarget(name: "CollectorHTTPTests", dependencies: ["CollectorHTTP", "Collector", "UDPRuntime", "Session", "Noise", "Profile", "Pprof",
+        .testTarget(name: "AgentCollectorTests", dependencies: ["Agent", "Collector", "Store", "Keys", "TestSupport", "WireFrame", "Relay", "UDPRuntime", "Session", "Noise", "NetSim", "Profile", "Pprof", "SansIO", "WireCodec"]),
+        .testTarget(name: "CollectorHTTPTests", dependencies: ["CollectorHTTP", "Collector", "Store", "UDPRuntime", "Session", "Noise", "Profile", "Pprof",
                                                               "SansIO", "WireCodec", "WireFrame", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "WireCodec", "Profile", "Pprof", "TestSupport"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "UDPRuntime", "NetSim", "SansIO",
                                                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
     ],

@@ -42,7 +42,7 @@ for _ in $(seq 50); do grep -q READY "$work/service.log" && break; sleep 0.1; do
 grep -q READY "$work/service.log" || { echo "demo: the sample service did not start: $(cat "$work/service.log")" >&2; exit 1; }
 
 "$bin" collect --listen "127.0.0.1:$collector_port" --key "$work/collector.key" --allow "$agent_pub" \
-    --out "$work/profiles" --http "127.0.0.1:$http_port" --duration $((seconds + 8))s >"$work/collect.out" 2>"$work/collect.log" &
+    --data "$work/collector.db" --out "$work/profiles" --http "127.0.0.1:$http_port" --duration $((seconds + 8))s >"$work/collect.out" 2>"$work/collect.log" &
 collect_pid=$!
 pids+=($collect_pid)
 "$bin" relay --listen "127.0.0.1:$relay_port" --forward "127.0.0.1:$collector_port" --loss 12% --delay 160ms \
@@ -72,4 +72,4 @@ echo "== relay"; cat "$work/relay.out"
 echo "== collector"; cat "$work/collect.out"
 svgs=$(ls "$work/profiles"/*.svg 2>/dev/null | wc -l)
 [ "$svgs" -gt 0 ] || { echo "demo: the collector wrote no flame graphs" >&2; exit 1; }
-echo "wrote $svgs flame graphs (and their pprof) to $work/profiles: open the SVGs in a browser (hover, click to zoom, Ctrl-F to search); logs in $work"
+echo "wrote $svgs flame graphs (and their pprof) to $work/profiles: open the SVGs in a browser (hover, click to zoom, Ctrl-F to search); the store is $work/collector.db (flamewire collect --data reopens it); logs in $work"

@@ -2,6 +2,8 @@ import Foundation
 import Noise
 import Pprof
 import Profile
+import ProfileFiles
+import Folded
 import SansIO
 import Session
 import Synchronization
@@ -11,8 +13,15 @@ import WireFrame
 
 /// What `flamewire agent` runs with.
 public struct AgentOptions: Sendable {
-    public var source: PprofHTTPSource
+    /// A Go service's pprof endpoints, or nil when the profiles come from `watch` or `folded`.
+    public var source: PprofHTTPSource?
     public var kinds: [ProfileKind]
+    /// `--watch DIR`: each new profile file in the directory is a window.
+    public var watch: DirectoryWatch?
+    /// `--folded -`: folded stacks read continuously, one window per interval.
+    public var folded: FoldedLineReader?
+    /// The profile type folded stacks are sent as.
+    public var foldedType = "cpu"
     public var service: String
     public var labels: [String: String]
     /// The collector, `ip:port`.
@@ -30,7 +39,7 @@ public struct AgentOptions: Sendable {
     /// One line per event worth a person's attention (a source down, back, the collector silent).
     public var log: @Sendable (String) -> Void
 
-    public init(source: PprofHTTPSource, kinds: [ProfileKind], service: String, labels: [String: String] = [:], collector: String,
+    public init(source: PprofHTTPSource?, kinds: [ProfileKind], service: String, labels: [String: String] = [:], collector: String,
                 bind: String = "0.0.0.0:0", staticKey: PrivateKey, collectorKey: PublicKey, psk: [UInt8]? = nil, dscp: DSCP? = .af41,
                 minInterval: Duration = .milliseconds(120), maxInterval: Duration = .milliseconds(480), cpuSeconds: Int = 1,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -100,8 +109,12 @@ public final class AgentRuntime: Sendable {
         let end = duration.map { ContinuousClock.now + $0 }
         let snapshots = Array(Set(options.kinds.filter { $0 != .cpu }.map { $0 == .allocs ? ProfileKind.heap : $0 })).sorted()
         await withTaskGroup(of: Void.self) { group in
-            if options.kinds.contains(.cpu) { group.addTask { await self.cpuLoop(until: end) } }
-            if !snapshots.isEmpty { group.addTask { await self.snapshotLoop(snapshots, until: end) } }
+            if let source = options.source {
+                if options.kinds.contains(.cpu) { group.addTask { await self.cpuLoop(source, until: end) } }
+                if !snapshots.isEmpty { group.addTask { await self.snapshotLoop(source, snapshots, until: end) } }
+            }
+            if let watch = options.watch { group.addTask { await self.watchLoop(watch, until: end) } }
+            if let folded = options.folded { group.addTask { await self.foldedLoop(folded, until: end) } }
         }
     }
 
@@ -119,12 +132,12 @@ public final class AgentRuntime: Sendable {
 
     // MARK: - Loops
 
-    func cpuLoop(until end: ContinuousClock.Instant?) async {
+    func cpuLoop(_ source: PprofHTTPSource, until end: ContinuousClock.Instant?) async {
         var backoff = Backoff()
         while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
             do {
-                let bytes = try await options.source.fetch(.cpu, cpuSeconds: options.cpuSeconds)
-                let profile = try decode(bytes, .cpu)
+                let bytes = try await source.fetch(.cpu, cpuSeconds: options.cpuSeconds)
+                let profile = try decode(bytes, .cpu, source)
                 try await submit([(.cpu, profile, .delta)])
                 backoff.succeeded(.cpu, log: options.log)
             } catch {
@@ -135,7 +148,7 @@ public final class AgentRuntime: Sendable {
         }
     }
 
-    func snapshotLoop(_ kinds: [ProfileKind], until end: ContinuousClock.Instant?) async {
+    func snapshotLoop(_ source: PprofHTTPSource, _ kinds: [ProfileKind], until end: ContinuousClock.Instant?) async {
         var backoff = Backoff()
         while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
             let tick = ContinuousClock.now
@@ -143,8 +156,8 @@ public final class AgentRuntime: Sendable {
             var taken: [(ProfileKind, Profile, IngestMode)] = []
             for kind in kinds {
                 do {
-                    let bytes = try await options.source.fetch(kind)
-                    taken.append((kind, try decode(bytes, kind), .snapshot))
+                    let bytes = try await source.fetch(kind)
+                    taken.append((kind, try decode(bytes, kind, source), .snapshot))
                     backoff.succeeded(kind, log: options.log)
                 } catch {
                     if Task.isCancelled { break }
@@ -158,24 +171,81 @@ public final class AgentRuntime: Sendable {
         }
     }
 
-    func decode(_ bytes: [UInt8], _ kind: ProfileKind) throws(AgentError) -> Profile {
+    func decode(_ bytes: [UInt8], _ kind: ProfileKind, _ source: PprofHTTPSource) throws(AgentError) -> Profile {
         counters.withLock {
             $0.fetches += 1
             $0.pprofBytes += bytes.count
         }
         do { return try PprofDecoder.decode(bytes) } catch {
-            throw .badProfile(url: options.source.url(kind), why: "\(error)")
+            throw .badProfile(url: source.url(kind), why: "\(error)")
+        }
+    }
+
+    /// The adaptive interval the session asks for now.
+    func interval() async -> Duration { (try? await endpoint.withEndpoint { a, _ in a.interval }) ?? .milliseconds(240) }
+
+    func watchLoop(_ watch: DirectoryWatch, until end: ContinuousClock.Instant?) async {
+        var scan = DirectoryWatch.Scan()
+        while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
+            let tick = ContinuousClock.now
+            var taken: [(ProfileKind, Profile, IngestMode)] = []
+            for name in scan.ready(in: watch.directory) {
+                let path = (watch.directory as NSString).appendingPathComponent(name)
+                do {
+                    let bytes = try RawFile.readAll(path)
+                    counters.withLock { $0.fetches += 1; $0.pprofBytes += bytes.count }
+                    let p = try ProfileInput.decode(bytes, path: path)
+                    let kind = ProfileKind.detect(fileName: name, p)
+                    // Two files of one type in one look: each is its own window, in name order.
+                    if taken.contains(where: { $0.0.stream == kind.stream }) { try? await submit(taken); taken.removeAll() }
+                    taken.append((kind, p, kind.fileMode))
+                } catch {
+                    counters.withLock { $0.failures += 1 }
+                    options.log("\(error); skipped")
+                }
+            }
+            if !taken.isEmpty {
+                do { try await submit(taken) } catch { options.log("\(error)") }
+            }
+            let next = tick + (await interval())
+            if next > ContinuousClock.now { try? await Task.sleep(until: next) }
+        }
+    }
+
+    func foldedLoop(_ input: FoldedLineReader, until end: ContinuousClock.Instant?) async {
+        var lineBase = 1
+        while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
+            let tick = ContinuousClock.now
+            let (bytes, ended) = input.take()
+            if bytes.contains(where: { $0 > 32 }) {
+                counters.withLock { $0.fetches += 1; $0.pprofBytes += bytes.count }
+                do {
+                    let p = try FoldedReader.profile(from: bytes)
+                    let kind = ProfileKind(rawValue: options.foldedType) ?? .cpu
+                    try await submit([(kind, p, .delta)], typeName: options.foldedType)
+                } catch {
+                    counters.withLock { $0.failures += 1 }
+                    options.log("folded input after line \(lineBase): \(error); those lines skipped")
+                }
+            }
+            lineBase += bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            if ended {
+                options.log("folded input ended after \(lineBase - 1) lines")
+                return
+            }
+            let next = tick + (await interval())
+            if next > ContinuousClock.now { try? await Task.sleep(until: next) }
         }
     }
 
     /// Submits one tick's profiles together (one bundle), adding each stream on its first profile.
-    func submit(_ taken: [(ProfileKind, Profile, IngestMode)]) async throws {
+    func submit(_ taken: [(ProfileKind, Profile, IngestMode)], typeName: String? = nil) async throws {
         let service = options.service, labels = options.labels
         let outcomes = try await endpoint.withEndpoint { a, now -> [AgentSession.SubmitOutcome] in
             var out: [AgentSession.SubmitOutcome] = []
             for (kind, profile, mode) in taken {
                 if a.encoder(kind.stream) == nil {
-                    try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: kind.streamName, labels: labels))
+                    try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: typeName ?? kind.streamName, labels: labels))
                 }
                 out.append(try a.submit(profile, stream: kind.stream, mode: mode, takenAt: now, at: now))
             }

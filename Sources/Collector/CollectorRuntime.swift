@@ -1,8 +1,11 @@
+import Foundation
 import Keys
+import NIOPosix
 import Noise
 import Profile
 import SansIO
 import Session
+import Store
 import Synchronization
 import UDPRuntime
 import WireCodec
@@ -16,14 +19,17 @@ public struct CollectorOptions: Sendable {
     /// Agent keys allowed to connect.
     public var allowed: Set<PublicKey>
     public var psk: [UInt8]?
+    /// Where windows are kept; nil for a private in-memory SQLite store (gone on exit).
+    public var store: (any ProfileStore)?
     public var log: @Sendable (String) -> Void
 
-    public init(listen: String, staticKey: PrivateKey, allowed: Set<PublicKey>, psk: [UInt8]? = nil,
+    public init(listen: String, staticKey: PrivateKey, allowed: Set<PublicKey>, psk: [UInt8]? = nil, store: (any ProfileStore)? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.listen = listen
         self.staticKey = staticKey
         self.allowed = allowed
         self.psk = psk
+        self.store = store
         self.log = log
     }
 }
@@ -38,20 +44,26 @@ public struct StreamSummary: Sendable {
     public var windowsDecoded: Int
 }
 
-/// One stream with its newest decoded state rebuilt as a profile (counters cumulative
-/// since the stream's start, gauges as of its newest window).
+/// One stored stream over a time range, rebuilt as a profile (counters summed over the
+/// range, gauges as its mean or its last level).
 public struct CollectedStream: Sendable {
-    public var agent: PublicKey
-    public var stream: UInt32
+    /// The agent's public key, base64.
+    public var agent: String
     public var info: StreamInfo
-    public var seq: UInt32
-    /// Windows of the stream decoded so far (duplicates not counted).
-    public var windowsDecoded: Int
+    /// Windows stored in the range.
+    public var windows: Int64
+    /// The stream's first and last stored window times (ns since 1970).
+    public var firstNanos: Int64
+    public var lastNanos: Int64
     public var profile: Profile
 
-    public init(_ s: StreamSummary, profile: Profile) {
-        (agent, stream, info, seq, windowsDecoded) = (s.agent, s.stream, s.info, s.seq, s.windowsDecoded)
-        self.profile = profile
+    public init(_ r: RangeProfile) {
+        agent = r.stream.agent
+        info = r.stream.info
+        windows = r.windows
+        firstNanos = r.stream.firstNanos
+        lastNanos = r.stream.lastNanos
+        profile = r.profile
     }
 }
 
@@ -60,6 +72,13 @@ public struct CollectorTallies: Sendable, Equatable {
     public var decoded: [StreamKey: Int] = [:]
     public var rejected: [StreamKey: Int] = [:]
     public var peersConnected = 0
+    /// Windows committed to the store, and store commits that failed (their windows are
+    /// not reported durable; the next stored state of the stream carries their counts).
+    public var windowsStored = 0
+    public var storeFailures = 0
+    /// Older windows that arrived after a newer one of their stream was stored (repairs
+    /// that came late): their values are in the newer state, so they are not stored.
+    public var windowsSuperseded = 0
 
     public struct StreamKey: Hashable, Sendable {
         public var agent: PublicKey
@@ -71,21 +90,36 @@ public struct CollectorTallies: Sendable, Equatable {
     }
 }
 
-/// `flamewire collect`: a `CollectorSession` on a real UDP socket, whose events are drained
-/// continuously (every decoded window is counted per stream), and whose streams can be read
-/// back as profiles at any time.
+/// `flamewire collect`: a `CollectorSession` on a real UDP socket. Its events are drained
+/// continuously: every decoded window goes to the store in one transaction per drain, and
+/// only once that commit returned does the session report the window durable (DURABLE in
+/// the next ACK), so a crash at any moment loses nothing an agent was told is stored.
 public final class CollectorRuntime: Sendable {
     public let endpoint: UDPEndpoint<CollectorSession>
+    public let store: any ProfileStore
     let tallies = Mutex(CollectorTallies())
+    let ingest = Mutex(IngestState())
     let log: @Sendable (String) -> Void
+
+    /// What the drain keeps between passes (touched by one drain at a time).
+    struct IngestState {
+        /// Entries committed to the store, per agent (base64 key).
+        var known: [String: Set<EntryKey>] = [:]
+        /// The newest (epoch, seq) stored per agent stream in the current session.
+        var newest: [CollectorTallies.StreamKey: (epoch: UInt32, seq: UInt32)] = [:]
+        var draining = false
+        var lastFailure = ""
+    }
 
     public static func start(_ o: CollectorOptions) async throws -> CollectorRuntime {
         let session = CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk))
-        return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32)), log: o.log)
+        let store = try o.store ?? SQLiteStore(path: ":memory:")
+        return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32)), store: store, log: o.log)
     }
 
-    init(endpoint: UDPEndpoint<CollectorSession>, log: @escaping @Sendable (String) -> Void) {
+    init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, log: @escaping @Sendable (String) -> Void) {
         self.endpoint = endpoint
+        self.store = store
         self.log = log
     }
 
@@ -99,9 +133,44 @@ public final class CollectorRuntime: Sendable {
         }
     }
 
-    /// Takes the events the session has collected and counts them.
+    /// Takes the events the session has collected, stores the decoded windows and reports
+    /// them durable. One drain runs at a time (a second caller waits for the first), so
+    /// each stream's windows reach the store in order.
     public func drain() async {
-        guard let events = try? await endpoint.withEndpoint({ c, _ in c.pollEvents() }) else { return }
+        var acquired = false
+        for _ in 0..<4000 {
+            acquired = ingest.withLock { s -> Bool in
+                if s.draining { return false }
+                s.draining = true
+                return true
+            }
+            if acquired { break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        guard acquired else { return }
+        defer { ingest.withLock { $0.draining = false } }
+        let known = ingest.withLock { $0.known }
+        let wall = Int64(Date().timeIntervalSince1970 * 1e9)
+        // On the event loop: the events, and for each new window the entries its state
+        // reaches that the store does not hold yet (resolved in the decoder's dictionary).
+        guard let (events, records, seen) = try? await endpoint.withEndpoint({ c, _ -> ([CollectorEvent], [(CollectorTallies.StreamKey, UInt32, WindowRecord)], [String: Set<EntryKey>]) in
+            let events = c.pollEvents()
+            var records: [(CollectorTallies.StreamKey, UInt32, WindowRecord)] = []
+            var seen: [String: Set<EntryKey>] = [:]
+            for e in events {
+                guard case .windowDecoded(let key, let w) = e, !w.isDuplicate,
+                      let dictionary = c.receiver(of: key)?.decoder(w.header.stream)?.dictionary else { continue }
+                let agent = key.base64
+                var s = seen[agent] ?? []
+                let entries = dictionary.entries(reaching: w.state, known: known[agent] ?? [], seen: &s)
+                seen[agent] = s
+                let h = w.header
+                records.append((.init(agent: key, stream: h.stream), h.epoch,
+                                WindowRecord(agent: agent, info: w.info, timeNanos: Self.windowTime(h, wall: wall), durationNanos: h.durationNanos,
+                                             seq: h.seq, state: w.state, entries: entries)))
+            }
+            return (events, records, seen)
+        }) else { return }
         var lines: [String] = []
         tallies.withLock { t in
             for e in events {
@@ -117,42 +186,122 @@ public final class CollectorRuntime: Sendable {
                 }
             }
         }
+        // A new session of an agent numbers its streams and windows afresh.
+        let reconnected = Set(events.compactMap { e -> PublicKey? in if case .peerConnected(let k, _) = e { return k } else { return nil } })
+        // Keep each stream's windows in order: a late repair of an older window carries
+        // nothing its stream's newer stored state does not already hold.
+        var batch: [(CollectorTallies.StreamKey, WindowRecord)] = []
+        var superseded = 0
+        ingest.withLock { s in
+            if !reconnected.isEmpty { s.newest = s.newest.filter { !reconnected.contains($0.key.agent) } }
+            for (key, epoch, r) in records {
+                if let n = s.newest[key], n.epoch == epoch, n.seq >= r.seq { superseded += 1; continue }
+                s.newest[key] = (epoch, r.seq)
+                batch.append((key, r))
+            }
+        }
+        if !batch.isEmpty {
+            let store = self.store
+            let rows = batch.map(\.1)
+            let result: Result<[AppendOutcome], StoreError> = await (try? NIOThreadPool.singleton.runIfActive { () -> Result<[AppendOutcome], StoreError> in
+                do throws(StoreError) { return .success(try store.append(rows)) } catch { return .failure(error) }
+            }) ?? .failure(.invalid("the store's thread pool has stopped"))
+            switch result {
+            case .success(let outcomes):
+                ingest.withLock { s in
+                    for (agent, ids) in seen { s.known[agent, default: []].formUnion(ids) }
+                    s.lastFailure = ""
+                }
+                var marks: [CollectorTallies.StreamKey: UInt32] = [:]
+                for (key, r) in batch { marks[key] = max(marks[key] ?? 0, r.seq) }
+                let durable = marks
+                _ = try? await endpoint.withEndpoint { c, _ in
+                    for (key, seq) in durable { c.setDurable(agent: key.agent, stream: key.stream, seq: seq) }
+                }
+                for (r, o) in zip(rows, outcomes) where o.reset {
+                    lines.append("\(r.info.service) \(r.info.profileType) from agent \(r.agent.prefix(12))…: counters went down (the service restarted); a new lineage continues the stored totals")
+                }
+                tallies.withLock { $0.windowsStored += rows.count; $0.windowsSuperseded += superseded }
+            case .failure(let error):
+                // Not durable: the newest-window marks go back so the next windows are stored,
+                // and their cumulative states carry what this batch held.
+                ingest.withLock { s in
+                    for (key, _) in batch { s.newest[key] = nil }
+                    if s.lastFailure != "\(error)" { lines.append("cannot store \(rows.count) windows (will retry with the next ones): \(error)") }
+                    s.lastFailure = "\(error)"
+                }
+                tallies.withLock { $0.storeFailures += 1; $0.windowsSuperseded += superseded }
+            }
+        } else if superseded > 0 {
+            tallies.withLock { $0.windowsSuperseded += superseded }
+        }
         for l in lines { log(l) }
     }
 
-    /// Every stream of every agent, without rebuilding profiles (the index, metrics).
+    /// When a window happened, for the store: its end on the agent's clock (profile time plus
+    /// duration), unless the agent gave none or its clock is more than `maxSkew` from ours,
+    /// then when we stored it (Protocol/STORE.md §2).
+    static func windowTime(_ h: WindowHeader, wall: Int64, maxSkew: Int64 = 300_000_000_000) -> Int64 {
+        let end = h.timeNanos &+ h.durationNanos
+        if h.timeNanos <= 0 || end > wall &+ maxSkew || end < wall &- maxSkew { return wall }
+        return end
+    }
+
+    /// Every stream of every agent in the live sessions, without rebuilding profiles.
     public func summaries() async throws -> [StreamSummary] {
-        try await collect(where: { _ in true }) { summary, _, _ in summary }
-    }
-
-    /// The streams whose info passes `include`, each newest state rebuilt as a profile;
-    /// streams left out cost nothing.
-    public func streams(where include: @escaping @Sendable (StreamInfo) -> Bool = { _ in true }) async throws -> [CollectedStream] {
-        try await collect(where: include) { summary, decoder, state in
-            CollectedStream(summary, profile: decoder.dictionary.profile(of: state, info: summary.info))
-        }
-    }
-
-    /// One pass over the session's decoders on its event loop, agents in key order.
-    func collect<T: Sendable>(where include: @escaping @Sendable (StreamInfo) -> Bool,
-                              _ make: @escaping @Sendable (StreamSummary, StreamDecoder, StreamState) -> T) async throws -> [T] {
-        await drain()
         let decodedCounts = counts.decoded
-        return try await endpoint.withEndpoint { c, _ -> [T] in
-            var out: [T] = []
+        return try await endpoint.withEndpoint { c, _ -> [StreamSummary] in
+            var out: [StreamSummary] = []
             for key in c.peerKeys.sorted(by: { $0.base64 < $1.base64 }) {
                 guard let rx = c.receiver(of: key) else { continue }
                 for stream in rx.streams {
-                    guard let d = rx.decoder(stream), let info = d.info, include(info), let seq = d.heldSequences.last,
-                          let state = d.state(seq: seq) else { continue }
-                    let summary = StreamSummary(agent: key, stream: stream, info: info, seq: seq,
-                                                windowsDecoded: decodedCounts[.init(agent: key, stream: stream)] ?? 0)
-                    out.append(make(summary, d, state))
+                    guard let d = rx.decoder(stream), let info = d.info, let seq = d.heldSequences.last else { continue }
+                    out.append(StreamSummary(agent: key, stream: stream, info: info, seq: seq,
+                                             windowsDecoded: decodedCounts[.init(agent: key, stream: stream)] ?? 0))
                 }
             }
             return out
         }
     }
 
+    /// The stored streams whose info passes `include`, each aggregated over `range`;
+    /// streams left out cost nothing. Runs on the store's thread pool.
+    public func streams(where include: @escaping @Sendable (StreamInfo) -> Bool = { _ in true }, range: TimeRange = .all,
+                        aggregation: GaugeAggregation = .last) async throws -> [CollectedStream] {
+        let store = self.store
+        return try await NIOThreadPool.singleton.runIfActive {
+            try store.profiles(where: { include($0.info) }, range: range, aggregation: aggregation).map(CollectedStream.init)
+        }
+    }
+
+    /// The stored streams, without rebuilding profiles.
+    public func storedStreams() async throws -> [StoredStream] {
+        let store = self.store
+        return try await NIOThreadPool.singleton.runIfActive { try store.streams() }
+    }
+
     public func close() async { await endpoint.close() }
+}
+
+extension CollectorRuntime {
+    /// Runs blocking store work on the thread pool the store's reads and writes use.
+    public func onStorePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(body)
+    }
+}
+
+extension CollectorRuntime {
+    /// One retention pass: removes what ended more than `age` ago (by the wall clock).
+    public func prune(olderThan age: Duration, log: @escaping @Sendable (String) -> Void) async {
+        let store = self.store
+        let cutoff = Int64(Date().timeIntervalSince1970 * 1e9) - age.components.seconds * 1_000_000_000 - age.components.attoseconds / 1_000_000_000
+        do {
+            let r = try await onStorePool { try store.prune(before: cutoff) }
+            if r.windows + r.checkpoints + r.streams > 0 {
+                log("retention: removed \(r.windows) windows, \(r.checkpoints) checkpoints and \(r.streams) streams older than \(age)")
+            }
+        } catch {
+            log("retention: \(error)")
+        }
+    }
 }

@@ -13,7 +13,7 @@ public enum ProfileExport {
     public static func name(_ s: CollectedStream) -> String {
         var parts = [s.info.service, s.info.profileType]
         parts += s.info.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        parts.append(String(s.agent.base64.prefix(8)))
+        parts.append(String(s.agent.prefix(8)))
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.")
         return parts.joined(separator: "-").map { allowed.contains($0) ? $0 : "_" }.reduce(into: "") { $0.append($1) }
     }
@@ -30,7 +30,7 @@ public enum ProfileExport {
             let tree = try TreeInput().buildTree([pprof])
             var options = FlameGraphOptions()
             options.title = "\(s.info.service) \(s.info.profileType)"
-            options.subtitle = "\(s.windowsDecoded) windows received over FlameWire; newest window \(s.seq)"
+            options.subtitle = "\(s.windows) windows received over FlameWire and stored"
             options.palette = Palette.default(for: tree.valueType)
             let svg = base + ".svg"
             try RawFile.write(try FlameGraphSVG.render(tree, options: options), to: svg)

@@ -9,17 +9,19 @@ import Pprof
 import Profile
 import ProfileFiles
 import Session
+import Store
 
 /// The collector's HTTP side (`flamewire collect --http`): an index of streams, flame
 /// graphs, gzip pprof (so `go tool pprof http://collector/profile?type=cpu` works), folded
-/// stacks, Prometheus metrics and a health check, all from the collector's current streams.
+/// stacks, Prometheus metrics and a health check, all from the collector's store (any time
+/// range; see `StreamQuery`).
 /// Everything is served from this process (no CDN): the SVG carries its own script.
 public enum CollectorHTTPServer {
     /// The routes, over `collector`.
     public static func router(_ collector: CollectorRuntime) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/") { _, _ -> Response in
-            html(IndexPage.render(try await collector.summaries()))
+            html(IndexPage.render(try await collector.storedStreams(), live: try await collector.summaries()))
         }
         router.get("/healthz") { _, _ -> String in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
@@ -28,17 +30,24 @@ public enum CollectorHTTPServer {
         }
         router.get("/flamegraph.svg") { request, _ -> Response in
             let q = try query(request)
-            let streams = try await collector.streams(where: { [q] in q.matches($0) })
-            let profile = try answer { () throws(QueryError) in try q.merged(streams) }
+            let profile = try await merged(collector, q, range: q.range)
             let index = try answer { () throws(QueryError) in try q.sampleIndex(in: profile) }
-            var builder = FlameTreeBuilder(valueType: profile.sampleTypes[index])
-            do { try builder.add(profile, sampleIndex: index, side: .primary) } catch {
+            let base = try await q.diff.asyncMap { try await merged(collector, q, range: $0) }
+            var builder = FlameTreeBuilder(valueType: profile.sampleTypes[index], differential: base != nil)
+            do {
+                try builder.add(profile, sampleIndex: index, side: .primary)
+                if let base {
+                    let baseIndex = try answer { () throws(QueryError) in try q.sampleIndex(in: base) }
+                    try builder.add(base, sampleIndex: baseIndex, side: .base)
+                }
+            } catch {
                 throw HTTPError(.internalServerError, message: "cannot draw: \(error)\n")
             }
             let tree = builder.build()
             var options = FlameGraphOptions()
             options.title = "\(q.service ?? "all services") \(q.type)"
-            options.subtitle = "\(profile.sampleTypes[index].type) (\(profile.sampleTypes[index].unit)), newest state received over FlameWire"
+            let t = profile.sampleTypes[index]
+            options.subtitle = "\(t.type) (\(t.unit)) \(describe(q.range))\(q.diff.map { " against \(describe($0))" } ?? "")"
             options.palette = Palette.default(for: tree.valueType)
             let svg: [UInt8]
             do { svg = try FlameGraphSVG.render(tree, options: options) } catch {
@@ -47,9 +56,8 @@ public enum CollectorHTTPServer {
             return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(bytes: svg)))
         }
         router.get("/profile") { request, _ -> Response in
-            let q = try query(request)
-            let streams = try await collector.streams(where: { [q] in q.matches($0) })
-            let profile = try answer { () throws(QueryError) in try q.merged(streams) }
+            let q = try query(request, diff: false)
+            let profile = try await merged(collector, q, range: q.range)
             let bytes: [UInt8]
             do { bytes = try PprofEncoder.encodeGzip(profile) } catch {
                 throw HTTPError(.internalServerError, message: "cannot encode: \(error)\n")
@@ -59,9 +67,8 @@ public enum CollectorHTTPServer {
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.get("/folded") { request, _ -> Response in
-            let q = try query(request)
-            let streams = try await collector.streams(where: { [q] in q.matches($0) })
-            let profile = try answer { () throws(QueryError) in try q.merged(streams) }
+            let q = try query(request, diff: false)
+            let profile = try await merged(collector, q, range: q.range)
             let index = try answer { () throws(QueryError) in try q.sampleIndex(in: profile) }
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: FoldedWriter.text(profile, sampleIndex: index))))
@@ -80,9 +87,34 @@ public enum CollectorHTTPServer {
         try await app.run()
     }
 
-    static func query(_ request: Request) throws -> StreamQuery {
+    static func query(_ request: Request, diff: Bool = true) throws -> StreamQuery {
         let params = request.uri.queryParameters
-        return try answer { () throws(QueryError) in try StreamQuery { params.get($0) } }
+        let q = try answer { () throws(QueryError) in try StreamQuery { params.get($0) } }
+        if !diff && q.diff != nil { throw HTTPError(.badRequest, message: "bad diff: a differential graph is /flamegraph.svg only\n") }
+        return q
+    }
+
+    /// The query's streams over `range`, merged (404 when none matches, 400 when they cannot merge).
+    static func merged(_ collector: CollectorRuntime, _ q: StreamQuery, range: TimeRange) async throws -> Profile {
+        let streams: [CollectedStream]
+        do { streams = try await collector.streams(where: { [q] in q.matches($0) }, range: range, aggregation: q.aggregation) } catch {
+            throw HTTPError(.internalServerError, message: "cannot read the store: \(error)\n")
+        }
+        return try answer { () throws(QueryError) in try q.merged(streams) }
+    }
+
+    /// "over everything stored", "from … to …" (UTC).
+    static func describe(_ r: TimeRange) -> String {
+        func t(_ ns: Int64) -> String {
+            let f = ISO8601DateFormatter()
+            return f.string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
+        }
+        switch (r.from == .min, r.to == .max) {
+        case (true, true): return "over everything stored"
+        case (false, true): return "since \(t(r.from))"
+        case (true, false): return "until \(t(r.to))"
+        case (false, false): return "from \(t(r.from)) to \(t(r.to))"
+        }
     }
 
     /// Runs `body`, turning a `QueryError` into a 400 or 404 with its message.
@@ -97,5 +129,12 @@ public enum CollectorHTTPServer {
 
     static func html(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let v = self else { return nil }
+        return try await f(v)
     }
 }

@@ -1,37 +1,53 @@
 import Collector
+import Foundation
 import Keys
+import Store
 
 /// The collector's index page: every stream with links to its graph, pprof and folded
 /// output. Plain HTML, no script, nothing fetched from elsewhere.
 enum IndexPage {
-    static func render(_ streams: [StreamSummary]) -> String {
+    static func render(_ streams: [StoredStream], live: [StreamSummary]) -> String {
         var rows = ""
-        for s in streams.sorted(by: { ($0.info.service, $0.info.profileType) < ($1.info.service, $1.info.profileType) }) {
+        let connected = Set(live.map { $0.agent.base64 + "\u{1f}" + $0.info.service + "\u{1f}" + $0.info.profileType })
+        for s in streams.sorted(by: { ($0.info.service, $0.info.profileType, $0.agent) < ($1.info.service, $1.info.profileType, $1.agent) }) {
             var q = "service=\(percent(s.info.service))&type=\(percent(s.info.profileType))"
             if !s.info.labels.isEmpty {
                 q += "&labels=" + percent(s.info.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
             }
             let labels = s.info.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let isLive = connected.contains(s.agent + "\u{1f}" + s.info.service + "\u{1f}" + s.info.profileType)
+            func links(_ extra: String, _ title: String) -> String {
+                "\(title): <a href=\"/flamegraph.svg?\(q)\(extra)\">graph</a> <a href=\"/profile?\(q)\(extra)\">pprof</a> <a href=\"/folded?\(q)\(extra)\">folded</a>"
+            }
             rows += """
                 <tr><td>\(escape(s.info.service))</td><td>\(escape(s.info.profileType))</td><td>\(escape(labels))</td>\
-                <td>\(escape(String(s.agent.base64.prefix(12))))…</td><td>\(s.windowsDecoded)</td>\
-                <td><a href="/flamegraph.svg?\(q)">flame graph</a> · <a href="/profile?\(q)">pprof</a> · <a href="/folded?\(q)">folded</a></td></tr>
+                <td title="\(escape(s.agent))">\(escape(String(s.agent.prefix(12))))…\(isLive ? " ●" : "")</td><td>\(s.windows)</td>\
+                <td>\(time(s.firstNanos))</td><td>\(time(s.lastNanos))</td>\
+                <td>\(links("&from=now-15m", "15 min")) · \(links("&from=now-1h", "1 h")) · \(links("", "all"))\
+                \(s.info.columnKinds.contains(.gauge) ? " · <a href=\"/flamegraph.svg?\(q)&agg=last\">latest level</a>" : "")</td></tr>
 
                 """
         }
-        if rows.isEmpty { rows = "<tr><td colspan=\"6\">No stream yet: no agent has sent a window.</td></tr>\n" }
+        if rows.isEmpty { rows = "<tr><td colspan=\"8\">No stream yet: no agent has sent a window.</td></tr>\n" }
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>FlameWire collector</title>
             <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}</style>
             </head><body>
             <h1>FlameWire collector</h1>
-            <p>Each stream's newest state: CPU, allocations and contentions summed since the stream started; in-use memory and goroutines as of the newest window. <a href="/metrics">Metrics</a>.</p>
-            <table><tr><th>service</th><th>type</th><th>labels</th><th>agent</th><th>windows</th><th></th></tr>
+            <p>Stored streams. Over a range, CPU, allocations and contentions are summed; in-use memory and goroutines are the mean level (<code>agg=last</code>: the level at the range's end).
+            Ranges: <code>from=</code>/<code>to=</code> as Unix seconds, RFC 3339 or <code>now-15m</code>; <code>diff=FROM,TO</code> draws the change against a baseline range.
+            ● marks an agent connected now. <a href="/metrics">Metrics</a>.</p>
+            <table><tr><th>service</th><th>type</th><th>labels</th><th>agent</th><th>windows</th><th>first (UTC)</th><th>last (UTC)</th><th></th></tr>
             \(rows)</table>
             </body></html>
 
             """
+    }
+
+    static func time(_ ns: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        return f.string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
     }
 
     static func escape(_ s: String) -> String {

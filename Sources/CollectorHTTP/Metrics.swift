@@ -1,4 +1,5 @@
 import Collector
+import Store
 import Foundation
 import Keys
 import Session
@@ -14,6 +15,8 @@ enum Metrics {
         }
         let streams = try await collector.summaries()
         let counts = collector.counts
+        let store = collector.store
+        let usage = try await collector.onStorePool { try store.usage() }
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Int)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -34,6 +37,13 @@ enum Metrics {
                streams.map { (labels($0), counts.decoded[.init(agent: $0.agent, stream: $0.stream)] ?? 0) })
         metric("flamewire_windows_rejected_total", "counter", "Rebuilt windows that did not decode, per stream.",
                streams.map { (labels($0), counts.rejected[.init(agent: $0.agent, stream: $0.stream)] ?? 0) })
+        metric("flamewire_windows_stored_total", "counter", "Windows committed to the store (then reported durable to the agent).", [("", counts.windowsStored)])
+        metric("flamewire_windows_superseded_total", "counter", "Late windows not stored because a newer window of their stream was.", [("", counts.windowsSuperseded)])
+        metric("flamewire_store_failures_total", "counter", "Store commits that failed (their windows were not reported durable).", [("", counts.storeFailures)])
+        metric("flamewire_store_bytes", "gauge", "Bytes the store holds, per agent and UTC day (windows and checkpoints).",
+               usage.map { ("agent=\"\(escape($0.agent))\",day=\"\($0.day)\"", Int($0.bytes)) })
+        metric("flamewire_store_windows", "gauge", "Windows the store holds, per agent and UTC day.",
+               usage.map { ("agent=\"\(escape($0.agent))\",day=\"\($0.day)\"", Int($0.windows)) })
         return out
     }
 

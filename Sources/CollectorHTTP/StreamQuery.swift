@@ -1,17 +1,27 @@
+import Foundation
 import Collector
 import Profile
+import Store
 import WireCodec
 
-/// Which streams a request names: `service=`, `type=` (required), `labels=k=v,k=v` (every
-/// one must match), `sample=` (a sample type name or index for graphs and folded output).
+/// Which streams a request names and over what time: `service=`, `type=` (required),
+/// `labels=k=v,k=v` (every one must match), `sample=` (a sample type name or index for
+/// graphs and folded output), `from=` and `to=` (window end times; default: everything
+/// stored), `agg=mean|last` (how gauges such as in-use memory show over the range: their
+/// mean, the default, or their level at its end) and `diff=FROM,TO` (a baseline range
+/// for a differential flame graph: red grew, blue shrank).
 public struct StreamQuery: Sendable, Equatable {
     public var service: String?
     public var type: String
     public var labels: [String: String]
     public var sample: SampleIndexSelector?
+    public var range: TimeRange
+    public var aggregation: GaugeAggregation
+    public var diff: TimeRange?
 
     /// Reads the query parameters (`get` returns one decoded value); throws a message for a 400.
-    public init(_ get: (String) -> String?) throws(QueryError) {
+    /// `now` (ns since 1970) anchors relative times such as `now-15m`.
+    public init(now: Int64 = Int64(Date().timeIntervalSince1970 * 1e9), _ get: (String) -> String?) throws(QueryError) {
         guard let type = get("type"), !type.isEmpty else { throw .missing("type", "give type=cpu, heap, goroutine, mutex or block") }
         self.type = type
         service = get("service").flatMap { $0.isEmpty ? nil : $0 }
@@ -25,6 +35,18 @@ public struct StreamQuery: Sendable, Equatable {
         }
         self.labels = labels
         sample = get("sample").flatMap { $0.isEmpty ? nil : SampleIndexSelector(parsing: $0) }
+        range = try TimeParameter.range(from: get("from"), to: get("to"), now: now)
+        switch get("agg") {
+        case nil, "": aggregation = .mean
+        case let a?:
+            guard let g = GaugeAggregation(rawValue: a) else { throw .bad("agg", "'\(a)' is not mean or last") }
+            aggregation = g
+        }
+        if let d = get("diff"), !d.isEmpty {
+            let parts = d.split(separator: ",", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw .bad("diff", "'\(d)' is not FROM,TO (the baseline range, e.g. diff=-2h,-1h)") }
+            diff = try TimeParameter.range(from: parts[0], to: parts[1], now: now, name: ("diff", "diff"))
+        } else { diff = nil }
     }
 
     /// Whether the query names a stream of this info.

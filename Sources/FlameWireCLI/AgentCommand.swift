@@ -10,7 +10,7 @@ import UDPRuntime
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Pull profiles from a Go service's /debug/pprof and send them to a collector over UDP.",
+        abstract: "Pull profiles from a Go service's /debug/pprof (or a directory, or folded stacks) and send them to a collector over UDP.",
         discussion: """
             CPU is taken as back-to-back 1 s Go CPU profiles (while the agent holds
             /debug/pprof/profile, a second CPU request, such as your own go tool pprof,
@@ -19,12 +19,24 @@ struct AgentCommand: AsyncParsableCommand {
             --duration ends or SIGINT/SIGTERM, then waits up to 3 s for the collector to
             acknowledge what is in flight and prints what it sent.
 
+            Instead of --pprof: --watch DIR sends each new pprof or folded file in DIR
+            as one window (cpu, heap, allocs, goroutine, mutex or block from the file
+            name, else from its sample types); --folded - reads folded stacks from
+            standard input and sends what arrived in each interval as one window.
+
             Examples:
               flamewire agent --pprof http://127.0.0.1:6060/debug/pprof --collector 192.0.2.10:7000 \\
                   --key agent.key --collector-key <base64> --service checkout
+              perf script | stackcollapse-perf.pl | flamewire agent --folded - --collector 192.0.2.10:7000 \\
+                  --key agent.key --collector-key <base64> --service native
             """)
 
-    @Option(help: "The service's pprof base URL.") var pprof: String
+    @Option(help: "The service's pprof base URL.") var pprof: String?
+    @Option(help: "A directory whose new pprof or folded files are sent, one window each (type from the name or the content).")
+    var watch: String?
+    @Option(help: "Folded stacks to read continuously: - for standard input, or a file or FIFO path; one window per interval.")
+    var folded: String?
+    @Option(name: .customLong("folded-type"), help: "The profile type folded stacks are sent as.") var foldedType: String = "cpu"
     @Option(help: "Profile types, comma-separated: cpu, heap, allocs, goroutine, mutex, block, or all.") var types: String = "cpu,heap,goroutine,mutex,block"
     @Option(help: "The collector, IP:PORT.") var collector: String
     @Option(help: "This agent's private key file (flamewire keygen).") var key: String
@@ -50,11 +62,24 @@ struct AgentCommand: AsyncParsableCommand {
                 labelMap[String(kv[0])] = String(kv[1])
             }
             let mark = try DSCP(parsing: dscp)
-            options = AgentOptions(source: try PprofHTTPSource(base: pprof), kinds: try ProfileKind.parseList(types), service: service,
+            let sources = [pprof, watch, folded].compactMap { $0 }.count
+            guard sources == 1 else {
+                throw CLIError(sources == 0 ? "give a source: --pprof URL, --watch DIR or --folded -" : "give one source only: --pprof, --watch or --folded")
+            }
+            var o = AgentOptions(source: try pprof.map { try PprofHTTPSource(base: $0) }, kinds: try ProfileKind.parseList(types), service: service,
                                    labels: labelMap, collector: collector, bind: bind, staticKey: staticKey, collectorKey: peer,
                                    dscp: mark.value == 0 ? nil : mark, minInterval: try LinkConfig.parseDuration(minInterval),
                                    maxInterval: try LinkConfig.parseDuration(maxInterval),
                                    log: { line in FileHandle.standardError.write(Data("flamewire agent: \(line)\n".utf8)) })
+            if let watch { o.watch = try DirectoryWatch(directory: watch) }
+            if let folded {
+                if folded == "-" { o.folded = FoldedLineReader(FileHandle.standardInput) } else {
+                    guard let h = FileHandle(forReadingAtPath: folded) else { throw CLIError("--folded: cannot read \(folded)") }
+                    o.folded = FoldedLineReader(h)
+                }
+                o.foldedType = foldedType
+            }
+            options = o
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
         } catch let e as CLIError {
             throw e
@@ -63,7 +88,9 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let agent: AgentRuntime
         do { agent = try await AgentRuntime.start(options) } catch { throw CLIError("\(error)") }
-        options.log("\(options.kinds.map(\.rawValue).joined(separator: ",")) from \(options.source.base) to \(collector)")
+        let from = options.source.map { "\(options.kinds.map(\.rawValue).joined(separator: ",")) from \($0.base)" }
+            ?? options.watch.map { "new files in \($0.directory)" } ?? "folded stacks from \(folded ?? "-") as \(foldedType)"
+        options.log("\(from) to \(collector)")
         let loops = Task { await agent.run() }
         await RelayCommand.waitForStop(runFor)
         loops.cancel()

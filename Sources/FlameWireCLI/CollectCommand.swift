@@ -6,6 +6,7 @@ import Synchronization
 import Keys
 import NetSim
 import Noise
+import Store
 import UDPRuntime
 
 /// `flamewire collect`: receive agents' windows and write their streams as profiles.
@@ -16,17 +17,22 @@ struct CollectCommand: AsyncParsableCommand {
         discussion: """
             Answers only agents whose public keys are allowed (--allow, repeatable) and
             never anything that does not prove knowledge of this collector's public key.
-            Each stream's newest state (counters summed since the stream started, gauges
-            as of its newest window) is written to --out as NAME.pb.gz and NAME.svg every
-            --write-every and on exit (SIGINT/SIGTERM or --duration).
+            Windows are stored in --data (one SQLite file, WAL; kept across restarts: a
+            restarted collector continues every stream exactly). A window is reported
+            durable to its agent only after its commit. --retention prunes older data.
+            Each stream (counters summed since it was first stored, gauges at their latest
+            level) is written to --out as NAME.pb.gz and NAME.svg every --write-every and on
+            exit (SIGINT/SIGTERM or --duration).
 
             Examples:
-              flamewire collect --listen 0.0.0.0:7000 --key collector.key --allow <agent base64> --out profiles/
+              flamewire collect --listen 0.0.0.0:7000 --key collector.key --allow <agent base64> --data flamewire.db --http 127.0.0.1:7080
             """)
 
     @Option(help: "UDP address to receive on, IP:PORT.") var listen: String = "127.0.0.1:7000"
     @Option(help: "This collector's private key file (flamewire keygen).") var key: String
     @Option(help: "An agent public key allowed to connect (base64; repeatable).") var allow: [String] = []
+    @Option(help: "The store: a SQLite file, created when missing (default: in memory, lost on exit).") var data: String?
+    @Option(help: "Remove windows older than this, e.g. 7d or 12h (default: keep everything).") var retention: String?
     @Option(help: "Directory for the streams' pprof and SVG files.") var out: String?
     @Option(name: .customLong("write-every"), help: "How often to rewrite --out, e.g. 10s.") var writeEvery: String = "10s"
     @Option(help: "Serve the index, flame graphs, pprof, folded stacks and /metrics on HOST:PORT (loopback unless told otherwise).")
@@ -34,8 +40,8 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: "Stop after this long, e.g. 60s (default: until SIGINT/SIGTERM).") var duration: String?
 
     func run() async throws {
-        let options: CollectorOptions
-        let runFor: Duration?, every: Duration
+        var options: CollectorOptions
+        let runFor: Duration?, every: Duration, keep: Duration?
         do {
             let staticKey = try KeyFile.read(key)
             guard !allow.isEmpty else { throw CLIError("--allow: give at least one agent public key (flamewire pubkey agent.key)") }
@@ -45,6 +51,14 @@ struct CollectCommand: AsyncParsableCommand {
                                        log: { line in FileHandle.standardError.write(Data("flamewire collect: \(line)\n".utf8)) })
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
             every = try LinkConfig.parseDuration(writeEvery)
+            keep = try retention.map { text -> Duration in
+                let d = try LinkConfig.parseDuration(text)
+                guard d > .zero else { throw CLIError("--retention \(text): give a positive duration such as 7d") }
+                return d
+            }
+            if let data {
+                do { options.store = try SQLiteStore(path: data) } catch { throw CLIError("--data: \(error)") }
+            }
         } catch let e as CLIError {
             throw e
         } catch {
@@ -54,6 +68,17 @@ struct CollectCommand: AsyncParsableCommand {
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
         options.log("listening on \(listen), public key \(options.staticKey.publicKey.base64)")
         let drain = Task { await collector.run() }
+        let pruneLog = options.log
+        let pruner = Task { [keep] in
+            guard let keep else { return }
+            let log = pruneLog
+            // Every tenth of the retention, at most hourly, at least every 10 s.
+            let period = max(Duration.seconds(10), min(Duration.seconds(3600), keep / 10))
+            while !Task.isCancelled {
+                await collector.prune(olderThan: keep, log: log)
+                try? await Task.sleep(for: period)
+            }
+        }
         var server: Task<Void, Never>?
         if let http {
             let (host, port): (String, Int)
@@ -92,7 +117,11 @@ struct CollectCommand: AsyncParsableCommand {
         }
         await RelayCommand.waitForStop(runFor)
         writer.cancel()
+        pruner.cancel()
         drain.cancel()
+        _ = await drain.value
+        // The last events: stored and reported before the socket closes.
+        await collector.drain()
         // The HTTP server stops with the process, after the report below.
         _ = server
         let streams = try await collector.streams()
@@ -103,7 +132,7 @@ struct CollectCommand: AsyncParsableCommand {
         let dropped = try await collector.endpoint.withEndpoint { c, _ in c.dropped }
         await collector.close()
         for s in streams {
-            print("\(ProfileExport.name(s)): \(s.windowsDecoded) windows decoded, newest \(s.seq), \(s.profile.samples.count) stacks")
+            print("\(ProfileExport.name(s)): \(s.windows) windows stored, \(s.profile.samples.count) stacks")
         }
         let drops = dropped.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
         print("streams \(streams.count); datagrams dropped: \(drops.isEmpty ? "none" : drops)\(written.isEmpty ? "" : "; wrote \(written.count) files to \(out ?? "")")")

@@ -6,12 +6,18 @@ public struct FunctionEntry: Hashable, Sendable {
     public var systemName: EntryID
     public var filename: EntryID
     public var startLine: Int64
+
+    public init(name: EntryID, systemName: EntryID, filename: EntryID, startLine: Int64) {
+        (self.name, self.systemName, self.filename, self.startLine) = (name, systemName, filename, startLine)
+    }
 }
 
 /// One line of a location: a function by id and a line number.
 public struct LineEntry: Hashable, Sendable {
     public var function: EntryID
     public var line: Int64
+
+    public init(function: EntryID, line: Int64) { (self.function, self.line) = (function, line) }
 }
 
 /// A location: its lines, innermost first, and its address (kept only for locations
@@ -19,6 +25,8 @@ public struct LineEntry: Hashable, Sendable {
 public struct LocationEntry: Hashable, Sendable {
     public var lines: [LineEntry]
     public var address: UInt64
+
+    public init(lines: [LineEntry], address: UInt64) { (self.lines, self.address) = (lines, address) }
 }
 
 /// A sample label; string values and units by id.
@@ -30,6 +38,8 @@ public struct LabelEntry: Hashable, Sendable, Comparable {
 
     public var key: EntryID
     public var value: Value
+
+    public init(key: EntryID, value: Value) { (self.key, self.value) = (key, value) }
 
     public static func < (a: LabelEntry, b: LabelEntry) -> Bool {
         if a.key != b.key { return a.key < b.key }
@@ -47,6 +57,8 @@ public struct LabelEntry: Hashable, Sendable, Comparable {
 public struct StackEntry: Hashable, Sendable {
     public var locations: [EntryID]
     public var labels: [LabelEntry]
+
+    public init(locations: [EntryID], labels: [LabelEntry]) { (self.locations, self.labels) = (locations, labels) }
 }
 
 extension ContentHasher {

@@ -27,6 +27,30 @@ public struct StreamState: Equatable, Sendable {
         self.columns = columns
     }
 
+    /// A state from rows sorted by id (a store reading back what it wrote); nil unless the
+    /// ids are strictly ascending and `cells` holds `ids.count × columns` values.
+    public init?(columns: Int, ids: [EntryID], cells: [Int64]) {
+        guard columns >= 0, cells.count == ids.count * columns, zip(ids, ids.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+        self.init(columns: columns, sortedIDs: ids, cells: cells)
+    }
+
+    /// The same rows with every value passed through `transform(column, value)`; rows
+    /// that become all zero are left out.
+    public func mapValues(_ transform: (Int, Int64) -> Int64) -> StreamState {
+        var outIDs: [EntryID] = []
+        var out: [Int64] = []
+        var row: [Int64] = Array(repeating: 0, count: columns)
+        for (r, id) in ids.enumerated() {
+            var any = false
+            for c in 0..<columns {
+                row[c] = transform(c, cells[r * columns + c])
+                if row[c] != 0 { any = true }
+            }
+            if any { outIDs.append(id); out.append(contentsOf: row) }
+        }
+        return StreamState(columns: columns, sortedIDs: outIDs, cells: out)
+    }
+
     /// Number of stacks.
     public var count: Int { ids.count }
     public var isEmpty: Bool { ids.isEmpty }

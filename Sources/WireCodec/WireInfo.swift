@@ -53,3 +53,18 @@ enum WireInfo {
             period: m.period, defaultSampleType: m.defaultSampleType)
     }
 }
+
+extension StreamInfo {
+    /// The info as its wire message's bytes (`flamewire.wire.StreamInfo`): how a store keeps it.
+    public func serializedBytes() -> [UInt8] {
+        // Serialising a message with only strings and integers cannot fail.
+        (try? WireInfo.message(self).serializedBytes()) ?? []
+    }
+
+    /// An info from `serializedBytes()`, checked as a keyframe's info is (SPEC.md §5).
+    public init(serializedBytes bytes: [UInt8]) throws(WireError) {
+        let m: Flamewire_Wire_StreamInfo
+        do { m = try Flamewire_Wire_StreamInfo(serializedBytes: bytes) } catch { throw .malformedPayload("stream info: \(error)") }
+        self = try WireInfo.info(m)
+    }
+}

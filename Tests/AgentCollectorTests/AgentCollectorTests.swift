@@ -6,6 +6,7 @@ import Noise
 import Profile
 import Relay
 import SansIO
+import Store
 import Session
 import Testing
 import UDPRuntime
@@ -101,8 +102,12 @@ import WireCodec
         var rng = SessionRandom(.seeded(5))
         let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
         let logs = LogLines()
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-ac-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dataDir) }
+        let store = try SQLiteStore(path: dataDir.appendingPathComponent("collector.db").path)
         let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey,
-                                                                          allowed: [agentKey.publicKey], log: { logs.add($0) }))
+                                                                          allowed: [agentKey.publicKey], store: store, log: { logs.add($0) }))
         let drain = Task { await collector.run() }
         let collectorPort = try #require(collector.endpoint.localAddress?.port)
         var link = LinkConfig()
@@ -129,17 +134,38 @@ import WireCodec
 
         let src = agent.sourceCounters
         #expect(src.fetches >= 8 && src.windowsSent >= 8, "\(src); service \(service.state); \(logs.lines)")
+        // Everything decoded is stored and reported durable.
+        await collector.drain()
+        let live = try await collector.summaries()
         let streams = try await collector.streams()
         let types = Set(streams.map(\.info.profileType))
         #expect(types == ["cpu", "heap", "goroutine"], "streams at the collector: \(types); \(logs.lines)")
-        // Every stream's state at the collector is the agent's (cumulative counters, gauges).
+        // Every stream's state at the collector is the agent's (cumulative counters, gauges),
+        // in the session and in the store (counters summed over all windows, gauges last).
+        for l in live {
+            let agentState = try await agent.endpoint.withEndpoint { a, _ in a.encoder(l.stream)?.state }
+            let d = try await collector.endpoint.withEndpoint { c, _ in c.receiver(of: agentKey.publicKey)?.decoder(l.stream)?.state(seq: l.seq) }
+            #expect(agentState != nil && d == agentState, "stream \(l.info.profileType): the collector's state equals the agent's")
+            let stored = try #require(streams.first { $0.info == l.info })
+            let totals = (0..<stored.profile.sampleTypes.count).map { c in stored.profile.samples.reduce(Int64(0)) { $0 + $1.values[c] } }
+            #expect(totals == (0..<(agentState?.columns ?? 0)).map { agentState!.total(column: $0) },
+                    "stream \(l.info.profileType): the store's totals equal the agent's state")
+            let decoded = Int64(collector.counts.decoded[.init(agent: agentKey.publicKey, stream: l.stream)] ?? 0)
+            #expect(stored.windows >= 1 && stored.windows <= decoded, "stored \(stored.windows) of \(decoded) decoded windows")
+        }
         for s in streams {
-            let agentState = try await agent.endpoint.withEndpoint { a, _ in a.encoder(s.stream)?.state }
-            let d = try await collector.endpoint.withEndpoint { c, _ in c.receiver(of: agentKey.publicKey)?.decoder(s.stream)?.state(seq: s.seq) }
-            #expect(agentState != nil && d == agentState, "stream \(s.info.profileType): the collector's state equals the agent's")
             #expect(s.info.service == "sample" && s.info.labels == ["host": "test"])
             #expect(!s.profile.samples.isEmpty || s.info.profileType == "cpu", "\(s.info.profileType) has stacks")
         }
+        #expect(collector.counts.windowsStored > 0 && collector.counts.storeFailures == 0)
+        // The agent hears the durable watermark of every stream (after the commits above).
+        var durable: [UInt32: UInt32] = [:]
+        for _ in 0..<100 {
+            durable = try await agent.endpoint.withEndpoint { a, _ in a.durable }
+            if durable.count == live.count { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(durable.count == live.count, "durable watermarks at the agent: \(durable)")
         // The CPU profile names the service's own functions.
         if let cpu = streams.first(where: { $0.info.profileType == "cpu" }) {
             #expect(cpu.profile.functions.contains { $0.name.hasPrefix("main.") }, "CPU stacks are the sample service's")

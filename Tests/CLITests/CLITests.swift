@@ -1,20 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the real `flamewire` binary built beside the test bundle.
 struct CLI {
-    static let binary: URL = {
-        if let env = ProcessInfo.processInfo.environment["FLAMEWIRE_BIN"] { return URL(fileURLWithPath: env) }
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = here.deletingLastPathComponent()
-        // The test bundle may be a directory (…/FlameWirePackageTests.xctest) or a file.
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("flamewire")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return here.deletingLastPathComponent().appendingPathComponent("flamewire")
-    }()
+    static let binary: URL = FlameWireBinary.url
 
     struct Result {
         var status: Int32

@@ -40,15 +40,22 @@ import WireFrame
         let agent = try await UDPEndpoint.bind(session, to: "127.0.0.1:0")
         var total: Int64 = 0
         for i in 1...5 {
-            let p = try foldedProfile("main;serve;parse \(i)\nmain;serve;render \(2 * i)\nmain;gc 1\n")
+            var p = try foldedProfile("main;serve;parse \(i)\nmain;serve;render \(2 * i)\nmain;gc 1\n")
+            // One-second windows ending in the last few seconds (the store keeps agent times
+            // within 5 minutes of its own clock).
+            p.timeNanos = Int64(Date().timeIntervalSince1970 * 1e9) - Int64(6 - i) * 1_000_000_000
+            p.durationNanos = 1_000_000_000
+            let window = p
             total += Int64(i + 2 * i + 1)
-            _ = try await agent.withEndpoint { a, now in try a.submit(p, stream: 1, mode: .delta, takenAt: now, at: now) }
+            _ = try await agent.withEndpoint { a, now in try a.submit(window, stream: 1, mode: .delta, takenAt: now, at: now) }
             try await Task.sleep(for: .milliseconds(30))
         }
         let end = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < end, try await agent.withEndpoint({ a, _ in a.stats.windowsDecoded < 5 || a.windowsInFlight > 0 }) {
             try await Task.sleep(for: .milliseconds(20))
         }
+        // Stored and reported durable.
+        await collector.drain()
         let bound = Mutex(0)
         let server = Task { try await CollectorHTTPServer.run(collector, host: "127.0.0.1", port: 0) { p in bound.withLock { $0 = p } } }
         let deadline = ContinuousClock.now + .seconds(20)
@@ -104,7 +111,31 @@ import WireFrame
         let badLabels = try await Self.get(f.base + "/folded?type=cpu&labels=zone")
         #expect(badLabels.status == 400)
 
+        // Time ranges: up to just after the first window holds the first profile only
+        // (parse 1, render 2, gc 1); after it, the rest.
+        let stored = try await f.collector.storedStreams()
+        let first = try #require(stored.first).firstNanos
+        let cut = String(format: "%.6f", Double(first + 1_000_000) / 1e9)
+        func foldedSum(_ query: String) async throws -> (Int, Int64) {
+            let r = try await Self.get(f.base + "/folded?type=cpu" + query)
+            let sum = String(decoding: r.body, as: UTF8.self).split(separator: "\n").compactMap { $0.split(separator: " ").last.flatMap { Int64($0) } }.reduce(0, +)
+            return (r.status, sum)
+        }
+        #expect(try await foldedSum("&to=\(cut)") == (200, 4))
+        #expect(try await foldedSum("&from=\(cut)") == (200, f.total - 4))
+        #expect(try await foldedSum("&from=\(cut)&to=now") == (200, f.total - 4))
+        let diff = try await Self.get(f.base + "/flamegraph.svg?type=cpu&diff=0,\(cut)")
+        #expect(diff.status == 200 && String(decoding: diff.body, as: UTF8.self).contains("<svg"), "a differential graph against the first window")
+        for (query, message) in [("/folded?type=cpu&from=yesterday", "bad from"), ("/folded?type=cpu&from=now&to=now-1h", "the range is empty"),
+                                 ("/flamegraph.svg?type=cpu&diff=-2h", "not FROM,TO"), ("/profile?type=cpu&diff=-2h,-1h", "flamegraph.svg only"),
+                                 ("/folded?type=cpu&agg=max", "bad agg")] {
+            let r = try await Self.get(f.base + query)
+            #expect(r.status == 400 && String(decoding: r.body, as: UTF8.self).contains(message), "\(query): \(r.status) \(String(decoding: r.body, as: UTF8.self))")
+        }
+
         let metrics = String(decoding: try await Self.get(f.base + "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("flamewire_windows_stored_total 5"), "\(metrics)")
+        #expect(metrics.contains("flamewire_store_bytes{agent="))
         #expect(metrics.contains("# TYPE flamewire_datagrams_dropped_total counter"))
         #expect(metrics.contains("flamewire_datagrams_dropped_total{reason=\"replayed\"} 0"), "every reason, from zero")
         #expect(metrics.contains("flamewire_agents 1"))

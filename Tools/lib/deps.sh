@@ -2,7 +2,7 @@
 # Source this file and call `ensure_deps build` (building and rendering), `ensure_deps demo`
 # (the build and Go, for the sample service) or `ensure_deps test` (everything the tests use).
 
-flamewire_packages_build=(pkg-config zlib1g-dev libsnappy-dev libssl-dev)
+flamewire_packages_build=(pkg-config zlib1g-dev libsnappy-dev libssl-dev libsqlite3-dev)
 flamewire_packages_demo=(golang-go python3)
 flamewire_packages_test=(golang-go chromium chromium-driver python3-selenium python3-pytest libxml2-utils
                          protobuf-compiler libprotobuf-c-dev protobuf-c-compiler libssl-dev time python3-cryptography)

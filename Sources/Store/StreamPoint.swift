@@ -1,0 +1,87 @@
+import WireCodec
+
+/// The cumulative quantities of a stored stream after some window, from which any time
+/// range is answered by a difference of two points (Protocol/STORE.md §3):
+/// - `running` (R): the sum of every stored delta. Counter columns hold the total since the
+///   stream was first stored, across restarts of the service; gauge columns hold the level.
+/// - `gaugeSum` (G): the sum over windows of the gauge levels (gauge columns only), so the
+///   mean level over a range is ΔG / ΔN.
+/// - `windows` (N): how many windows were stored.
+/// - `offset` (O): what R's counter columns held when the agent's counters last started over
+///   (the service restarted); the agent's own cumulative state is R − O.
+public struct StreamPoint: Sendable, Equatable {
+    public var running: StreamState
+    public var gaugeSum: StreamState
+    public var windows: Int64
+    public var offset: StreamState
+
+    public init(columns: Int) {
+        running = StreamState(columns: columns)
+        gaugeSum = StreamState(columns: columns)
+        windows = 0
+        offset = StreamState(columns: columns)
+    }
+
+    public init(running: StreamState, gaugeSum: StreamState, windows: Int64, offset: StreamState) {
+        (self.running, self.gaugeSum, self.windows, self.offset) = (running, gaugeSum, windows, offset)
+    }
+
+    /// Applies one stored window: its delta, and whether the agent's counters started over.
+    public mutating func apply(delta: StreamState, reset: Bool, gauges: [Bool]) {
+        if reset { offset = running.mapValues { c, v in gauges[c] ? 0 : v } }
+        running = running.adding(delta)
+        if gauges.contains(true) { gaugeSum = gaugeSum.adding(running.mapValues { c, v in gauges[c] ? v : 0 }) }
+        windows += 1
+    }
+
+    /// The same point with rows that hold only zeros left out (what a checkpoint keeps).
+    public var compacted: StreamPoint {
+        StreamPoint(running: running.mapValues { $1 }, gaugeSum: gaugeSum.mapValues { $1 }, windows: windows, offset: offset.mapValues { $1 })
+    }
+
+    /// The agent's own cumulative state: R − O on counter columns, R on gauge columns.
+    public var agentState: StreamState {
+        offset.isEmpty ? running.mapValues { $1 } : running.increment(since: offset)
+    }
+
+    /// What to store for a new state `s` from the agent: the delta against the agent's
+    /// previous state, and whether the agent's counters started over (the total of some
+    /// counter column went down: the service restarted), in which case the counters'
+    /// delta is `s` itself (a new lineage continues the stored totals, never subtracts).
+    public func delta(for s: StreamState, gauges: [Bool]) -> (delta: StreamState, reset: Bool) {
+        let previous = agentState
+        var reset = false
+        if previous.columns == s.columns {
+            for c in 0..<s.columns where !gauges[c] && s.total(column: c) < previous.total(column: c) { reset = true; break }
+        }
+        if reset { return (s.increment(since: previous.mapValues { c, v in gauges[c] ? v : 0 }), true) }
+        return (s.increment(since: previous), false)
+    }
+
+    /// The state a query over (a, b] shows: counters summed over the range, gauges as their
+    /// mean over the range's windows (`.mean`) or their level at its end (`.last`).
+    public static func range(from a: StreamPoint, to b: StreamPoint, gauges: [Bool], aggregation: GaugeAggregation) -> StreamState {
+        let counters = b.running.increment(since: a.running).mapValues { c, v in gauges[c] ? 0 : v }
+        guard gauges.contains(true) else { return counters }
+        let n = b.windows - a.windows
+        let levels: StreamState
+        if aggregation == .last || n <= 0 {
+            levels = b.running.mapValues { c, v in gauges[c] ? v : 0 }
+        } else {
+            levels = b.gaugeSum.increment(since: a.gaugeSum).mapValues { c, v in
+                guard gauges[c] else { return 0 }
+                // Rounded to the nearest integer, halves away from zero.
+                return v >= 0 ? (v + n / 2) / n : -((-v + n / 2) / n)
+            }
+        }
+        return counters.adding(levels).mapValues { $1 }
+    }
+}
+
+/// How a range shows gauge columns (in-use memory, goroutines).
+public enum GaugeAggregation: String, Sendable, CaseIterable {
+    /// The mean level over the range's windows (the default, as pprof users expect of a range).
+    case mean
+    /// The level at the end of the range (`agg=last`).
+    case last
+}
