@@ -22,6 +22,8 @@ public struct AgentOptions: Sendable {
     public var folded: FoldedLineReader?
     /// The profile type folded stacks are sent as.
     public var foldedType = "cpu"
+    /// `--perf PID`: gap-free CPU from Linux perf events (then CPU is not fetched from pprof).
+    public var perf: PerfSource?
     public var service: String
     public var labels: [String: String]
     /// The collector, `ip:port`.
@@ -110,11 +112,12 @@ public final class AgentRuntime: Sendable {
         let snapshots = Array(Set(options.kinds.filter { $0 != .cpu }.map { $0 == .allocs ? ProfileKind.heap : $0 })).sorted()
         await withTaskGroup(of: Void.self) { group in
             if let source = options.source {
-                if options.kinds.contains(.cpu) { group.addTask { await self.cpuLoop(source, until: end) } }
+                if options.kinds.contains(.cpu) && options.perf == nil { group.addTask { await self.cpuLoop(source, until: end) } }
                 if !snapshots.isEmpty { group.addTask { await self.snapshotLoop(source, snapshots, until: end) } }
             }
             if let watch = options.watch { group.addTask { await self.watchLoop(watch, until: end) } }
             if let folded = options.folded { group.addTask { await self.foldedLoop(folded, until: end) } }
+            if let perf = options.perf { group.addTask { await self.perfLoop(perf, until: end) } }
         }
     }
 
@@ -206,6 +209,27 @@ public final class AgentRuntime: Sendable {
             }
             if !taken.isEmpty {
                 do { try await submit(taken) } catch { options.log("\(error)") }
+            }
+            let next = tick + (await interval())
+            if next > ContinuousClock.now { try? await Task.sleep(until: next) }
+        }
+    }
+
+    /// CPU windows from perf, cut at the adaptive interval: every sample lands in exactly
+    /// one window, so nothing is unprofiled between windows.
+    func perfLoop(_ perf: PerfSource, until end: ContinuousClock.Instant?) async {
+        defer { perf.stop() }
+        while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
+            let tick = ContinuousClock.now
+            let (folded, ended, errors) = perf.take()
+            if !folded.isEmpty {
+                counters.withLock { $0.fetches += 1 }
+                do { try await submit([(.cpu, try FoldedReader.profile(from: folded), .delta)]) } catch { options.log("perf: \(error)") }
+            }
+            if ended {
+                let why = errors.split(separator: "\n").first.map { ": \($0)" } ?? ""
+                options.log("perf on process \(perf.pid) stopped (has the process ended?)\(why)")
+                return
             }
             let next = tick + (await interval())
             if next > ContinuousClock.now { try? await Task.sleep(until: next) }

@@ -37,6 +37,8 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Folded stacks to read continuously: - for standard input, or a file or FIFO path; one window per interval.")
     var folded: String?
     @Option(name: .customLong("folded-type"), help: "The profile type folded stacks are sent as.") var foldedType: String = "cpu"
+    @Option(help: "Sample this process's CPU with Linux perf (gap-free, at the adaptive interval); with --pprof, CPU comes from perf and the other types from pprof.")
+    var perf: Int32?
     @Option(help: "Profile types, comma-separated: cpu, heap, allocs, goroutine, mutex, block, or all.") var types: String = "cpu,heap,goroutine,mutex,block"
     @Option(help: "The collector, IP:PORT.") var collector: String
     @Option(help: "This agent's private key file (flamewire keygen).") var key: String
@@ -62,9 +64,10 @@ struct AgentCommand: AsyncParsableCommand {
                 labelMap[String(kv[0])] = String(kv[1])
             }
             let mark = try DSCP(parsing: dscp)
-            let sources = [pprof, watch, folded].compactMap { $0 }.count
-            guard sources == 1 else {
-                throw CLIError(sources == 0 ? "give a source: --pprof URL, --watch DIR or --folded -" : "give one source only: --pprof, --watch or --folded")
+            let sources = [pprof, watch, folded, perf.map { "\($0)" }].compactMap { $0 }.count
+            guard sources == 1 || (sources == 2 && pprof != nil && perf != nil) else {
+                throw CLIError(sources == 0 ? "give a source: --pprof URL, --perf PID, --watch DIR or --folded -"
+                                            : "give one source (--pprof, --perf, --watch or --folded; only --pprof and --perf combine)")
             }
             var o = AgentOptions(source: try pprof.map { try PprofHTTPSource(base: $0) }, kinds: try ProfileKind.parseList(types), service: service,
                                    labels: labelMap, collector: collector, bind: bind, staticKey: staticKey, collectorKey: peer,
@@ -72,6 +75,7 @@ struct AgentCommand: AsyncParsableCommand {
                                    maxInterval: try LinkConfig.parseDuration(maxInterval),
                                    log: { line in FileHandle.standardError.write(Data("flamewire agent: \(line)\n".utf8)) })
             if let watch { o.watch = try DirectoryWatch(directory: watch) }
+            if let perf { o.perf = try PerfSource(pid: perf) }
             if let folded {
                 if folded == "-" { o.folded = FoldedLineReader(FileHandle.standardInput) } else {
                     guard let h = FileHandle(forReadingAtPath: folded) else { throw CLIError("--folded: cannot read \(folded)") }
@@ -88,8 +92,17 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let agent: AgentRuntime
         do { agent = try await AgentRuntime.start(options) } catch { throw CLIError("\(error)") }
-        let from = options.source.map { "\(options.kinds.map(\.rawValue).joined(separator: ",")) from \($0.base)" }
-            ?? options.watch.map { "new files in \($0.directory)" } ?? "folded stacks from \(folded ?? "-") as \(foldedType)"
+        let from: String
+        if let p = options.perf {
+            let rest: String = options.source.map { " and the other types from \($0.base)" } ?? ""
+            from = "CPU of process \(p.pid) from perf" + rest
+        } else if let src = options.source {
+            from = options.kinds.map(\.rawValue).joined(separator: ",") + " from " + src.base
+        } else if let w = options.watch {
+            from = "new files in " + w.directory
+        } else {
+            from = "folded stacks from " + (folded ?? "-") + " as " + foldedType
+        }
         options.log("\(from) to \(collector)")
         let loops = Task { await agent.run() }
         await RelayCommand.waitForStop(runFor)

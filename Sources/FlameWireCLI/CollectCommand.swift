@@ -52,7 +52,12 @@ struct CollectCommand: AsyncParsableCommand {
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
             every = try LinkConfig.parseDuration(writeEvery)
             keep = try retention.map { text -> Duration in
-                let d = try LinkConfig.parseDuration(text)
+                let d: Duration
+                if text.hasSuffix("d"), let days = Double(text.dropLast()), days.isFinite {
+                    d = .seconds(days * 86_400)
+                } else {
+                    do { d = try LinkConfig.parseDuration(text) } catch { throw CLIError("--retention: \(error), or days such as 7d") }
+                }
                 guard d > .zero else { throw CLIError("--retention \(text): give a positive duration such as 7d") }
                 return d
             }

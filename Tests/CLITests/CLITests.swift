@@ -139,6 +139,13 @@ func expectOneLineError(_ r: CLI.Result, contains fragment: String, sourceLocati
         expectOneLineError(try CLI.run(["agent", "--pprof", "http://127.0.0.1:6060/debug/pprof", "--collector", "127.0.0.1:7000", "--key", key,
                                         "--collector-key", "nope"]), contains: "key")
         expectOneLineError(try CLI.run(["collect", "--key", key]), contains: "--allow: give at least one agent public key")
+        expectOneLineError(try CLI.run(["agent", "--collector", "127.0.0.1:7000", "--key", key, "--collector-key", pub]), contains: "give a source")
+        expectOneLineError(try CLI.run(["agent", "--perf", "2000000000", "--collector", "127.0.0.1:7000", "--key", key, "--collector-key", pub]),
+                           contains: "--perf")
+        expectOneLineError(try CLI.run(["agent", "--watch", dir + "/nope", "--collector", "127.0.0.1:7000", "--key", key, "--collector-key", pub]),
+                           contains: "is not a directory")
+        expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--data", dir + "/no/such/dir/x.db"]), contains: "cannot open the store")
+        expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--retention", "soon"]), contains: "soon")
     }
 
     /// `flamewire relay` binds loopback, runs for its --duration and reports both directions.
