@@ -80,6 +80,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries (Debian: zlib1g-dev, libsnappy-dev, libssl-dev, libsqlite3-dev).
@@ -118,7 +119,9 @@ let package = Package(
         .target(name: "Collector", dependencies: ["Store", "Session", "UDPRuntime", "WireCodec", "WirePipeline", "Profile", "ProfileFiles", "FlameGraph", "Noise", "Keys", "SansIO",
                                                  .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "CollectorHTTP", dependencies: ["Collector", "Store", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session", "WireCodec",
-                                                     .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]),
+                                                     .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
+                                                     .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",

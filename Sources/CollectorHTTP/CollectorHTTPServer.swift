@@ -3,6 +3,8 @@ import FlameGraph
 import Folded
 import Foundation
 import Hummingbird
+import HummingbirdTLS
+import NIOCore
 import Keys
 import Logging
 import Pprof
@@ -18,8 +20,9 @@ import Store
 /// Everything is served from this process (no CDN): the SVG carries its own script.
 public enum CollectorHTTPServer {
     /// The routes, over `collector`.
-    public static func router(_ collector: CollectorRuntime) -> Router<BasicRequestContext> {
+    public static func router(_ collector: CollectorRuntime, token: String? = nil) -> Router<BasicRequestContext> {
         let router = Router()
+        if let token { router.add(middleware: TokenMiddleware(token: Array(token.utf8))) }
         router.get("/") { _, _ -> Response in
             html(IndexPage.render(try await collector.storedStreams(), live: try await collector.summaries()))
         }
@@ -78,13 +81,23 @@ public enum CollectorHTTPServer {
 
     /// Serves `collector` on `host:port` until the task is cancelled; `onRunning` gets the
     /// bound port (useful with port 0).
-    public static func run(_ collector: CollectorRuntime, host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public static func run(_ collector: CollectorRuntime, host: String, port: Int, access: HTTPAccess = HTTPAccess(),
+                           onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try access.check(host: host)
         // Warnings and errors only, on standard error (standard output is the command's report).
         var logger = Logger(label: "flamewire.http") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
-        let app = Application(router: router(collector), configuration: .init(address: .hostname(host, port: port), serverName: "flamewire"),
-                              onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
-        try await app.run()
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "flamewire")
+        let routes = router(collector, token: access.token)
+        let running: @Sendable (any Channel) async -> Void = { channel in await onRunning(channel.localAddress?.port ?? port) }
+        if let tls = try access.tlsConfiguration() {
+            let app = Application(router: routes, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration,
+                                  onServerRunning: running, logger: logger)
+            try await app.run()
+        } else {
+            let app = Application(router: routes, configuration: configuration, onServerRunning: running, logger: logger)
+            try await app.run()
+        }
     }
 
     static func query(_ request: Request, diff: Bool = true) throws -> StreamQuery {

@@ -31,22 +31,34 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: "UDP address to receive on, IP:PORT.") var listen: String = "127.0.0.1:7000"
     @Option(help: "This collector's private key file (flamewire keygen).") var key: String
     @Option(help: "An agent public key allowed to connect (base64; repeatable).") var allow: [String] = []
+    @Option(name: .customLong("allow-file"), help: "A file of allowed agent public keys, one per line (# comments); re-read on SIGHUP.")
+    var allowFile: String?
     @Option(help: "The store: a SQLite file, created when missing (default: in memory, lost on exit).") var data: String?
     @Option(help: "Remove windows older than this, e.g. 7d or 12h (default: keep everything).") var retention: String?
     @Option(help: "Directory for the streams' pprof and SVG files.") var out: String?
     @Option(name: .customLong("write-every"), help: "How often to rewrite --out, e.g. 10s.") var writeEvery: String = "10s"
     @Option(help: "Serve the index, flame graphs, pprof, folded stacks and /metrics on HOST:PORT (loopback unless told otherwise).")
     var http: String?
+    @Option(name: .customLong("http-token-file"), help: "A file holding the token every HTTP request but /healthz must carry (Bearer, or Basic password).")
+    var httpTokenFile: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) for HTTPS on --http.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(help: "Stop after this long, e.g. 60s (default: until SIGINT/SIGTERM).") var duration: String?
 
     func run() async throws {
         var options: CollectorOptions
         let runFor: Duration?, every: Duration, keep: Duration?
+        var fixedKeys = Set<PublicKey>()
+        var access = HTTPAccess()
         do {
             let staticKey = try KeyFile.read(key)
-            guard !allow.isEmpty else { throw CLIError("--allow: give at least one agent public key (flamewire pubkey agent.key)") }
+            guard !allow.isEmpty || allowFile != nil else {
+                throw CLIError("--allow: give at least one agent public key (flamewire pubkey agent.key), or --allow-file")
+            }
             var allowed = Set<PublicKey>()
             for a in allow { allowed.insert(try PublicKey(base64: a)) }
+            fixedKeys = allowed
+            if let allowFile { allowed.formUnion(try AllowList.read(allowFile)) }
             options = CollectorOptions(listen: listen, staticKey: staticKey, allowed: allowed,
                                        log: { line in FileHandle.standardError.write(Data("flamewire collect: \(line)\n".utf8)) })
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
@@ -61,6 +73,14 @@ struct CollectCommand: AsyncParsableCommand {
                 guard d > .zero else { throw CLIError("--retention \(text): give a positive duration such as 7d") }
                 return d
             }
+            access = HTTPAccess(token: try httpTokenFile.map { try HTTPAccess.readToken($0) }, certificatePath: tlsCert, keyPath: tlsKey)
+            if let http {
+                let host: String
+                do { (host, _) = try PeerAddresses.split(http) } catch { throw CLIError("--http: \(error)") }
+                try access.check(host: host)
+            } else if httpTokenFile != nil || tlsCert != nil {
+                throw CLIError("--http-token-file and --tls-cert protect --http: give --http HOST:PORT")
+            }
             if let data {
                 do { options.store = try SQLiteStore(path: data) } catch { throw CLIError("--data: \(error)") }
             }
@@ -73,6 +93,21 @@ struct CollectCommand: AsyncParsableCommand {
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
         options.log("listening on \(listen), public key \(options.staticKey.publicKey.base64)")
         let drain = Task { await collector.run() }
+        if let allowFile {
+            // SIGHUP re-reads the allow file; a file that does not read keeps the old list.
+            let log = options.log, fixed = fixedKeys
+            signal(SIGHUP, SIG_IGN)
+            let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+            hup.setEventHandler {
+                Task {
+                    do { log(await collector.setAllowedAgents(fixed.union(try AllowList.read(allowFile)))) } catch {
+                        log("allow list not reloaded (the old one stays): \(error)")
+                    }
+                }
+            }
+            hup.resume()
+            Signals.keep([hup])
+        }
         let pruneLog = options.log
         let pruner = Task { [keep] in
             guard let keep else { return }
@@ -92,9 +127,10 @@ struct CollectCommand: AsyncParsableCommand {
             let state = Mutex<(bound: Int, failure: String?)>((0, nil))
             server = Task {
                 do {
-                    try await CollectorHTTPServer.run(collector, host: host, port: port) { bound in
+                    try await CollectorHTTPServer.run(collector, host: host, port: port, access: access) { [access] bound in
                         state.withLock { $0.bound = bound }
-                        log("HTTP on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ (flame graphs, pprof, /metrics)")
+                        let scheme = access.certificatePath == nil ? "http" : "https"
+                        log("HTTP on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ (flame graphs, pprof, /metrics\(access.token == nil ? "" : "; token required"))")
                     }
                 } catch {
                     state.withLock { $0.failure = "\(error)" }

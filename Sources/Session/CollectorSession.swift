@@ -47,7 +47,7 @@ public enum CollectorEvent: Sendable {
 /// reassembles and decodes each agent's windows; and acknowledges what it received,
 /// decoded, still lacks and has stored.
 public struct CollectorSession: DatagramEndpoint, Sendable {
-    public let config: CollectorConfig
+    public private(set) var config: CollectorConfig
     /// Datagrams dropped, by reason (never answered).
     public internal(set) var dropped: [SessionDropReason: Int] = [:]
     public internal(set) var bytesSent = 0
@@ -120,6 +120,21 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     /// Gives back persisted timestamps (SPEC.md §10.3) after a restart.
     public mutating func restoreTimestamps(_ t: [PublicKey: TAI64N]) {
         for (k, v) in t { acceptedTimestamps[k] = max(v, acceptedTimestamps[k] ?? v) }
+    }
+
+    /// Replaces the allow list (a reload on SIGHUP). An agent no longer on it loses its
+    /// session at once: its keys are forgotten, so its datagrams are dropped from now on
+    /// (`unknownConnection`) and its initiations refused (`unknownAgent`). Returns the
+    /// agents whose sessions ended.
+    @discardableResult
+    public mutating func setAllowedAgents(_ keys: Set<PublicKey>) -> [PublicKey] {
+        config.allowedAgents = keys
+        let revoked = peers.keys.filter { !keys.contains($0) }
+        for k in revoked {
+            for index in peers[k]!.slots.keys { connections[index] = nil }
+            peers[k] = nil
+        }
+        return revoked
     }
 
     /// The store committed `stream`'s windows up to `seq` for `agent`: acknowledgements

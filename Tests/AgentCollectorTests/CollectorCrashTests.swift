@@ -177,4 +177,56 @@ import Pprof
         #expect(second.process.terminationStatus == 0, "SIGTERM stops the collector cleanly: \(second.log)")
         await agent.close()
     }
+
+    @Test func sighupReloadsTheAllowFileAndRevokesAtOnce() async throws {
+        guard FileManager.default.isExecutableFile(atPath: FlameWireBinary.url.path) else { return }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-hup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let collectorKeyPath = dir.appendingPathComponent("collector.key").path
+        let collectorKey = try KeyFile.generate(collectorKeyPath)
+        var rng = SessionRandom(.seeded(43))
+        let agentKey = PrivateKey(using: &rng)
+        let allowFile = dir.appendingPathComponent("agents.allow")
+        try Data("# agents\n\(agentKey.publicKey.base64)  # the test agent\n".utf8).write(to: allowFile)
+        let port = try await Self.freePort()
+        let collector = try CollectorProcess(["--listen", "127.0.0.1:\(port)", "--key", collectorKeyPath, "--allow-file", allowFile.path],
+                                             errors: dir.appendingPathComponent("collect.log"))
+        #expect(try await collector.waitFor("listening on"), "\(collector.log)")
+        let config = AgentConfig(staticKey: agentKey, collectorKey: collectorKey.publicKey, collector: PeerAddress("127.0.0.1:\(port)"),
+                                 frame: try FrameConfig(fecTarget: 0.003),
+                                 wallClockAtZero: TAI64N(unixSeconds: Int64(Date().timeIntervalSince1970), nanoseconds: 0), random: .seeded(10))
+        var session = AgentSession(config: config)
+        try session.addStream(1, info: StreamInfo(service: "hup", profileType: "cpu", columns: [ValueType(type: "samples", unit: "count")], columnKinds: [.counter]))
+        let agent = try await UDPEndpoint.bind(session, to: "127.0.0.1:0")
+        let feeder = Task {
+            for i in 0..<400 {
+                let p = try foldedProfile("main;tick \(i + 1)\n")
+                _ = try? await agent.withEndpoint { a, now in try a.submit(p, stream: 1, mode: .delta, takenAt: now, at: now) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        defer { feeder.cancel() }
+        func decoded() async throws -> Int { try await agent.withEndpoint { a, _ in a.stats.windowsDecoded } }
+        for _ in 0..<100 where try await decoded() < 5 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await decoded() >= 5, "the allowed agent is decoded: \(collector.log)")
+
+        // A file that does not parse keeps the old list.
+        try Data("not a key\n".utf8).write(to: allowFile)
+        kill(collector.process.processIdentifier, SIGHUP)
+        #expect(try await collector.waitFor("allow list not reloaded"), "\(collector.log)")
+        #expect(collector.log.contains("agents.allow:1"), "the error names the file and line: \(collector.log)")
+
+        try Data("# nobody\n".utf8).write(to: allowFile)
+        kill(collector.process.processIdentifier, SIGHUP)
+        #expect(try await collector.waitFor("sessions ended for"), "\(collector.log)")
+        try await Task.sleep(for: .milliseconds(1500))
+        let before = try await decoded()
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await decoded() == before, "nothing is decoded for a revoked key")
+        #expect(collector.process.isRunning)
+        collector.process.terminate()
+        collector.process.waitUntilExit()
+        await agent.close()
+    }
 }

@@ -146,4 +146,50 @@ import WireFrame
         await f.agent.close()
         await f.collector.close()
     }
+
+    /// Runs curl (the real client a user would use) and returns the status code.
+    static func curl(_ args: [String]) throws -> Int {
+        let r = try runProcess(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20"] + args, errors: false)
+        return Int(r.output) ?? -1
+    }
+
+    @Test func aTokenAndTLSGuardTheListener() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
+            Issue.record("curl and openssl are needed (Tools/test.sh installs them)")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let made = try runProcess(URL(fileURLWithPath: "/usr/bin/openssl"), ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                                                                            "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                                                                            "-addext", "subjectAltName=IP:127.0.0.1"])
+        try #require(made.status == 0, "\(made.output)")
+        let tokenFile = dir.appendingPathComponent("token").path
+        try Data("0123456789abcdef0123\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        let access = HTTPAccess(token: try HTTPAccess.readToken(tokenFile), certificatePath: cert, keyPath: key)
+        #expect(throws: HTTPAccessError.self) { try HTTPAccess().check(host: "0.0.0.0") }
+        #expect(throws: HTTPAccessError.self) { try HTTPAccess(token: "0123456789abcdef").check(host: "192.0.2.1") }
+        try access.check(host: "0.0.0.0")
+
+        var r = SessionRandom(.seeded(78))
+        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: PrivateKey(using: &r), allowed: []))
+        let bound = Mutex(0)
+        let server = Task { try await CollectorHTTPServer.run(collector, host: "127.0.0.1", port: 0, access: access) { p in bound.withLock { $0 = p } } }
+        defer { server.cancel() }
+        for _ in 0..<400 where bound.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let port = bound.withLock { $0 }
+        try #require(port != 0)
+        let base = "https://127.0.0.1:\(port)"
+        #expect(try Self.curl(["--cacert", cert, base + "/"]) == 401, "no token")
+        #expect(try Self.curl(["--cacert", cert, "-H", "Authorization: Bearer wrong-token-0123456", base + "/"]) == 401, "a wrong token")
+        #expect(try Self.curl(["--cacert", cert, "-H", "Authorization: Bearer 0123456789abcdef0123", base + "/"]) == 200, "the token")
+        #expect(try Self.curl(["--cacert", cert, "-u", "me:0123456789abcdef0123", base + "/metrics"]) == 200, "the token as a Basic password")
+        #expect(try Self.curl(["--cacert", cert, base + "/healthz"]) == 200, "health checks need no token")
+        #expect(try Self.curl(["http://127.0.0.1:\(port)/healthz"]) != 200, "plain HTTP is not served")
+        #expect(try Self.curl([base + "/healthz"]) != 200, "an unknown certificate is refused by the client")
+        server.cancel()
+        await collector.close()
+    }
 }

@@ -127,3 +127,33 @@ import WireFrame
         #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
     }
 }
+
+@Suite struct AllowListReloadTests {
+    /// A key taken off the allow list (SIGHUP) loses its session at once: its datagrams are
+    /// dropped, its new initiations refused, and nothing more of it is decoded; a key put
+    /// back connects again.
+    @Test func aRevokedAgentIsCutOffAndAReinstatedOneReturns() throws {
+        let h = Harness()
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(90), total: total)
+        try sim.run(until: .zero + .seconds(10))
+        #expect(sim.b.peerKeys == [h.agentKey.publicKey])
+        let revoked = sim.b.setAllowedAgents([])
+        #expect(revoked == [h.agentKey.publicKey])
+        #expect(sim.b.peerKeys.isEmpty)
+        // Acknowledgements sent before the revocation still land (one RTT).
+        try sim.run(until: .zero + .seconds(11))
+        let decodedBefore = sim.a.stats.windowsDecoded
+        try sim.run(until: .zero + .seconds(40))
+        #expect(sim.b.receiver(of: h.agentKey.publicKey) == nil, "nothing of the revoked agent is held")
+        #expect(sim.b.dropped[.unknownConnection, default: 0] > 0)
+        #expect(sim.b.dropped[.unknownAgent, default: 0] > 0, "its new handshakes are refused")
+        #expect(sim.a.stats.windowsDecoded == decodedBefore, "no window decoded while revoked")
+        sim.b.setAllowedAgents([h.agentKey.publicKey])
+        try sim.run(until: .zero + .seconds(100))
+        #expect(sim.a.status == .established)
+        #expect(sim.a.stats.windowsDecoded > decodedBefore)
+        #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
+    }
+}
