@@ -39,22 +39,24 @@ import WirePipeline
         return try await done()
     }
 
-    @Test func windowsCrossALossyRelayAndTotalsAreEqual() async throws {
+    /// Over IPv4 and IPv6 loopback.
+    @Test(arguments: ["127.0.0.1", "[::1]"])
+    func windowsCrossALossyRelayAndTotalsAreEqual(host: String) async throws {
         let keys = Keys()
         let collector = try await UDPEndpoint.bind(
             CollectorSession(config: CollectorConfig(staticKey: keys.collector, allowedAgents: [keys.agent.publicKey], random: .seeded(8))),
-            to: "127.0.0.1:0")
+            to: "\(host):0")
         let collectorPort = try #require(collector.localAddress?.port)
         var link = LinkConfig()
         link.delay = .milliseconds(40)
         link.lossProbability = 0.12
-        let relay = try await Relay.start(RelayConfig(listen: "127.0.0.1:0", forward: "127.0.0.1:\(collectorPort)", upstream: link, downstream: link, seed: 3))
+        let relay = try await Relay.start(RelayConfig(listen: "\(host):0", forward: "\(host):\(collectorPort)", upstream: link, downstream: link, seed: 3))
         let relayPort = try #require(relay.localAddress?.port)
         var agentSession = AgentSession(config: AgentConfig(
-            staticKey: keys.agent, collectorKey: keys.collector.publicKey, collector: PeerAddress("127.0.0.1:\(relayPort)"),
+            staticKey: keys.agent, collectorKey: keys.collector.publicKey, collector: PeerAddress("\(host):\(relayPort)"),
             frame: try FrameConfig(fecTarget: 0.003), wallClockAtZero: TAI64N(unixSeconds: 1_800_000_000, nanoseconds: 0), random: .seeded(7)))
         try agentSession.addStream(1, info: Self.info)
-        let agent = try await UDPEndpoint.bind(agentSession, to: "127.0.0.1:0", options: UDPOptions(dscp: .af41))
+        let agent = try await UDPEndpoint.bind(agentSession, to: "\(host):0", options: UDPOptions(dscp: .af41))
 
         var submitted = 0
         for i in 1...30 {
@@ -90,8 +92,21 @@ import WirePipeline
 
     /// The DSCP mark is on the datagrams as they arrive: a receiver asks the kernel for
     /// each datagram's TOS byte (IP_RECVTOS), so this reads the mark off the packet.
-    @Test func datagramsCarryTheDSCPMark() async throws {
-        let script = """
+    /// Over IPv4 (IP_TOS) and IPv6 (IPV6_TCLASS, traffic class 67 in Linux's ancillary data).
+    @Test(arguments: ["127.0.0.1", "::1"])
+    func datagramsCarryTheDSCPMark(host: String) async throws {
+        let v6 = host.contains(":")
+        let script = v6 ? """
+            import socket, sys
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVTCLASS, 1)
+            s.bind(("::1", 0))
+            s.settimeout(10)
+            print(s.getsockname()[1], flush=True)
+            data, anc, flags, addr = s.recvmsg(2048, 64)
+            tc = [int.from_bytes(c[2][:4], sys.byteorder) for c in anc if c[0] == socket.IPPROTO_IPV6 and c[1] == socket.IPV6_TCLASS]
+            print(tc[0] if tc else -1, len(data), flush=True)
+            """ : """
             import socket, sys
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
@@ -102,6 +117,7 @@ import WirePipeline
             tos = [c[2][0] for c in anc if c[0] == socket.IPPROTO_IP and c[1] == socket.IP_TOS]
             print(tos[0] if tos else -1, len(data), flush=True)
             """
+        let peer = v6 ? "[::1]" : "127.0.0.1"
         for (dscp, expected) in [(DSCP.af41, 34 << 2), (try DSCP(parsing: "ef"), 46 << 2), (try DSCP(parsing: "0"), 0)] {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -125,11 +141,11 @@ import WirePipeline
             let port = try #require(line().flatMap { Int($0) })
             let keys = Keys()
             var a = AgentSession(config: AgentConfig(
-                staticKey: keys.agent, collectorKey: keys.collector.publicKey, collector: PeerAddress("127.0.0.1:\(port)"),
+                staticKey: keys.agent, collectorKey: keys.collector.publicKey, collector: PeerAddress("\(peer):\(port)"),
                 frame: try FrameConfig(fecTarget: 0.003), wallClockAtZero: TAI64N(unixSeconds: 1_800_000_000, nanoseconds: 0), random: .seeded(7)))
             try a.addStream(1, info: Self.info)
             // The agent's first datagram is its handshake initiation.
-            let agent = try await UDPEndpoint.bind(a, to: "127.0.0.1:0", options: UDPOptions(dscp: dscp))
+            let agent = try await UDPEndpoint.bind(a, to: "\(peer):0", options: UDPOptions(dscp: dscp))
             let result = try #require(line()).split(separator: " ")
             await agent.close()
             #expect(result.count == 2 && Int(result[0]) == expected, "DSCP \(dscp): TOS byte \(result) on the wire, expected \(expected)")
