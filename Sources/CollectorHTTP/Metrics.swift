@@ -13,6 +13,9 @@ enum Metrics {
         let (dropped, peers, sent, cookies) = try await collector.endpoint.withEndpoint { c, _ in
             (c.dropped, c.peerKeys.count, c.bytesSent, c.cookieRepliesSent)
         }
+        let paths = try await collector.endpoint.withEndpoint { c, _ in
+            c.peerKeys.sorted { $0.base64 < $1.base64 }.compactMap { k in c.path(of: k).map { (k.base64, $0) } }
+        }
         let streams = try await collector.summaries()
         let counts = collector.counts
         let store = collector.store
@@ -37,6 +40,10 @@ enum Metrics {
                streams.map { (labels($0), counts.decoded[.init(agent: $0.agent, stream: $0.stream)] ?? 0) })
         metric("flamewire_windows_rejected_total", "counter", "Rebuilt windows that did not decode, per stream.",
                streams.map { (labels($0), counts.rejected[.init(agent: $0.agent, stream: $0.stream)] ?? 0) })
+        metric("flamewire_fec_blocks_recovered_total", "counter", "Blocks rebuilt from parity in place of lost datagrams, per agent.",
+               paths.map { ("agent=\"\($0.0)\"", $0.1.blocksRecovered) })
+        out += "# HELP flamewire_agent_loss_seen Share of recent packet numbers that did not arrive (before repair), per agent.\n# TYPE flamewire_agent_loss_seen gauge\n"
+        for (agent, p) in paths { out += "flamewire_agent_loss_seen{agent=\"\(agent)\"} \(String(format: "%.4f", p.lossSeen))\n" }
         metric("flamewire_windows_stored_total", "counter", "Windows committed to the store (then reported durable to the agent).", [("", counts.windowsStored)])
         metric("flamewire_windows_superseded_total", "counter", "Late windows not stored because a newer window of their stream was.", [("", counts.windowsSuperseded)])
         metric("flamewire_store_failures_total", "counter", "Store commits that failed (their windows were not reported durable).", [("", counts.storeFailures)])

@@ -152,6 +152,24 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     }
 
     public var peerKeys: [PublicKey] { Array(peers.keys) }
+
+    /// What the collector sees of one agent's path: datagrams authenticated, the share of
+    /// packet numbers up to the highest that never arrived (loss seen here, before repair;
+    /// over the ranges still remembered), and blocks rebuilt from parity.
+    public struct PeerPath: Sendable, Equatable {
+        public var highestPacket: UInt64
+        public var packetsReceived: UInt64
+        public var lossSeen: Double
+        public var blocksRecovered: Int
+    }
+
+    public func path(of agent: PublicKey) -> PeerPath? {
+        guard let p = peers[agent] else { return nil }
+        let got = p.received.ranges.reduce(UInt64(0)) { $0 + ($1.upperBound - $1.lowerBound + 1) }
+        let span = p.received.ranges.last.map { p.received.largest - $0.lowerBound + 1 } ?? 0
+        return PeerPath(highestPacket: p.highestPacket, packetsReceived: got, lossSeen: span > 0 ? 1 - Double(got) / Double(span) : 0,
+                        blocksRecovered: p.receiver.reassembler.blocksRecovered)
+    }
     public func address(of agent: PublicKey) -> PeerAddress? { peers[agent]?.address }
     public func receiver(of agent: PublicKey) -> WindowReceiver? { peers[agent]?.receiver }
 

@@ -32,6 +32,8 @@ public struct Reassembler: Sendable {
 
     public private(set) var dropped: [DropReason: Int] = [:]
     public private(set) var bufferedBytes = 0
+    /// Blocks rebuilt with parity in place of lost source symbols (FEC recoveries).
+    public private(set) var blocksRecovered = 0
 
     /// One block in reassembly: the symbols received so far, back to back, and their indices.
     private struct Block {
@@ -112,6 +114,7 @@ public struct Reassembler: Sendable {
         // Mutated in place: one lookup, no copy of the symbols held.
         var outcome: ReassemblyEvent?
         var grew = 0
+        var recovered = false
         Self.modify(&partials[id]) { p in
             guard p.layout == layout else {
                 outcome = .dropped(.conflictsWithEarlier("bundle length \(layout.bundleLength) / symbol size \(s) differ from earlier symbols"))
@@ -136,12 +139,14 @@ public struct Reassembler: Sendable {
                     return
                 }
                 grew += block.count - p.blocks[b].symbols.count
+                recovered = p.blocks[b].indices.contains { $0 >= k }
                 p.blocks[b] = Block(rebuilt: block)
                 p.blocksLeft -= 1
             }
             p.heldBytes += grew
         }
         bufferedBytes += grew
+        if recovered { blocksRecovered += 1 }
         if let outcome {
             if case .dropped(let e) = outcome {
                 if case .inconsistentLayout = e, let p = partials[id] {

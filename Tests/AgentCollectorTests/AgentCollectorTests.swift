@@ -33,9 +33,11 @@ import WireCodec
                 if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record(Comment(rawValue: message)) }
                 return nil
             }
+            // The Go build cache is shared by this test process; each service gets its own
+            // binary (a test running beside it must not replace the file perf reads symbols from).
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-agent-test-\(ProcessInfo.processInfo.processIdentifier)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let exe = dir.appendingPathComponent("sample-service")
+            let exe = dir.appendingPathComponent("sample-service-\(UUID().uuidString)")
             var env = ProcessInfo.processInfo.environment
             env["HOME"] = dir.path
             env["GOCACHE"] = dir.appendingPathComponent("gocache").path
@@ -172,6 +174,10 @@ import WireCodec
         }
         let r = try await relay.counters()
         #expect(r.upstream.droppedRandomLoss > 0, "the relay lost datagrams: \(r.upstream)")
+        // The collector sees the loss and rebuilt blocks from parity (what /metrics reports).
+        let path = try #require(try await collector.endpoint.withEndpoint { c, _ in c.path(of: agentKey.publicKey) })
+        #expect(path.lossSeen > 0.02 && path.lossSeen < 0.3, "loss seen at the collector behind a 12 % relay: \(path)")
+        #expect(path.blocksRecovered > 0, "FEC recovered blocks: \(path)")
 
         // The files a user opens.
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-collect-\(ProcessInfo.processInfo.processIdentifier)").path

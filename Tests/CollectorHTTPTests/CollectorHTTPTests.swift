@@ -136,6 +136,7 @@ import WireFrame
         let metrics = String(decoding: try await Self.get(f.base + "/metrics").body, as: UTF8.self)
         #expect(metrics.contains("flamewire_windows_stored_total 5"), "\(metrics)")
         #expect(metrics.contains("flamewire_store_bytes{agent="))
+        #expect(metrics.contains("flamewire_fec_blocks_recovered_total{agent=") && metrics.contains("flamewire_agent_loss_seen{agent="))
         #expect(metrics.contains("# TYPE flamewire_datagrams_dropped_total counter"))
         #expect(metrics.contains("flamewire_datagrams_dropped_total{reason=\"replayed\"} 0"), "every reason, from zero")
         #expect(metrics.contains("flamewire_agents 1"))
