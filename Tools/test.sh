@@ -2,7 +2,8 @@
 # Runs every FlameWire test on a fresh machine: installs what is missing, builds once,
 # then runs the Swift tests (unit, golden, Go interop, sessions over simulated links and real
 # loopback UDP), the acceptance runs of `flamewire simulate` (release build), a 10 s run of
-# the demo (README command one), the browser test and the fuzzers.
+# the demo (README command one), the end-to-end run through kernel loss between two network
+# namespaces, the browser test and the fuzzers.
 #   Tools/test.sh            everything
 #   FUZZ_SECONDS=0 Tools/test.sh   skip the fuzzers
 #   ACCEPTANCE_SEEDS=1 Tools/test.sh   one seed per acceptance scenario instead of five
@@ -28,6 +29,9 @@ release_bin="$(swift build -c release --show-bin-path)/flamewire"
 
 echo "== demo: README command one, 10 s (sample Go service, collector, relay at 12 % loss, agent)"
 DEMO_SECONDS=10 bash Tools/demo.sh
+
+echo "== kernel loss: sample service and agent in one network namespace, collector in another, nftables dropping 12 % each way"
+bash Tools/netns-e2e.sh "$release_bin"
 
 echo "== browser test (headless Chromium)"
 if [ -f ../shared/samples/go119/cpu10s-1.pb.gz ]; then src=../shared/samples/go119/cpu10s-1.pb.gz; else src=Samples/profiles/cpu-10s.pb.gz; fi

@@ -143,6 +143,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:6060", "listen address (loopback by default)")
 	seconds := flag.Int("seconds", 0, "exit after this many seconds (0: run until killed)")
 	workers := flag.Int("workers", 4, "load goroutines")
+	workSeconds := flag.Int("work-seconds", 0, "stop the load after this many seconds but keep serving pprof (0: never), so counters stop changing")
 	flag.Parse()
 	runtime.SetMutexProfileFraction(5)
 	runtime.SetBlockProfileRate(10000)
@@ -162,10 +163,15 @@ func main() {
 	})
 	fmt.Printf("READY http://%s/debug/pprof/\n", ln.Addr())
 	os.Stdout.Sync()
+	if *workSeconds > 0 {
+		go func() {
+			time.Sleep(time.Duration(*workSeconds) * time.Second)
+			close(stop)
+		}()
+	}
 	if *seconds > 0 {
 		go func() {
 			time.Sleep(time.Duration(*seconds) * time.Second)
-			close(stop)
 			os.Exit(0)
 		}()
 	}

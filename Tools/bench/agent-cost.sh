@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Agent cost benchmark: what `flamewire agent` costs beside a service, and what its pprof
+# fetches cost the service. The sample Go service runs throughout; the service's own CPU is
+# measured first with no agent (the baseline), then with an agent pulling all six types at a
+# fixed 240 ms interval, then at 480 ms, each for --seconds, against a collector on loopback.
+# Prints the agent's CPU (% of one core, from /proc utime+stime), its peak RSS (VmHWM), and
+# the service's CPU with the agent against the baseline measured in the same run.
+# Goals (issue 9): under 2 % of one core at 240 ms with all six types, under 1 % at 480 ms,
+# under 50 MB RSS.
+#
+#   Tools/bench/agent-cost.sh [--seconds N] [--no-build]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+seconds=30
+build=1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --seconds) seconds="$2"; shift 2 ;;
+        --no-build) build=0; shift ;;
+        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "agent-cost.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+. Tools/lib/deps.sh
+ensure_deps demo
+out="$here/out/agent-cost"
+rm -rf "$out"; mkdir -p "$out"
+if [[ $build -eq 1 ]]; then swift build -c release --product flamewire >"$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 2; }; fi
+bin="$(swift build -c release --show-bin-path)/flamewire"
+(cd Samples/go-service && HOME="$out" GOCACHE="$out/gocache" GOPATH="$out/gopath" GOFLAGS= GOTOOLCHAIN=local go build -o "$out/sample-service" .)
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+# CPU seconds (user + system) of a process, from /proc/PID/stat.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+"$bin" keygen "$out/agent.key" >/dev/null
+"$bin" keygen "$out/collector.key" >/dev/null
+"$out/sample-service" -addr 127.0.0.1:16160 -workers 1 >"$out/service.log" 2>&1 &
+service=$!; pids+=($service)
+for _ in $(seq 50); do grep -q READY "$out/service.log" && break; sleep 0.1; done
+"$bin" collect --listen 127.0.0.1:17100 --key "$out/collector.key" --allow "$("$bin" pubkey "$out/agent.key")" >"$out/collect.out" 2>"$out/collect.log" &
+pids+=($!)
+sleep 1
+
+echo "agent-cost.sh: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); ${seconds}s per run"
+s0=$(cpu_seconds "$service"); sleep "$seconds"; s1=$(cpu_seconds "$service")
+base=$(echo "$s0 $s1 $seconds" | awk '{ printf "%.4f", ($2 - $1) / $3 }')
+echo "  service alone:                          $(echo "$base" | awk '{ printf "%.1f", $1 * 100 }') % of one core"
+
+for interval in 240ms 480ms; do
+    "$bin" agent --pprof http://127.0.0.1:16160/debug/pprof --types all --collector 127.0.0.1:17100 \
+        --key "$out/agent.key" --collector-key "$("$bin" pubkey "$out/collector.key")" --service bench \
+        --min-interval "$interval" --max-interval "$interval" --dscp 0 >"$out/agent-$interval.out" 2>"$out/agent-$interval.log" &
+    agent=$!
+    sleep 3  # past start-up (handshake, first keyframes)
+    a0=$(cpu_seconds "$agent"); s0=$(cpu_seconds "$service")
+    sleep "$seconds"
+    a1=$(cpu_seconds "$agent"); s1=$(cpu_seconds "$service")
+    rss=$(awk '/VmHWM/ { print $2 }' "/proc/$agent/status")
+    kill -TERM "$agent"; wait "$agent" || true
+    echo "$a0 $a1 $s0 $s1 $seconds $base $rss $interval" | awk '{
+        agent = ($2 - $1) / $5 * 100; svc = ($4 - $3) / $5
+        goal = ($8 == "240ms") ? 2 : 1
+        printf "  agent at %s, all six types:           %.2f %% of one core (goal < %d %%%s), peak RSS %.1f MB (goal < 50%s)\n",
+               $8, agent, goal, agent < goal ? "" : ": MISSES GOAL", $7 / 1024, $7 / 1024 < 50 ? "" : ": MISSES GOAL"
+        printf "  service with the agent at %s:         %.1f %% of one core, %.3f x alone (+%.1f points: the fetches)\n",
+               $8, svc * 100, svc / $6, (svc - $6) * 100 }'
+    tail -n 3 "$out/agent-$interval.out" | sed 's/^/    agent: /'
+done
