@@ -170,12 +170,16 @@ struct CollectCommand: AsyncParsableCommand {
         if let out {
             do { written = try ProfileExport.write(streams, to: out) } catch { throw CLIError("writing \(out): \(error)") }
         }
-        let dropped = try await collector.endpoint.withEndpoint { c, _ in c.dropped }
+        let (dropped, recovered) = try await collector.endpoint.withEndpoint { c, _ in
+            (c.dropped, c.peerKeys.compactMap { c.path(of: $0)?.blocksRecovered }.reduce(0, +))
+        }
+        let counts = collector.counts
         await collector.close()
         for s in streams {
             print("\(ProfileExport.name(s)): \(s.windows) windows stored, \(s.profile.samples.count) stacks")
         }
         let drops = dropped.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
-        print("streams \(streams.count); datagrams dropped: \(drops.isEmpty ? "none" : drops)\(written.isEmpty ? "" : "; wrote \(written.count) files to \(out ?? "")")")
+        print("streams \(streams.count); windows decoded \(counts.decoded.values.reduce(0, +)), stored \(counts.windowsStored)\(data.map { " in \($0)" } ?? ""); "
+              + "FEC blocks recovered \(recovered); datagrams dropped: \(drops.isEmpty ? "none" : drops)\(written.isEmpty ? "" : "; wrote \(written.count) files to \(out ?? "")")")
     }
 }

@@ -1,0 +1,124 @@
+import Foundation
+import Noise
+import Pprof
+import Profile
+import SansIO
+import Session
+import UDPRuntime
+import WireCodec
+import WireFrame
+
+/// Many agents in one process, each a real `AgentSession` on its own UDP socket, sending a
+/// CPU and a heap window every second (real Go profiles; after a warm-up that defines their
+/// stacks, states are replayed without hashing them again) to one collector.
+///
+///   load-bench --write-allow FILE --agents N [--seed S]        the agents' public keys
+///   load-bench --collector IP:PORT --collector-key B64 --agents N --seconds S [--samples DIR]
+@main struct LoadBench {
+    static func main() async throws {
+        setlinebuf(stdout)
+        var args = Array(CommandLine.arguments.dropFirst())
+        func value(_ name: String, _ fallback: String?) -> String? {
+            guard let i = args.firstIndex(of: name), i + 1 < args.count else { return fallback }
+            defer { args.removeSubrange(i...(i + 1)) }
+            return args[i + 1]
+        }
+        let agents = Int(value("--agents", "1000")!) ?? 1000
+        let seed = UInt64(value("--seed", "1")!) ?? 1
+        var keys: [PrivateKey] = []
+        for i in 0..<agents {
+            var r = SessionRandom(.seeded(seed &* 1_000_003 &+ UInt64(i)))
+            keys.append(PrivateKey(using: &r))
+        }
+        if let file = value("--write-allow", nil) {
+            try (keys.map(\.publicKey.base64).joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            return
+        }
+        guard let collector = value("--collector", nil), let collectorKeyText = value("--collector-key", nil) else {
+            print("load-bench: give --collector IP:PORT and --collector-key B64"); exit(2)
+        }
+        let seconds = Double(value("--seconds", "20")!) ?? 20
+        let samples = value("--samples", "../shared/samples/go119")!
+        let collectorKey = try PublicKey(base64: collectorKeyText)
+        func load(_ name: String) throws -> Profile {
+            try PprofDecoder.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: samples + "/" + name))))
+        }
+        let cpu = [try load("cpu-01.pb.gz"), try load("cpu-02.pb.gz")]
+        let heap = [try load("heap-001.pb.gz"), try load("heap-002.pb.gz")]
+        let cpuInfo = StreamInfo(describing: cpu[0], service: "load", profileType: "cpu")
+        let heapInfo = StreamInfo(describing: heap[0], service: "load", profileType: "heap")
+
+        // Warm-up: every agent connects and sends its profiles once, so its dictionary holds
+        // every stack and the states to replay are known.
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var endpoints: [UDPEndpoint<AgentSession>] = []
+        var cpuStates: [StreamState] = [], heapStates: [StreamState] = []
+        for (i, key) in keys.enumerated() {
+            let config = AgentConfig(staticKey: key, collectorKey: collectorKey, collector: PeerAddress(collector), frame: try FrameConfig(fecTarget: 0.003),
+                                     wallClockAtZero: TAI64N(unixSeconds: Int64(Date().timeIntervalSince1970), nanoseconds: 0), random: .seeded(UInt64(i) + 17))
+            var s = AgentSession(config: config)
+            try s.addStream(1, info: cpuInfo)
+            try s.addStream(2, info: heapInfo)
+            let e = try await UDPEndpoint.bind(s, to: "127.0.0.1:0")
+            let states = try await e.withEndpoint { a, now -> ([StreamState], [StreamState]) in
+                var c: [StreamState] = [], h: [StreamState] = []
+                for k in 0..<2 {
+                    try a.submit(cpu[k], stream: 1, mode: .snapshot, takenAt: now, at: now)
+                    c.append(a.encoder(1)!.state)
+                    try a.submit(heap[k], stream: 2, mode: .snapshot, takenAt: now, at: now)
+                    h.append(a.encoder(2)!.state)
+                }
+                return (c, h)
+            }
+            if i == 0 { (cpuStates, heapStates) = states }
+            endpoints.append(e)
+        }
+        print(String(format: "load-bench: %d agents connected and warmed up in %.1f s", agents, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
+        try await Task.sleep(for: .seconds(3))
+        func decoded() async -> Int {
+            var n = 0
+            for e in endpoints { n += (try? await e.withEndpoint { a, _ in a.stats.windowsDecoded }) ?? 0 }
+            return n
+        }
+        let before = await decoded()
+
+        // Each agent sends a CPU and a heap window once a second, agents spread over the second.
+        let sent = SentCounter()
+        let start = ContinuousClock.now
+        let end = start + .milliseconds(Int(seconds * 1000))
+        await withTaskGroup(of: Void.self) { group in
+            for (i, e) in endpoints.enumerated() {
+                group.addTask {
+                    var next = start + .milliseconds(i * 1000 / max(1, agents))
+                    var k = 0
+                    while next < end {
+                        try? await Task.sleep(until: next)
+                        let n = (try? await e.withEndpoint { a, now -> Int in
+                            var n = 0
+                            if case .sent = try a.submit(state: cpuStates[k % 2], stream: 1, takenAt: now, at: now) { n += 1 }
+                            if case .sent = try a.submit(state: heapStates[k % 2], stream: 2, takenAt: now, at: now) { n += 1 }
+                            return n
+                        }) ?? 0
+                        sent.add(n)
+                        k += 1
+                        next += .seconds(1)
+                    }
+                }
+            }
+        }
+        let elapsed = Double((ContinuousClock.now - start).components.seconds) + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+        let atEnd = await decoded()
+        try await Task.sleep(for: .seconds(5))
+        let settled = await decoded()
+        print(String(format: "load-bench: sent %d windows in %.1f s (%.0f windows/s offered); acknowledged decoded %.0f windows/s during the run, %d more in the 5 s after",
+                     sent.value, elapsed, Double(sent.value) / elapsed, Double(atEnd - before) / elapsed, settled - atEnd))
+        for e in endpoints { await e.close() }
+    }
+}
+
+final class SentCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add(_ k: Int) { lock.withLock { n += k } }
+    var value: Int { lock.withLock { n } }
+}
