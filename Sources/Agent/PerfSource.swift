@@ -23,6 +23,7 @@ public final class PerfSource: Sendable {
     public init(pid: Int32, frequency: Int = 99) throws(AgentError) {
         self.pid = pid
         self.frequency = frequency
+        if kill(pid, 0) != 0 && errno == ESRCH { throw .badOption("--perf \(pid): no such process") }
         guard let perf = Self.find("perf") else {
             throw .badOption("--perf: perf is not installed (Debian: apt install linux-perf)")
         }

@@ -8,6 +8,7 @@ import Relay
 import SansIO
 import Store
 import Session
+import TestSupport
 import Testing
 import UDPRuntime
 import WireCodec
@@ -97,7 +98,7 @@ import WireCodec
     }
 
     @Test func goProfilesCrossALossyLinkIntoTheCollector() async throws {
-        guard let service = try GoService() else { return }
+        guard let service = try await offPool({ try GoService() }) else { return }
         // Stopped at the end, which also keeps it alive until then (ARC may end a value's
         // life after its last use).
         defer { service.stop() }
@@ -201,7 +202,11 @@ import WireCodec
         let agent = try await AgentRuntime.start(AgentOptions(
             source: try PprofHTTPSource(base: "http://127.0.0.1:9/debug/pprof"), kinds: [.heap], service: "down",
             collector: "127.0.0.1:9", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, log: { logs.add($0) }))
-        await agent.run(for: .seconds(2))
+        // Until it has failed twice (0.5 s apart by its backoff), bounded at 30 s.
+        let loops = Task { await agent.run(for: .seconds(30)) }
+        for _ in 0..<300 where agent.sourceCounters.failures < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        loops.cancel()
+        _ = await loops.value
         await agent.close()
         let src = agent.sourceCounters
         #expect(src.failures >= 2, "it kept retrying: \(src)")

@@ -6,6 +6,7 @@ import Profile
 import SansIO
 import Session
 import Store
+import TestSupport
 import Testing
 import WireCodec
 
@@ -58,10 +59,11 @@ import WireCodec
     }
 
     @Test func perfTakesTheGoServiceCPUIntoTheCollector() async throws {
-        guard let service = try AgentCollectorTests.GoService() else { return }
+        guard let service = try await offPool({ try AgentCollectorTests.GoService() }) else { return }
         defer { service.stop() }
         let perf: PerfSource
-        do { perf = try PerfSource(pid: service.process.processIdentifier) } catch {
+        let pid = service.process.processIdentifier
+        do { perf = try await offPool { try PerfSource(pid: pid) } } catch {
             // Only where perf cannot run here (not installed, events not permitted).
             print("skipped: \(error)")
             return

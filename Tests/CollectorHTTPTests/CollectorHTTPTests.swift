@@ -149,8 +149,10 @@ import WireFrame
     }
 
     /// Runs curl (the real client a user would use) and returns the status code.
-    static func curl(_ args: [String]) throws -> Int {
-        let r = try runProcess(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20"] + args, errors: false)
+    static func curl(_ args: [String]) async throws -> Int {
+        let r = try await offPool {
+            try runProcess(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20"] + args, errors: false)
+        }
         return Int(r.output) ?? -1
     }
 
@@ -163,9 +165,9 @@ import WireFrame
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
-        let made = try runProcess(URL(fileURLWithPath: "/usr/bin/openssl"), ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        let made = try await offPool { try runProcess(URL(fileURLWithPath: "/usr/bin/openssl"), ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                                                                             "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
-                                                                            "-addext", "subjectAltName=IP:127.0.0.1"])
+                                                                            "-addext", "subjectAltName=IP:127.0.0.1"]) }
         try #require(made.status == 0, "\(made.output)")
         let tokenFile = dir.appendingPathComponent("token").path
         try Data("0123456789abcdef0123\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
@@ -183,13 +185,13 @@ import WireFrame
         let port = bound.withLock { $0 }
         try #require(port != 0)
         let base = "https://127.0.0.1:\(port)"
-        #expect(try Self.curl(["--cacert", cert, base + "/"]) == 401, "no token")
-        #expect(try Self.curl(["--cacert", cert, "-H", "Authorization: Bearer wrong-token-0123456", base + "/"]) == 401, "a wrong token")
-        #expect(try Self.curl(["--cacert", cert, "-H", "Authorization: Bearer 0123456789abcdef0123", base + "/"]) == 200, "the token")
-        #expect(try Self.curl(["--cacert", cert, "-u", "me:0123456789abcdef0123", base + "/metrics"]) == 200, "the token as a Basic password")
-        #expect(try Self.curl(["--cacert", cert, base + "/healthz"]) == 200, "health checks need no token")
-        #expect(try Self.curl(["http://127.0.0.1:\(port)/healthz"]) != 200, "plain HTTP is not served")
-        #expect(try Self.curl([base + "/healthz"]) != 200, "an unknown certificate is refused by the client")
+        #expect(try await Self.curl(["--cacert", cert, base + "/"]) == 401, "no token")
+        #expect(try await Self.curl(["--cacert", cert, "-H", "Authorization: Bearer wrong-token-0123456", base + "/"]) == 401, "a wrong token")
+        #expect(try await Self.curl(["--cacert", cert, "-H", "Authorization: Bearer 0123456789abcdef0123", base + "/"]) == 200, "the token")
+        #expect(try await Self.curl(["--cacert", cert, "-u", "me:0123456789abcdef0123", base + "/metrics"]) == 200, "the token as a Basic password")
+        #expect(try await Self.curl(["--cacert", cert, base + "/healthz"]) == 200, "health checks need no token")
+        #expect(try await Self.curl(["http://127.0.0.1:\(port)/healthz"]) != 200, "plain HTTP is not served")
+        #expect(try await Self.curl([base + "/healthz"]) != 200, "an unknown certificate is refused by the client")
         server.cancel()
         await collector.close()
     }

@@ -16,3 +16,12 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+/// Runs blocking work (a child process, a build, a blocking read) on a GCD thread, not on
+/// Swift's cooperative pool: on 2 cores that pool has 2 threads, and a test blocking one
+/// starves every other test and the servers they talk to.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        DispatchQueue.global().async { c.resume(with: Result { try body() }) }
+    }
+}

@@ -93,7 +93,7 @@ import WirePipeline
     /// The DSCP mark is on the datagrams as they arrive: a receiver asks the kernel for
     /// each datagram's TOS byte (IP_RECVTOS), so this reads the mark off the packet.
     /// Over IPv4 (IP_TOS) and IPv6 (IPV6_TCLASS, traffic class 67 in Linux's ancillary data).
-    @Test(arguments: ["127.0.0.1", "::1"])
+    @Test(.serialized, arguments: ["127.0.0.1", "::1"])
     func datagramsCarryTheDSCPMark(host: String) async throws {
         let v6 = host.contains(":")
         let script = v6 ? """

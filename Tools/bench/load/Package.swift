@@ -22,6 +22,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Session", package: mainPackage),
                 .product(name: "Noise", package: mainPackage),
+                .product(name: "Keys", package: mainPackage),
                 .product(name: "SansIO", package: mainPackage),
                 .product(name: "UDPRuntime", package: mainPackage),
                 .product(name: "WireFrame", package: mainPackage),

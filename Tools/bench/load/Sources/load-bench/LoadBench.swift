@@ -1,4 +1,5 @@
 import Foundation
+import Keys
 import Noise
 import Pprof
 import Profile
@@ -16,7 +17,6 @@ import WireFrame
 ///   load-bench --collector IP:PORT --collector-key B64 --agents N --seconds S [--samples DIR]
 @main struct LoadBench {
     static func main() async throws {
-        setlinebuf(stdout)
         var args = Array(CommandLine.arguments.dropFirst())
         func value(_ name: String, _ fallback: String?) -> String? {
             guard let i = args.firstIndex(of: name), i + 1 < args.count else { return fallback }
@@ -35,7 +35,7 @@ import WireFrame
             return
         }
         guard let collector = value("--collector", nil), let collectorKeyText = value("--collector-key", nil) else {
-            print("load-bench: give --collector IP:PORT and --collector-key B64"); exit(2)
+            say("load-bench: give --collector IP:PORT and --collector-key B64"); exit(2)
         }
         let seconds = Double(value("--seconds", "20")!) ?? 20
         let samples = value("--samples", "../shared/samples/go119")!
@@ -73,7 +73,7 @@ import WireFrame
             if i == 0 { (cpuStates, heapStates) = states }
             endpoints.append(e)
         }
-        print(String(format: "load-bench: %d agents connected and warmed up in %.1f s", agents, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
+        say(String(format: "load-bench: %d agents connected and warmed up in %.1f s", agents, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
         try await Task.sleep(for: .seconds(3))
         func decoded() async -> Int {
             var n = 0
@@ -81,6 +81,7 @@ import WireFrame
             return n
         }
         let before = await decoded()
+        let cpuReplay = cpuStates, heapReplay = heapStates
 
         // Each agent sends a CPU and a heap window once a second, agents spread over the second.
         let sent = SentCounter()
@@ -93,10 +94,11 @@ import WireFrame
                     var k = 0
                     while next < end {
                         try? await Task.sleep(until: next)
+                        let c = cpuReplay[k % 2], h = heapReplay[k % 2]
                         let n = (try? await e.withEndpoint { a, now -> Int in
                             var n = 0
-                            if case .sent = try a.submit(state: cpuStates[k % 2], stream: 1, takenAt: now, at: now) { n += 1 }
-                            if case .sent = try a.submit(state: heapStates[k % 2], stream: 2, takenAt: now, at: now) { n += 1 }
+                            if case .sent = try a.submit(state: c, stream: 1, takenAt: now, at: now) { n += 1 }
+                            if case .sent = try a.submit(state: h, stream: 2, takenAt: now, at: now) { n += 1 }
                             return n
                         }) ?? 0
                         sent.add(n)
@@ -110,7 +112,7 @@ import WireFrame
         let atEnd = await decoded()
         try await Task.sleep(for: .seconds(5))
         let settled = await decoded()
-        print(String(format: "load-bench: sent %d windows in %.1f s (%.0f windows/s offered); acknowledged decoded %.0f windows/s during the run, %d more in the 5 s after",
+        say(String(format: "load-bench: sent %d windows in %.1f s (%.0f windows/s offered); acknowledged decoded %.0f windows/s during the run, %d more in the 5 s after",
                      sent.value, elapsed, Double(sent.value) / elapsed, Double(atEnd - before) / elapsed, settled - atEnd))
         for e in endpoints { await e.close() }
     }
@@ -122,3 +124,6 @@ final class SentCounter: @unchecked Sendable {
     func add(_ k: Int) { lock.withLock { n += k } }
     var value: Int { lock.withLock { n } }
 }
+
+/// One line on standard output, unbuffered (load.sh waits for lines as they come).
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
