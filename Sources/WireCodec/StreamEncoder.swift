@@ -32,8 +32,13 @@ public struct StreamEncoder: Sendable {
     /// Stack ids of content seen in this epoch (reset with the dictionary).
     private var stackCache = StackCache()
 
-    public init(stream: UInt32, info: StreamInfo, hasher: ContentHasher = ContentHasher(), maxDictionaryEntries: Int = 2_000_000) {
+    /// `firstEpoch`: the epoch of the stream's first keyframe. An agent starts each stream at
+    /// a random epoch (SPEC.md §4.6), so a restarted agent's keyframes reset the collector's
+    /// stream instead of landing among the previous run's windows.
+    public init(stream: UInt32, info: StreamInfo, hasher: ContentHasher = ContentHasher(), maxDictionaryEntries: Int = 2_000_000,
+                firstEpoch: UInt32 = 1) {
         self.stream = stream
+        self.epoch = firstEpoch
         self.info = info
         self.dictionary = WireDictionary(hasher: hasher)
         self.maxDictionaryEntries = maxDictionaryEntries

@@ -40,15 +40,26 @@ public struct WindowSender: Sendable {
 
     /// A sender whose first bundle is `firstBundleID`: an agent starts at a random id, so a
     /// restarted agent's bundles are not mistaken for ones the collector rebuilt before.
+    /// The first bundle id (random per agent session): the streams' first epochs derive from it.
+    let firstBundleID: UInt32
+
+    /// A stream's first epoch, from the sender's random first bundle id (no extra random draw).
+    static func firstEpoch(_ bundleID: UInt32, stream: UInt32) -> UInt32 {
+        let mixed = (UInt64(bundleID) << 32 | UInt64(stream)) &* 0x9E37_79B9_7F4A_7C15
+        return max(1, UInt32(truncatingIfNeeded: mixed >> 32))
+    }
+
     public init(config: FrameConfig, firstBundleID: UInt32 = 1) {
         self.config = config
         nextBundleID = firstBundleID
+        self.firstBundleID = firstBundleID
     }
 
     /// Starts a stream (SPEC.md §3): its number is the agent's, unique per connection.
     public mutating func addStream(_ stream: UInt32, info: StreamInfo, maxDictionaryEntries: Int = 2_000_000) throws(PipelineError) {
         guard encoders[stream] == nil else { throw .streamExists(stream) }
-        encoders[stream] = StreamEncoder(stream: stream, info: info, maxDictionaryEntries: maxDictionaryEntries)
+        encoders[stream] = StreamEncoder(stream: stream, info: info, maxDictionaryEntries: maxDictionaryEntries,
+                                         firstEpoch: firstBundleID == 1 ? 1 : Self.firstEpoch(firstBundleID, stream: stream))
     }
 
     public var streams: [UInt32] { encoders.keys.sorted() }
