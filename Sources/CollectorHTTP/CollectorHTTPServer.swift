@@ -118,10 +118,7 @@ public enum CollectorHTTPServer {
 
     /// "over everything stored", "from … to …" (UTC).
     static func describe(_ r: TimeRange) -> String {
-        func t(_ ns: Int64) -> String {
-            let f = ISO8601DateFormatter()
-            return f.string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
-        }
+        let t = IndexPage.time
         switch (r.from == .min, r.to == .max) {
         case (true, true): return "over everything stored"
         case (false, true): return "since \(t(r.from))"

@@ -16,7 +16,7 @@ struct BlobWriter {
     }
 
     mutating func int(_ v: Int) { varint(UInt64(max(0, v))) }
-    mutating func signed(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+    mutating func signed(_ v: Int64) { varint(ZigZag.encode(v)) }
     mutating func string(_ s: String) {
         let u = Array(s.utf8)
         int(u.count)
@@ -56,10 +56,7 @@ struct BlobReader {
         return Int(v)
     }
 
-    mutating func signed() throws(StoreError) -> Int64 {
-        let u = try varint()
-        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
-    }
+    mutating func signed() throws(StoreError) -> Int64 { ZigZag.decode(try varint()) }
 
     mutating func string() throws(StoreError) -> String {
         let n = try count(limit: bytes.count - at)

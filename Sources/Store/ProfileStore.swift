@@ -33,6 +33,8 @@ public struct AppendOutcome: Sendable, Equatable {
 /// A stored stream: its identity, extent and size.
 public struct StoredStream: Sendable, Equatable {
     public var id: Int64
+    /// The store's row of the stream's agent (whose dictionary renders it).
+    var agentRow: Int64 = 0
     public var agent: String
     public var info: StreamInfo
     public var firstNanos: Int64

@@ -99,7 +99,7 @@ public final class SQLiteStore: ProfileStore {
             }
             let gauges = s.info.columnKinds.map { $0 == .gauge }
             let state = StreamPoint.range(from: a, to: b, gauges: gauges, aggregation: aggregation)
-            let dictionary = try dictionary(agentID: try agentID(of: s))
+            let dictionary = try dictionary(agentID: s.agentRow)
             let start = max(range.from, s.firstNanos), end = min(range.to, s.lastNanos)
             let profile = dictionary.profile(of: state, info: s.info, timeNanos: start, durationNanos: max(0, end - start))
             out.append(RangeProfile(stream: s, profile: profile, windows: b.windows - a.windows))
@@ -149,28 +149,19 @@ public final class SQLiteStore: ProfileStore {
 
     static func readStreams(_ db: SQLiteDatabase) throws(StoreError) -> [StoredStream] {
         let q = try db.statement("""
-            SELECT s.id, a.key, s.info, s.first_ns, s.last_ns, s.windows FROM streams s JOIN agents a ON a.id = s.agent
+            SELECT s.id, a.key, s.info, s.first_ns, s.last_ns, s.windows, s.agent FROM streams s JOIN agents a ON a.id = s.agent
             WHERE s.windows > 0 ORDER BY a.key, s.id
             """)
         var out: [StoredStream] = []
         while try q.step() {
             let info = try decodeInfo(q.blob(2), stream: q.int(0))
-            out.append(StoredStream(id: q.int(0), agent: q.text(1), info: info, firstNanos: q.int(3), lastNanos: q.int(4), windows: q.int(5)))
+            out.append(StoredStream(id: q.int(0), agentRow: q.int(6), agent: q.text(1), info: info, firstNanos: q.int(3), lastNanos: q.int(4), windows: q.int(5)))
         }
         return out
     }
 
     static func decodeInfo(_ bytes: [UInt8], stream: Int64) throws(StoreError) -> StreamInfo {
         do { return try StreamInfo(serializedBytes: bytes) } catch { throw .corrupt("stream \(stream) info: \(error)") }
-    }
-
-    func agentID(of s: StoredStream) throws(StoreError) -> Int64 {
-        try withReader { db throws(StoreError) in
-            let q = try db.statement("SELECT agent FROM streams WHERE id = ?")
-            q.bind(1, s.id)
-            guard try q.step() else { throw .invalid("stream \(s.id) is gone") }
-            return q.int(0)
-        }
     }
 
     /// The stream's point after its last window with time ≤ `t`: the newest checkpoint at
@@ -288,19 +279,19 @@ extension SQLiteStore {
             let a = try db.statement("SELECT id, key FROM agents")
             while try a.step() { agentByKey[a.text(1)] = a.int(0) }
             let s = try db.statement("SELECT s.id, s.identity, s.agent, a.key, s.info, s.first_ns, s.last_ns, s.windows FROM streams s JOIN agents a ON a.id = s.agent")
-            var rows: [(StoredStream, String, Int64)] = []
+            var rows: [(StoredStream, String)] = []
             while try s.step() {
                 let info = try SQLiteStore.decodeInfo(s.blob(4), stream: s.int(0))
-                rows.append((StoredStream(id: s.int(0), agent: s.text(3), info: info, firstNanos: s.int(5), lastNanos: s.isNull(6) ? Int64.min : s.int(6), windows: s.int(7)),
-                             s.text(1), s.int(2)))
+                rows.append((StoredStream(id: s.int(0), agentRow: s.int(2), agent: s.text(3), info: info, firstNanos: s.int(5), lastNanos: s.isNull(6) ? Int64.min : s.int(6), windows: s.int(7)),
+                             s.text(1)))
             }
-            for (stream, identity, agent) in rows {
+            for (stream, identity) in rows {
                 streamByIdentity[identity] = stream.id
                 let point = try SQLiteStore.point(db, stream: stream, at: Int64.max, head: nil)
                 let c = try db.statement("SELECT time_ns, (SELECT COUNT(*) FROM windows w WHERE w.stream = ?1 AND w.id > upto) FROM checkpoints WHERE stream = ?1 ORDER BY time_ns DESC, upto DESC LIMIT 1")
                 c.bind(1, stream.id)
                 let (checkpointNanos, since) = try c.step() ? (c.int(0), Int(c.int(1))) : (Int64.min, Int(stream.windows))
-                heads[stream.id] = Head(stream: stream.id, agent: agent, gauges: stream.info.columnKinds.map { $0 == .gauge }, point: point,
+                heads[stream.id] = Head(stream: stream.id, agent: stream.agentRow, gauges: stream.info.columnKinds.map { $0 == .gauge }, point: point,
                                         lastNanos: stream.lastNanos, sinceCheckpoint: since, checkpointNanos: checkpointNanos)
             }
         }
