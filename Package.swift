@@ -118,7 +118,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CSQLite", "WireCodec", "Profile", "Compression"]),
         .target(name: "Collector", dependencies: ["Store", "Session", "UDPRuntime", "WireCodec", "WirePipeline", "Profile", "ProfileFiles", "FlameGraph", "Noise", "Keys", "SansIO",
                                                  .product(name: "NIOPosix", package: "swift-nio")]),
-        .target(name: "CollectorHTTP", dependencies: ["Collector", "Store", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session", "WireCodec",
+        .target(name: "CollectorHTTP", dependencies: ["Collector", "Store", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session", "SansIO", "WireCodec",
                                                      .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
                                                      .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                                                      .product(name: "Logging", package: "swift-log")]),

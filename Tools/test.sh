@@ -36,7 +36,13 @@ bash Tools/netns-e2e.sh "$release_bin"
 echo "== browser test (headless Chromium)"
 if [ -f ../shared/samples/go119/cpu10s-1.pb.gz ]; then src=../shared/samples/go119/cpu10s-1.pb.gz; else src=Samples/profiles/cpu-10s.pb.gz; fi
 "$bin" render "$src" --title "Browser test: Go CPU profile" -o "$artifacts/browser-cpu.svg"
-FLAMEWIRE_SVG="$artifacts/browser-cpu.svg" /usr/bin/python3 -m pytest -q Tests/browser
+# The collector's index page over the demo's store, served the way an operator reopens it.
+"$release_bin" collect --listen 127.0.0.1:0 --key out/demo/collector.key --allow "$("$release_bin" pubkey out/demo/agent.key)" \
+    --data out/demo/collector.db --http 127.0.0.1:17480 --duration 180s >"$artifacts/index-collect.out" 2>"$artifacts/index-collect.log" &
+index_collector=$!
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:17480/healthz >/dev/null && break; sleep 0.1; done
+FLAMEWIRE_SVG="$artifacts/browser-cpu.svg" FLAMEWIRE_COLLECTOR_URL=http://127.0.0.1:17480 /usr/bin/python3 -m pytest -q Tests/browser
+kill "$index_collector" 2>/dev/null || true
 
 fuzz_seconds="${FUZZ_SECONDS:-30}"
 if [ "$fuzz_seconds" != 0 ] && [ -x Tools/fuzz/run.sh ]; then

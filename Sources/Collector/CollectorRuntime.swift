@@ -149,27 +149,43 @@ public final class CollectorRuntime: Sendable {
         }
         guard acquired else { return }
         defer { ingest.withLock { $0.draining = false } }
-        let known = ingest.withLock { $0.known }
+        let (known, start) = ingest.withLock { ($0.known, $0.newest) }
         let wall = Int64(Date().timeIntervalSince1970 * 1e9)
         // On the event loop: the events, and for each new window the entries its state
         // reaches that the store does not hold yet (resolved in the decoder's dictionary).
-        guard let (events, records, seen) = try? await endpoint.withEndpoint({ c, _ -> ([CollectorEvent], [(CollectorTallies.StreamKey, UInt32, WindowRecord)], [String: Set<EntryKey>]) in
+        // Each stream's windows are kept in order: a late repair of an older window carries
+        // nothing its stream's newer stored state does not already hold (superseded).
+        guard let (events, batch, seen, marks, superseded) = try? await endpoint.withEndpoint({ [known] c, _ in
             let events = c.pollEvents()
-            var records: [(CollectorTallies.StreamKey, UInt32, WindowRecord)] = []
+            var batch: [(CollectorTallies.StreamKey, WindowRecord)] = []
             var seen: [String: Set<EntryKey>] = [:]
+            var marks = start
+            var superseded = 0
             for e in events {
+                if case .peerConnected(let key, _) = e {
+                    // A new session of an agent numbers its streams and windows afresh.
+                    marks = marks.filter { $0.key.agent != key }
+                    continue
+                }
                 guard case .windowDecoded(let key, let w) = e, !w.isDuplicate,
                       let dictionary = c.receiver(of: key)?.decoder(w.header.stream)?.dictionary else { continue }
+                let h = w.header
+                let k = CollectorTallies.StreamKey(agent: key, stream: h.stream)
+                let last = marks[k]
+                if let last, last.epoch == h.epoch, last.seq >= h.seq { superseded += 1; continue }
+                marks[k] = (h.epoch, h.seq)
                 let agent = key.base64
                 var s = seen[agent] ?? []
-                let entries = dictionary.entries(reaching: w.state, known: known[agent] ?? [], seen: &s)
-                seen[agent] = s
-                let h = w.header
-                records.append((.init(agent: key, stream: h.stream), h.epoch,
-                                WindowRecord(agent: agent, info: w.info, timeNanos: Self.windowTime(h, wall: wall), durationNanos: h.durationNanos,
-                                             seq: h.seq, state: w.state, entries: entries)))
+                // When the window before it is stored (or in this batch), only the stacks
+                // it gained can reach entries the store lacks.
+                let follows = last.map { $0.epoch == h.epoch && $0.seq == w.previousSeq } ?? false
+                let entries = dictionary.entries(reachingStacks: follows ? w.state.ids(notIn: w.previousState) : w.state.ids,
+                                                 known: known[agent] ?? [], seen: &s)
+                if !s.isEmpty { seen[agent] = s }
+                batch.append((k, WindowRecord(agent: agent, info: w.info, timeNanos: Self.windowTime(h, wall: wall), durationNanos: h.durationNanos,
+                                              seq: h.seq, state: w.state, entries: entries)))
             }
-            return (events, records, seen)
+            return (events, batch, seen, marks, superseded)
         }) else { return }
         var lines: [String] = []
         tallies.withLock { t in
@@ -186,20 +202,7 @@ public final class CollectorRuntime: Sendable {
                 }
             }
         }
-        // A new session of an agent numbers its streams and windows afresh.
-        let reconnected = Set(events.compactMap { e -> PublicKey? in if case .peerConnected(let k, _) = e { return k } else { return nil } })
-        // Keep each stream's windows in order: a late repair of an older window carries
-        // nothing its stream's newer stored state does not already hold.
-        var batch: [(CollectorTallies.StreamKey, WindowRecord)] = []
-        var superseded = 0
-        ingest.withLock { s in
-            if !reconnected.isEmpty { s.newest = s.newest.filter { !reconnected.contains($0.key.agent) } }
-            for (key, epoch, r) in records {
-                if let n = s.newest[key], n.epoch == epoch, n.seq >= r.seq { superseded += 1; continue }
-                s.newest[key] = (epoch, r.seq)
-                batch.append((key, r))
-            }
-        }
+        ingest.withLock { $0.newest = marks }
         if !batch.isEmpty {
             let store = self.store
             let rows = batch.map(\.1)
@@ -209,12 +212,12 @@ public final class CollectorRuntime: Sendable {
             switch result {
             case .success(let outcomes):
                 ingest.withLock { s in
-                    for (agent, ids) in seen { s.known[agent, default: []].formUnion(ids) }
+                    for (agent, ids) in seen where !ids.isEmpty { s.known[agent, default: []].formUnion(ids) }
                     s.lastFailure = ""
                 }
-                var marks: [CollectorTallies.StreamKey: UInt32] = [:]
-                for (key, r) in batch { marks[key] = max(marks[key] ?? 0, r.seq) }
-                let durable = marks
+                var durableMarks: [CollectorTallies.StreamKey: UInt32] = [:]
+                for (key, r) in batch { durableMarks[key] = max(durableMarks[key] ?? 0, r.seq) }
+                let durable = durableMarks
                 _ = try? await endpoint.withEndpoint { c, _ in
                     for (key, seq) in durable { c.setDurable(agent: key.agent, stream: key.stream, seq: seq) }
                 }

@@ -19,6 +19,10 @@ import Store
 /// range; see `StreamQuery`).
 /// Everything is served from this process (no CDN): the SVG carries its own script.
 public enum CollectorHTTPServer {
+    static let favicon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect y="12" width="16" height="4" fill="#e0561f"/>\
+        <rect x="2" y="8" width="10" height="4" fill="#f08a24"/><rect x="3" y="4" width="5" height="4" fill="#f7c04a"/></svg>
+        """
     /// The routes, over `collector`.
     public static func router(_ collector: CollectorRuntime, token: String? = nil) -> Router<BasicRequestContext> {
         let router = Router()
@@ -27,6 +31,11 @@ public enum CollectorHTTPServer {
             html(IndexPage.render(try await collector.storedStreams(), live: try await collector.summaries()))
         }
         router.get("/healthz") { _, _ -> String in "ok\n" }
+        // Browsers ask for one on every page; a small flame (SVG) instead of a 404.
+        router.get("/favicon.ico") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "max-age=86400"],
+                     body: .init(byteBuffer: ByteBuffer(string: favicon)))
+        }
         router.get("/metrics") { _, _ -> Response in
             let text = try await Metrics.render(collector)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -1,4 +1,5 @@
 import Foundation
+import SansIO
 import Store
 
 /// Reads `from=`, `to=` and `diff=` values: Unix seconds (`1764740000`, `1764740000.25`),
@@ -19,14 +20,10 @@ enum TimeParameter {
         return nil
     }
 
-    /// "15m" → nanoseconds.
+    /// "15m" → nanoseconds (`DurationText`: ns, us, ms, s, m, h, d).
     static func offset(_ text: String) -> Int64? {
-        let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let n = Double(text.dropLast(suffix.count)), n >= 0, n * scale < 9e18 else { return nil }
-            return Int64(n * scale)
-        }
-        return nil
+        guard let d = DurationText.parse(text), d < .seconds(9e9) else { return nil }
+        return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 
     static let hint = "give Unix seconds, RFC 3339 (2026-12-03T06:00:00Z), now, or now-15m / -2h / -7d"

@@ -5,6 +5,7 @@ import Foundation
 import Synchronization
 import Keys
 import NetSim
+import SansIO
 import Noise
 import Store
 import UDPRuntime
@@ -64,13 +65,9 @@ struct CollectCommand: AsyncParsableCommand {
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
             every = try LinkConfig.parseDuration(writeEvery)
             keep = try retention.map { text -> Duration in
-                let d: Duration
-                if text.hasSuffix("d"), let days = Double(text.dropLast()), days.isFinite {
-                    d = .seconds(days * 86_400)
-                } else {
-                    do { d = try LinkConfig.parseDuration(text) } catch { throw CLIError("--retention: \(error), or days such as 7d") }
+                guard let d = DurationText.parse(text), d > .zero else {
+                    throw CLIError("--retention \(text): give a positive duration such as 7d, 12h or 90m")
                 }
-                guard d > .zero else { throw CLIError("--retention \(text): give a positive duration such as 7d") }
                 return d
             }
             access = HTTPAccess(token: try httpTokenFile.map { try HTTPAccess.readToken($0) }, certificatePath: tlsCert, keyPath: tlsKey)
@@ -91,7 +88,7 @@ struct CollectCommand: AsyncParsableCommand {
         }
         let collector: CollectorRuntime
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
-        options.log("listening on \(listen), public key \(options.staticKey.publicKey.base64)")
+        options.log("listening on \(collector.endpoint.localAddress.map { PeerAddresses.peer($0).value } ?? listen), public key \(options.staticKey.publicKey.base64)")
         let drain = Task { await collector.run() }
         if let allowFile {
             // SIGHUP re-reads the allow file; a file that does not read keeps the old list.

@@ -70,20 +70,16 @@ extension LinkConfig {
     /// Reads "12%" or "0.12" as 0.12; the value must be in [0, 1].
     public static func parseProbability(_ text: String) throws(LinkConfigParseError) -> Double {
         let isPercent = text.hasSuffix("%")
-        guard let number = decimal(isPercent ? String(text.dropLast()) : text) else { throw .badProbability(text) }
+        guard let number = DurationText.decimal(isPercent ? String(text.dropLast()) : text) else { throw .badProbability(text) }
         let p = isPercent ? number / 100 : number
         guard p <= 1 else { throw .badProbability(text) }
         return p
     }
 
-    /// Reads a non-negative decimal with a unit: "320ms", "1.5s", "30m", "2h", "250us", "10ns".
+    /// Reads a non-negative decimal with a unit: "320ms", "1.5s", "30m", "2h", "7d", "250us", "10ns".
     public static func parseDuration(_ text: String) throws(LinkConfigParseError) -> Duration {
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9),
-                                         ("m", 60e9), ("h", 3600e9)]
-        guard let (number, scale) = split(text, units: units) else { throw .badDuration(text) }
-        let ns = (number * scale).rounded()
-        guard ns < 9.2e18 else { throw .badDuration(text) }
-        return .nanoseconds(Int64(ns))
+        guard let d = DurationText.parse(text) else { throw .badDuration(text) }
+        return d
     }
 
     /// Reads a positive bit rate in decimal (SI) units: "64kbit", "1.5mbit", "2gbit/s", "9600bit".
@@ -121,7 +117,7 @@ extension LinkConfig {
     /// Reads "12%/4" as a mean loss rate of 12 % in bursts of 4 datagrams on average.
     public static func parseBurstLoss(_ text: String) throws(LinkConfigParseError) -> GilbertElliott {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let length = decimal(String(parts[1])) else { throw .badBurstLoss(text) }
+        guard parts.count == 2, let length = DurationText.decimal(String(parts[1])) else { throw .badBurstLoss(text) }
         do {
             return GilbertElliott(meanLossRate: try parseProbability(String(parts[0])), meanBurstLength: length)
         } catch {
@@ -141,16 +137,10 @@ extension LinkConfig {
     }
 
     /// A plain non-negative decimal ("12", "0.5", ".5"); no sign, exponent, "inf" or "nan".
-    private static func decimal(_ text: String) -> Double? {
-        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-              text.filter({ $0 == "." }).count <= 1, text != "." else { return nil }
-        return Double(text)
-    }
-
     /// Splits "320ms" into 320 and the scale of the first unit (in the order given) it ends with.
     private static func split(_ text: String, units: [(String, Double)]) -> (Double, Double)? {
         for (unit, scale) in units where text.hasSuffix(unit) {
-            if let number = decimal(String(text.dropLast(unit.count))) { return (number, scale) }
+            if let number = DurationText.decimal(String(text.dropLast(unit.count))) { return (number, scale) }
         }
         return nil
     }

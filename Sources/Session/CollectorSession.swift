@@ -64,6 +64,15 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     var events: [CollectorEvent] = []
     var initiationsThisSecond = 0
     var currentSecond: Int64 = -1
+    /// Peers that may owe an acknowledgement (ACK-now or a deadline), so finding the due
+    /// ones never walks every peer; `ackQueue` holds the due ones of the last scan.
+    var ackPending: Set<PublicKey> = []
+    var ackQueue: [PublicKey] = []
+    /// Some pending peer wants an acknowledgement at once.
+    var ackSoon = false
+    /// No pending deadline is earlier than this (it may be earlier than the true one).
+    var nextAckDeadline: Instant?
+    var lastKeyExpiry: Instant?
 
     struct Peer: Sendable {
         var key: PublicKey
@@ -143,6 +152,15 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         guard peers[agent] != nil else { return }
         peers[agent]!.durable[stream] = max(peers[agent]!.durable[stream] ?? 0, seq)
         peers[agent]!.ackNow = true
+        noteAck(agent, now: true, deadline: nil)
+    }
+
+    /// Remembers that `key` owes an acknowledgement (now, or by `deadline`).
+    mutating func noteAck(_ key: PublicKey, now: Bool, deadline: Instant?) {
+        guard now || deadline != nil else { return }
+        ackPending.insert(key)
+        if now { ackSoon = true }
+        if let deadline { nextAckDeadline = nextAckDeadline.map { min($0, deadline) } ?? deadline }
     }
 
     /// The events since the last call, oldest first.
@@ -191,22 +209,39 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
 
     public mutating func pollTransmit(at now: Instant) -> Transmit? {
         if !outbox.isEmpty { return sent(outbox.removeFirst()) }
-        for key in peers.keys where peers[key]!.ackNow || (peers[key]!.ackDeadline.map { $0 <= now } ?? false) {
-            if let t = acknowledgement(for: key, at: now) { return sent(t) }
+        while true {
+            if ackQueue.isEmpty {
+                guard ackSoon || (nextAckDeadline.map { $0 <= now } ?? false) else { return nil }
+                // One walk over the pending peers finds every due one (and the next deadline).
+                ackSoon = false
+                nextAckDeadline = nil
+                var still: Set<PublicKey> = []
+                for key in ackPending {
+                    guard let (soon, deadline) = peers[key].map({ ($0.ackNow, $0.ackDeadline) }) else { continue }
+                    if soon || (deadline.map { $0 <= now } ?? false) {
+                        ackQueue.append(key)
+                    } else if let deadline {
+                        still.insert(key)
+                        nextAckDeadline = nextAckDeadline.map { min($0, deadline) } ?? deadline
+                    }
+                }
+                ackPending = still
+                if ackQueue.isEmpty { return nil }
+            }
+            if let t = acknowledgement(for: ackQueue.removeLast(), at: now) { return sent(t) }
         }
-        return nil
     }
 
-    public func nextWakeup() -> Instant? {
-        var t: Instant?
-        for p in peers.values {
-            if let d = p.ackDeadline { t = t.map { min($0, d) } ?? d }
-        }
-        return t
-    }
+    public func nextWakeup() -> Instant? { nextAckDeadline }
 
     public mutating func handleTimeout(at now: Instant) {
-        // Keys past their lifetime are forgotten (the agent rekeys well before).
+        // Keys past their lifetime are forgotten (the agent rekeys well before); looked for
+        // at most once a second, since timeouts come as often as acknowledgements are due.
+        if lastKeyExpiry.map({ now - $0 < .seconds(1) }) ?? false {
+            cookieChecker.rotateSecretIfNeeded(at: now, using: &random)
+            return
+        }
+        lastKeyExpiry = now
         for key in Array(peers.keys) {
             for (index, slot) in peers[key]!.slots where now - slot.madeAt > config.timers.rejectAfterTime {
                 peers[key]!.slots[index] = nil
@@ -303,10 +338,13 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     mutating func authenticated(_ key: PublicKey, connection: UInt32, packetNumber pn: UInt64, from address: PeerAddress,
                                 at now: Instant, ackEliciting: Bool) {
         let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay
+        var owes: (Bool, Instant?) = (false, nil)
         Self.modify(&peers[key]) { p in
             p.authenticated(connection: connection, packetNumber: pn, from: address, at: now,
                             ackEliciting: ackEliciting, ackEvery: ackEvery, maxAckDelay: maxAckDelay)
+            owes = (p.ackNow, p.ackDeadline)
         }
+        noteAck(key, now: owes.0, deadline: owes.1)
     }
 
     /// Mutates a peer in place (one hash lookup, no copy of its receiver).
@@ -332,6 +370,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         defer { self.scratch = scratch }
         var drop: SessionDropReason?
         var event: ReceiveEvent?
+        var owes: (Bool, Instant?) = (false, nil)
         let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay
         Self.modify(&peers[key]) { p in
             let pn = h.packetNumber
@@ -349,7 +388,9 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                 }
             }
             event = e
+            owes = (p.ackNow, p.ackDeadline)
         }
+        noteAck(key, now: owes.0, deadline: owes.1)
         if event == nil && drop == nil { drop = .unknownConnection }
         if let drop {
             count(drop)
@@ -388,41 +429,48 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
 
     /// The CONTROL datagram acknowledging what `key`'s agent sent (SPEC.md §11.2).
     mutating func acknowledgement(for key: PublicKey, at now: Instant) -> Transmit? {
-        guard var p = peers[key] else { return nil }
+        var t: Transmit?
+        let repairLimit = config.timers.repairLimit
+        // In place: a copy of the peer would copy its receiver's buffers on the first change.
+        Self.modify(&peers[key]) { p in t = p.acknowledgement(at: now, repairLimit: repairLimit) }
+        return t
+    }
+}
+
+extension CollectorSession.Peer {
+    /// The acknowledgement of everything this peer sent so far, under the keys of its
+    /// newest authenticated packet (or its newest keys if those are gone); nil when there
+    /// is nothing to say or no keys.
+    mutating func acknowledgement(at now: Instant, repairLimit: Duration) -> Transmit? {
         // Whatever happens below, this acknowledgement is done: no timer stays in the past.
-        p.unacked = 0
-        p.ackNow = false
-        p.ackDeadline = nil
-        // The keys of the newest authenticated packet, or the newest keys if those are gone.
-        guard let slot = p.slots[p.replyIndex] ?? p.slots.values.max(by: { $0.madeAt < $1.madeAt }) else {
-            peers[key] = p
-            return nil
-        }
+        unacked = 0
+        ackNow = false
+        ackDeadline = nil
+        guard let slot = slots[replyIndex] ?? slots.values.max(by: { $0.madeAt < $1.madeAt }) else { return nil }
         var frames: [ControlFrame] = []
-        if !p.received.isEmpty {
-            let delay = p.largestReceivedAt.map { now - $0 } ?? .zero
-            frames.append(.ack(p.received, ackDelayMicros: UInt64(max(0, delay.nanoseconds / 1000))))
+        if !received.isEmpty {
+            let delay = largestReceivedAt.map { now - $0 } ?? .zero
+            frames.append(.ack(received, ackDelayMicros: UInt64(max(0, delay.nanoseconds / 1000))))
         }
-        for stream in p.receiver.streams {
-            guard let held = p.receiver.decoder(stream)?.heldSequences, let highest = held.last else { continue }
+        for stream in receiver.streams {
+            guard let held = receiver.decoder(stream)?.heldSequences, let highest = held.last else { continue }
             var earlier: UInt64 = 0
             for s in held where s < highest && highest - s <= 64 { earlier |= 1 << UInt64(highest - s - 1) }
             frames.append(.decoded(stream: stream, highest: highest, earlier: earlier))
         }
-        for (stream, seq) in p.durable.sorted(by: { $0.key < $1.key }) { frames.append(.durable(stream: stream, seq: seq)) }
+        for (stream, seq) in durable.sorted(by: { $0.key < $1.key }) { frames.append(.durable(stream: stream, seq: seq)) }
         // Bundles the agent stopped repairing (older than the repair limit, with margin) are
         // given up, so MISSING frames name only what repair can still complete.
-        p.receiver.reassembler.expire(before: now - config.timers.repairLimit * 2)
-        for id in p.receiver.reassembler.partialIDs.prefix(32) {
-            if let m = p.receiver.reassembler.missing(id) { frames.append(.missing(bundle: id, perBlock: m.map { UInt32($0) })) }
+        receiver.reassembler.expire(before: now - repairLimit * 2)
+        for id in receiver.reassembler.partialIDs.prefix(32) {
+            if let m = receiver.reassembler.missing(id) { frames.append(.missing(bundle: id, perBlock: m.map { UInt32($0) })) }
         }
-        frames += p.rejected
-        p.rejected.removeAll()
-        let pn = p.nextPacketNumber
-        p.nextPacketNumber += 1
-        peers[key] = p
+        frames += rejected
+        rejected.removeAll()
+        let pn = nextPacketNumber
+        nextPacketNumber += 1
         guard !frames.isEmpty else { return nil }
         let d = ControlDatagram.seal(frames, connectionID: slot.keys.remoteIndex, packetNumber: pn, keys: slot.keys)
-        return Transmit(datagram: d, destination: p.address)
+        return Transmit(datagram: d, destination: address)
     }
 }

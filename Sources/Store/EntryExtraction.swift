@@ -13,6 +13,12 @@ extension WireDictionary {
     /// what a store must hold, beside the state, to turn the state back into a profile.
     /// A stack this dictionary does not hold is skipped (its values render as nothing).
     public func entries(reaching state: StreamState, known: Set<EntryKey>, seen: inout Set<EntryKey>) -> [StoredEntry] {
+        entries(reachingStacks: state.ids, known: known, seen: &seen)
+    }
+
+    /// The same for the stacks `ids` (say, only those a state gained over one the store
+    /// already holds with its entries).
+    public func entries(reachingStacks ids: [EntryID], known: Set<EntryKey>, seen: inout Set<EntryKey>) -> [StoredEntry] {
         var out: [StoredEntry] = []
         func want(_ kind: EntryKind, _ id: EntryID) -> Bool {
             let k = EntryKey(kind, id)
@@ -23,7 +29,7 @@ extension WireDictionary {
             guard want(.string, id), let s = strings[id] else { return }
             out.append(StoredEntry(id: id, salt: salt(.string, id) ?? 0, content: .string(s)))
         }
-        for id in state.ids {
+        for id in ids {
             guard want(.stack, id), let stack = stacks[id] else { continue }
             for l in stack.locations {
                 guard want(.location, l), let loc = locations[l] else { continue }

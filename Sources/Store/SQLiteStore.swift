@@ -14,6 +14,15 @@ public struct CheckpointPolicy: Sendable, Equatable {
         self.windows = max(1, windows)
         self.intervalNanos = intervalNanos
     }
+
+    /// The time between checkpoints of one stream: between half of `intervalNanos` and all
+    /// of it, fixed per stream, so streams that started together (every agent after a
+    /// collector restart) do not all write their checkpoints in the same transaction.
+    func interval(of stream: Int64) -> Int64 {
+        let spread = UInt64(truncatingIfNeeded: stream) &* 0x9E37_79B9_7F4A_7C15
+        let half = intervalNanos / 2
+        return intervalNanos - Int64(Double(spread >> 11) / 9_007_199_254_740_992 * Double(half))
+    }
 }
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so a window is on
@@ -365,7 +374,7 @@ extension SQLiteStore {
                     u.bind(1, time)
                     u.bind(2, head.stream)
                     try u.step()
-                    if first || head.sinceCheckpoint >= policy.windows || time - head.checkpointNanos >= policy.intervalNanos {
+                    if first || head.sinceCheckpoint >= policy.windows || time - head.checkpointNanos >= policy.interval(of: head.stream) {
                         head.point = head.point.compacted
                         let c = try db.statement("INSERT INTO checkpoints(stream, upto, time_ns, windows, running, gauge_sum, offset) VALUES (?, ?, ?, ?, ?, ?, ?)")
                         c.bind(1, head.stream)

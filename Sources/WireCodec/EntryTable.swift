@@ -38,7 +38,8 @@ struct EntryTable<Content: EntryContent>: Sendable {
         if let old = byID[id] {
             guard old.key == c.key else { throw .idConflict(kind: kind, id: id) }
         } else {
-            insert(c, id: id, salt: salt)
+            // A receiver looks entries up by id only: no content index to keep.
+            insert(c, id: id, salt: salt, index: false)
         }
         return id
     }

@@ -23,22 +23,110 @@ public struct DecodedWindow: Sendable {
 
 /// The receiver side of one stream: a bounded ring of recent states to decode deltas
 /// against, and the dictionary of the current epoch (SPEC.md §4.5).
+///
+/// The ring holds `RING_SIZE` states, but only the newest `fullStates` of them whole, with
+/// their tables: an agent's base is one of its newest acknowledged states, so those are the
+/// ones decoded against. Older states are kept as patches against the next newer one and
+/// rebuilt when a window names them (after loss), which keeps a stream's memory near that
+/// of a few states instead of sixteen.
 public struct StreamDecoder: Sendable {
 
     public private(set) var info: StreamInfo?
     public private(set) var epoch: UInt32?
     public private(set) var dictionary: WireDictionary
-    /// Decoded states with the tables a window based on them indexes into.
-    private var ring: [(seq: UInt32, state: StreamState, tables: BaseTables, context: ChildIndex?)] = []
+    /// Decoded states, ascending by sequence number.
+    private var ring: [Held] = []
+    /// How many of the newest held states are kept whole.
+    public let fullStates: Int
 
-    public init(hasher: ContentHasher = ContentHasher()) {
+    /// The newest states kept whole by default: the agent's base is almost always among
+    /// the last few windows (it trails the newest by about an RTT of windows).
+    public static let defaultFullStates = 4
+
+    /// One held state: whole (with the tables windows based on it index into, and its
+    /// calling-context index once a window used it), or a patch against the next newer one.
+    private struct Held: Sendable {
+        var seq: UInt32
+        var body: Body
+        enum Body: Sendable {
+            case full(StreamState, BaseTables, ChildIndex?)
+            case patch(StatePatch)
+        }
+        var isFull: Bool { if case .full = body { return true } else { return false } }
+    }
+
+    public init(hasher: ContentHasher = ContentHasher(), fullStates: Int = StreamDecoder.defaultFullStates) {
         dictionary = WireDictionary(hasher: hasher)
+        self.fullStates = max(1, fullStates)
     }
 
     /// The states this receiver holds, by sequence number (oldest first).
     public var heldSequences: [UInt32] { ring.map(\.seq) }
 
-    public func state(seq: UInt32) -> StreamState? { ring.first { $0.seq == seq }?.state }
+    /// How many held states are whole and how many rows the patches of the others hold
+    /// (what the ring costs, for metrics and tests).
+    public var heldCost: (fullStates: Int, fullRows: Int, patchRows: Int) {
+        var f = 0, fr = 0, pr = 0
+        for h in ring {
+            switch h.body {
+            case .full(let s, _, _): f += 1; fr += s.count
+            case .patch(let p): pr += p.rowCount
+            }
+        }
+        return (f, fr, pr)
+    }
+
+    public func state(seq: UInt32) -> StreamState? { ring.firstIndex { $0.seq == seq }.map(state(at:)) }
+
+    /// The state at ring position `i`, rebuilt from the next whole state when it is a patch.
+    private func state(at i: Int) -> StreamState {
+        var k = i
+        var patches: [StatePatch] = []
+        while true {
+            switch ring[k].body {
+            case .full(let s, _, _):
+                var out = s
+                for p in patches.reversed() { out = p.applied(to: out) }
+                return out
+            case .patch(let p):
+                patches.append(p)
+                k += 1
+            }
+        }
+    }
+
+    /// The state at ring position `i` with its tables (derived from the next whole state's
+    /// tables when it is a patch: only the stacks that came or went are touched).
+    private func base(at i: Int) throws(WireError) -> (StreamState, BaseTables) {
+        if case .full(let s, let t, _) = ring[i].body { return (s, t) }
+        var k = i
+        while !ring[k].isFull { k += 1 }
+        guard case .full(_, let t, _) = ring[k].body else { preconditionFailure("a patch has a whole state after it") }
+        let s = state(at: i)
+        return (s, try t.moved(to: s, dictionary: dictionary))
+    }
+
+    /// Adds a decoded state in sequence order, keeps the `RING_SIZE` newest and turns all
+    /// but the newest `fullStates` whole ones into patches.
+    private mutating func hold(_ seq: UInt32, _ new: StreamState, _ tables: BaseTables) {
+        let p = ring.firstIndex { $0.seq > seq } ?? ring.count
+        // The patch just below the new state was made against the state now above it.
+        if p > 0, !ring[p - 1].isFull {
+            let below = state(at: p - 1)
+            ring[p - 1].body = .patch(StatePatch(from: new, to: below))
+        }
+        ring.insert(Held(seq: seq, body: .full(new, tables, nil)), at: p)
+        if ring.count > WireLimits.ringSize { ring.removeFirst(ring.count - WireLimits.ringSize) }
+        var whole = ring.reduce(0) { $0 + ($1.isFull ? 1 : 0) }
+        var i = 0
+        while whole > fullStates, i < ring.count - 1 {
+            if case .full(let s, _, _) = ring[i].body {
+                ring[i].body = .patch(StatePatch(from: state(at: i + 1), to: s))
+                whole -= 1
+            }
+            i += 1
+        }
+    }
 
     /// Decodes one window payload (uncompressed protobuf bytes). With `expecting`, the
     /// (stream, seq) of the datagrams that carried it: a window that names another is
@@ -61,8 +149,9 @@ public struct StreamDecoder: Sendable {
         guard w.seq > 0 else { throw .malformedPayload("window sequence number 0") }
         if w.baseSeq != 0 && w.baseSeq >= w.seq { throw .malformedPayload("base \(w.baseSeq) is not before window \(w.seq)") }
         // A window already decoded is a duplicate whatever happened to its base since.
-        if w.epoch == epoch, let info, let held = ring.first(where: { $0.seq == w.seq }) {
-            return DecodedWindow(header: header, info: info, state: held.state, previousSeq: nil, previousState: held.state, isDuplicate: true)
+        if w.epoch == epoch, let info, let held = ring.firstIndex(where: { $0.seq == w.seq }) {
+            let s = state(at: held)
+            return DecodedWindow(header: header, info: info, state: s, previousSeq: nil, previousState: s, isDuplicate: true)
         }
         if w.baseSeq == 0 {
             guard w.hasInfo else { throw .missingStreamInfo }
@@ -74,7 +163,7 @@ public struct StreamDecoder: Sendable {
                 let (state, tables) = try Self.read(w, into: &fresh, baseState: StreamState(columns: newInfo.columns.count),
                                                     baseTables: BaseTables(forEncoding: false), columns: newInfo.columns.count)
                 dictionary = fresh
-                ring = [(w.seq, state, tables, nil)]
+                ring = [Held(seq: w.seq, body: .full(state, tables, nil))]
                 epoch = w.epoch
                 info = newInfo
                 return DecodedWindow(header: header, info: newInfo, state: state, previousSeq: nil,
@@ -90,24 +179,29 @@ public struct StreamDecoder: Sendable {
         }
         guard let info else { throw .missingStreamInfo }
         let columns = info.columns.count
-        let b = bi.map { ring[$0] }
-        // The base's calling context, built once per base and only when a window uses it.
+        var b: (StreamState, BaseTables)?
+        if let bi { b = try base(at: bi) }
+        // The base's calling context, built once per whole base and only when a window uses it.
         var context = ChildIndex.empty
         if w.frameContext, let bi, let b {
-            if let c = b.context { context = c } else {
-                context = try ChildIndex(stacks: b.state.ids, dictionary: dictionary)
-                ring[bi].context = context
+            if case .full(let s, let t, let c) = ring[bi].body {
+                if let c { context = c } else {
+                    context = try ChildIndex(stacks: s.ids, dictionary: dictionary)
+                    ring[bi].body = .full(s, t, context)
+                }
+            } else {
+                context = try ChildIndex(stacks: b.0.ids, dictionary: dictionary)
             }
         }
-        let (result, resultTables) = try Self.read(w, into: &dictionary, baseState: b?.state ?? StreamState(columns: columns),
-                                                   baseTables: b?.tables ?? BaseTables(forEncoding: false), context: context,
+        let (result, resultTables) = try Self.read(w, into: &dictionary, baseState: b?.0 ?? StreamState(columns: columns),
+                                                   baseTables: b?.1 ?? BaseTables(forEncoding: false), context: context,
                                                    columns: columns)
-        let previous = ring.last(where: { $0.seq < w.seq })
-        ring.append((w.seq, result, resultTables, nil))
-        ring.sort { $0.seq < $1.seq }
-        if ring.count > WireLimits.ringSize { ring.removeFirst(ring.count - WireLimits.ringSize) }
-        return DecodedWindow(header: header, info: info, state: result, previousSeq: previous?.seq,
-                             previousState: previous?.state ?? StreamState(columns: columns), isDuplicate: false)
+        let previous = ring.lastIndex(where: { $0.seq < w.seq })
+        let previousState = previous.map(state(at:)) ?? StreamState(columns: columns)
+        let previousSeq = previous.map { ring[$0].seq }
+        hold(w.seq, result, resultTables)
+        return DecodedWindow(header: header, info: info, state: result, previousSeq: previousSeq,
+                             previousState: previousState, isDuplicate: false)
     }
 
     /// Decodes `w` against a base, defining its entries in `dictionary`, and derives the

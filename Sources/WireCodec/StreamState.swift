@@ -104,6 +104,18 @@ public struct StreamState: Equatable, Sendable {
         return StreamState(columns: n, sortedIDs: outIDs, cells: out)
     }
 
+    /// The stacks this state holds that `other` does not (ascending).
+    public func ids(notIn other: StreamState) -> [EntryID] {
+        var out: [EntryID] = []
+        let a = ids, b = other.ids
+        var j = 0
+        for id in a {
+            while j < b.count && b[j] < id { j += 1 }
+            if j == b.count || b[j] != id { out.append(id) }
+        }
+        return out
+    }
+
     public static func == (a: StreamState, b: StreamState) -> Bool {
         a.ids == b.ids && a.cells == b.cells
     }

@@ -56,7 +56,7 @@ import WireCodec
             process.executableURL = exe
             process.arguments = ["-addr", "127.0.0.1:0", "-seconds", "300"]
             errorPath = dir.appendingPathComponent("service-stderr.txt").path
-            FileManager.default.createFile(atPath: errorPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: errorPath)
             process.standardInput = FileHandle.nullDevice
             let out = output

@@ -29,7 +29,7 @@ import Pprof
             self.errors = errors
             process.executableURL = FlameWireBinary.url
             process.arguments = ["collect"] + args
-            FileManager.default.createFile(atPath: errors.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: errors)
             process.standardOutput = FileHandle.nullDevice
             process.standardInput = FileHandle.nullDevice

@@ -79,6 +79,9 @@ import WireFrame
 
         let health = try await Self.get(f.base + "/healthz")
         #expect(health.status == 200 && String(decoding: health.body, as: UTF8.self) == "ok\n")
+        let icon = try await Self.get(f.base + "/favicon.ico")
+        #expect(icon.status == 200 && icon.type == "image/svg+xml" && String(decoding: icon.body, as: UTF8.self).hasPrefix("<svg"),
+                "browsers ask for an icon on every page")
 
         let index = try await Self.get(f.base + "/")
         let html = String(decoding: index.body, as: UTF8.self)

@@ -51,6 +51,18 @@ final class SQLiteStoreTests: XCTestCase {
         return try XCTUnwrap(r.first)
     }
 
+    /// Streams that start together checkpoint at different times: each stream's interval is
+    /// fixed, between half the policy's and all of it, and spread over that range.
+    func testCheckpointIntervalsAreSpreadOverStreams() {
+        let policy = CheckpointPolicy()
+        let intervals = (1...200).map { policy.interval(of: Int64($0)) }
+        XCTAssert(intervals.allSatisfy { $0 > 30_000_000_000 && $0 <= 60_000_000_000 }, "\(intervals.min()!)…\(intervals.max()!)")
+        XCTAssertEqual(intervals, (1...200).map { policy.interval(of: Int64($0)) })
+        // Spread: every 3 s bucket of the 30 s range holds some stream.
+        XCTAssertEqual(Set(intervals.map { ($0 - 30_000_000_000) / 3_000_000_000 }).count, 10)
+        XCTAssert(CheckpointPolicy(windows: 2, intervalNanos: .max).interval(of: 7) > Int64.max / 2)
+    }
+
     func testCountersOverTheWholeRangeEqualTheLastSnapshot() throws {
         let store = try SQLiteStore(path: path)
         let recs = try records(Samples.allocs, type: "allocs")

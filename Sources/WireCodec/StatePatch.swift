@@ -1,0 +1,69 @@
+/// An older state written as its difference from a newer one of the same stream, so a
+/// receiver can hold many recent states for the price of one (SPEC.md §4.5 says which
+/// states it must be able to decode against, not how it keeps them).
+///
+/// Consecutive states of a stream differ in few rows (the stacks sampled in between), so
+/// a patch is a small fraction of a state. `applied(to: newer)` gives the older state back
+/// exactly: rows, their order, their values, rows that are all zero included.
+public struct StatePatch: Sendable, Equatable {
+    /// Rows the older state holds with other values than the newer one (or that the newer
+    /// one lacks), ascending by id, with the older values.
+    public private(set) var changedIDs: [EntryID] = []
+    public private(set) var changedCells: [Int64] = []
+    /// Rows the newer state holds that the older one lacks, ascending.
+    public private(set) var addedIDs: [EntryID] = []
+    public let columns: Int
+
+    /// The difference that turns `newer` back into `older` (states of the same columns).
+    public init(from newer: StreamState, to older: StreamState) {
+        precondition(newer.columns == older.columns, "a patch joins states of the same columns")
+        let n = older.columns
+        columns = n
+        let a = older.ids, b = newer.ids
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) {
+                changedIDs.append(a[i])
+                changedCells.append(contentsOf: older.values(row: i))
+                i += 1
+            } else if i == a.count || b[j] < a[i] {
+                addedIDs.append(b[j])
+                j += 1
+            } else {
+                if older.values(row: i) != newer.values(row: j) {
+                    changedIDs.append(a[i])
+                    changedCells.append(contentsOf: older.values(row: i))
+                }
+                i += 1; j += 1
+            }
+        }
+    }
+
+    /// Rows this patch holds (what it costs, against a state's row count).
+    public var rowCount: Int { changedIDs.count + addedIDs.count }
+
+    /// The older state, given the newer one this patch was made against.
+    public func applied(to newer: StreamState) -> StreamState {
+        precondition(newer.columns == columns, "a patch applies to a state of its own columns")
+        let n = columns
+        var ids: [EntryID] = []
+        var cells: [Int64] = []
+        ids.reserveCapacity(newer.count + changedIDs.count)
+        cells.reserveCapacity(ids.capacity * n)
+        let b = newer.ids, c = changedIDs, d = addedIDs
+        var j = 0, k = 0, x = 0
+        while j < b.count || k < c.count {
+            if j < b.count && x < d.count && d[x] == b[j] {
+                // Only in the newer state.
+                x += 1; j += 1
+            } else if j == b.count || (k < c.count && c[k] < b[j]) {
+                ids.append(c[k]); cells.append(contentsOf: changedCells[k * n ..< (k + 1) * n]); k += 1
+            } else if k < c.count && c[k] == b[j] {
+                ids.append(c[k]); cells.append(contentsOf: changedCells[k * n ..< (k + 1) * n]); k += 1; j += 1
+            } else {
+                ids.append(b[j]); cells.append(contentsOf: newer.values(row: j)); j += 1
+            }
+        }
+        return StreamState(columns: n, sortedIDs: ids, cells: cells)
+    }
+}
