@@ -73,14 +73,33 @@ public struct StreamEncoder: Sendable {
             frames = next.ids.reduce(0) { $0 + (dictionary.stacks[$1]?.locations.count ?? 0) }
             guard frames <= WireLimits.maxWindowFrames else { throw .tooManyFrames(frames, limit: WireLimits.maxWindowFrames) }
         }
+        if mode == .snapshot { noteRestart(next) }
         state = next
         frameBound = frames
     }
 
+    /// A snapshot whose counter totals went down comes from a restarted process: it starts
+    /// a new epoch, so no window carries negative increments (SPEC.md §4.6).
+    private mutating func noteRestart(_ next: StreamState) {
+        guard !state.isEmpty else { return }
+        for (c, kind) in info.columnKinds.enumerated() where kind == .counter && c < next.columns {
+            if next.total(column: c) < state.total(column: c) {
+                newEpochPending = true
+                restarts += 1
+                return
+            }
+        }
+    }
+
+    /// Snapshots whose counters went down (the profiled process restarted), each the start
+    /// of a new epoch.
+    public private(set) var restarts = 0
+
     /// At least the frames of all stacks of `state` (what a keyframe of it defines).
     private var frameBound = 0
 
-    /// Replaces the cumulative state directly (for sources that already hold stack ids).
+    /// Replaces the cumulative state directly (for sources that already hold stack ids; such
+    /// a source calls `resetEpoch()` itself when its counters restart).
     /// Refuses, leaving the state as it was, a state with a stack this epoch's dictionary
     /// does not hold (a window of it could not define that stack).
     public mutating func setState(_ s: StreamState) throws(StreamError) {

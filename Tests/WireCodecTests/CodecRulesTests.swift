@@ -115,6 +115,42 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         #expect(rx.dictionary.count < 60)
     }
 
+    /// A service that restarted sends counters lower than before: the next window is a
+    /// keyframe of a new epoch, never a delta with negative increments (SPEC.md §4.6); gauges
+    /// going down are just gauges.
+    @Test func countersGoingDownStartANewEpoch() throws {
+        let later = try Samples.profile("allocs-005.pb.gz"), early = try Samples.profile("allocs-001.pb.gz")
+        var tx = StreamEncoder(stream: 1, info: info(for: later, type: "allocs"))
+        var rx = StreamDecoder()
+        try tx.ingest(later, mode: .snapshot)
+        let first = tx.nextWindow()
+        _ = try rx.decode(first.payload)
+        tx.acknowledge(seq: first.header.seq)
+        #expect(early.samples.reduce(0) { $0 + $1.values[0] } < later.samples.reduce(0) { $0 + $1.values[0] })
+        try tx.ingest(early, mode: .snapshot)
+        let restart = tx.nextWindow()
+        #expect(tx.restarts == 1)
+        #expect(restart.header.baseSeq == 0 && restart.header.epoch != first.header.epoch)
+        let d = try rx.decode(restart.payload)
+        #expect(d.state == tx.state && d.previousSeq == nil)
+        tx.acknowledge(seq: restart.header.seq)
+        // Growing again: deltas in the new epoch.
+        try tx.ingest(later, mode: .snapshot)
+        let next = tx.nextWindow()
+        #expect(next.header.baseSeq == restart.header.seq && tx.restarts == 1)
+
+        // Goroutines are a gauge: fewer of them is no restart.
+        let both = try Samples.goroutine.map { try Samples.profile($0) }.sorted { $0.samples.reduce(0) { $0 + $1.values[0] } > $1.samples.reduce(0) { $0 + $1.values[0] } }
+        let many = both.first!, few = both.last!
+        #expect(few.samples.reduce(0) { $0 + $1.values[0] } < many.samples.reduce(0) { $0 + $1.values[0] })
+        var g = StreamEncoder(stream: 2, info: info(for: many, type: "goroutine"))
+        try g.ingest(many, mode: .snapshot)
+        let g1 = g.nextWindow()
+        g.acknowledge(seq: g1.header.seq)
+        try g.ingest(few, mode: .snapshot)
+        #expect(g.nextWindow().header.baseSeq == g1.header.seq && g.restarts == 0)
+    }
+
     @Test func duplicatesChangeNothing() throws {
         var tx = StreamEncoder(stream: 1, info: foldedInfo)
         var rx = StreamDecoder()
