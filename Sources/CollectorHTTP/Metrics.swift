@@ -42,6 +42,10 @@ enum Metrics {
                streams.map { (labels($0), counts.rejected[.init(agent: $0.agent, stream: $0.stream)] ?? 0) })
         metric("flamewire_fec_blocks_recovered_total", "counter", "Blocks rebuilt from parity in place of lost datagrams, per agent.",
                paths.map { ("agent=\"\($0.0)\"", $0.1.blocksRecovered) })
+        metric("flamewire_agent_held_rows", "gauge", "Stack rows an agent's stream decoders hold as possible bases (whole states and patches), per agent.",
+               paths.map { ("agent=\"\($0.0)\"", $0.1.heldRows) })
+        metric("flamewire_agent_dictionary_entries", "gauge", "Entries in the dictionaries of an agent's streams, per agent.",
+               paths.map { ("agent=\"\($0.0)\"", $0.1.dictionaryEntries) })
         out += "# HELP flamewire_agent_loss_seen Share of recent packet numbers that did not arrive (before repair), per agent.\n# TYPE flamewire_agent_loss_seen gauge\n"
         for (agent, p) in paths { out += "flamewire_agent_loss_seen{agent=\"\(agent)\"} \(String(format: "%.4f", p.lossSeen))\n" }
         metric("flamewire_windows_stored_total", "counter", "Windows committed to the store (then reported durable to the agent).", [("", counts.windowsStored)])

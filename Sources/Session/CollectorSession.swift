@@ -179,14 +179,26 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         public var packetsReceived: UInt64
         public var lossSeen: Double
         public var blocksRecovered: Int
+        /// Stack rows the agent's stream decoders hold (whole states and patches): with
+        /// `dictionaryEntries`, what the session costs in memory.
+        public var heldRows: Int = 0
+        /// Entries in the dictionaries of the agent's streams.
+        public var dictionaryEntries: Int = 0
     }
 
     public func path(of agent: PublicKey) -> PeerPath? {
         guard let p = peers[agent] else { return nil }
         let got = p.received.ranges.reduce(UInt64(0)) { $0 + ($1.upperBound - $1.lowerBound + 1) }
         let span = p.received.ranges.last.map { p.received.largest - $0.lowerBound + 1 } ?? 0
+        var rows = 0, entries = 0
+        for stream in p.receiver.streams {
+            guard let d = p.receiver.decoder(stream) else { continue }
+            let c = d.heldCost
+            rows += c.fullRows + c.patchRows
+            entries += d.dictionary.count
+        }
         return PeerPath(highestPacket: p.highestPacket, packetsReceived: got, lossSeen: span > 0 ? 1 - Double(got) / Double(span) : 0,
-                        blocksRecovered: p.receiver.reassembler.blocksRecovered)
+                        blocksRecovered: p.receiver.reassembler.blocksRecovered, heldRows: rows, dictionaryEntries: entries)
     }
     public func address(of agent: PublicKey) -> PeerAddress? { peers[agent]?.address }
     public func receiver(of agent: PublicKey) -> WindowReceiver? { peers[agent]?.receiver }

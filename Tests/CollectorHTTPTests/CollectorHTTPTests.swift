@@ -140,6 +140,11 @@ import WireFrame
         #expect(metrics.contains("flamewire_windows_stored_total 5"), "\(metrics)")
         #expect(metrics.contains("flamewire_store_bytes{agent="))
         #expect(metrics.contains("flamewire_fec_blocks_recovered_total{agent=") && metrics.contains("flamewire_agent_loss_seen{agent="))
+        // What the agent's session holds: rows of its decoders' states and dictionary entries, never none.
+        for name in ["flamewire_agent_held_rows", "flamewire_agent_dictionary_entries"] {
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix(name + "{agent=") }
+            #expect(line.flatMap { $0.split(separator: " ").last.flatMap { Int($0) } }.map { $0 > 0 } == true, "\(name): \(line ?? "missing")")
+        }
         #expect(metrics.contains("# TYPE flamewire_datagrams_dropped_total counter"))
         #expect(metrics.contains("flamewire_datagrams_dropped_total{reason=\"replayed\"} 0"), "every reason, from zero")
         #expect(metrics.contains("flamewire_agents 1"))
