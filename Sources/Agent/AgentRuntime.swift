@@ -265,15 +265,21 @@ public final class AgentRuntime: Sendable {
     /// Submits one tick's profiles together (one bundle), adding each stream on its first profile.
     func submit(_ taken: [(ProfileKind, Profile, IngestMode)], typeName: String? = nil) async throws {
         let service = options.service, labels = options.labels
-        let outcomes = try await endpoint.withEndpoint { a, now -> [AgentSession.SubmitOutcome] in
+        let (outcomes, restarted) = try await endpoint.withEndpoint { a, now -> ([AgentSession.SubmitOutcome], [String]) in
             var out: [AgentSession.SubmitOutcome] = []
+            var restarted: [String] = []
             for (kind, profile, mode) in taken {
                 if a.encoder(kind.stream) == nil {
                     try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: typeName ?? kind.streamName, labels: labels))
                 }
+                let before = a.encoder(kind.stream)?.restarts ?? 0
                 out.append(try a.submit(profile, stream: kind.stream, mode: mode, takenAt: now, at: now))
+                if (a.encoder(kind.stream)?.restarts ?? 0) > before { restarted.append(typeName ?? kind.streamName) }
             }
-            return out
+            return (out, restarted)
+        }
+        for name in restarted {
+            options.log("\(name): counters went down (the service restarted); its stream continues in a new epoch")
         }
         counters.withLock { c in
             for o in outcomes {

@@ -84,6 +84,46 @@ import WireCodec
         await pair.collector.close()
     }
 
+    /// The profiled service restarted: its counters start again from near zero. The agent
+    /// starts a new epoch (a keyframe, no negative increments) and the store a new lineage,
+    /// so the total over the whole range is what both runs counted.
+    @Test func aServiceRestartContinuesTheTotals() async throws {
+        let logs = LogLines()
+        let pair = try await Self.collector(seed: 63, logs: logs)
+        defer { pair.drain.cancel() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-restart-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func put(_ name: String, as target: String) throws {
+            let tmp = dir.appendingPathComponent(target + ".tmp")
+            try Data(try Samples.bytes(name)).write(to: tmp)
+            try FileManager.default.moveItem(at: tmp, to: dir.appendingPathComponent(target))
+        }
+        let late = Self.totals(try Samples.profile(Samples.mutex[4])), early = Self.totals(try Samples.profile(Samples.mutex[0]))
+        let again = Self.totals(try Samples.profile(Samples.mutex[2]))
+        #expect(early[0] < late[0] && early[0] < again[0], "the samples grow: \(early) \(again) \(late)")
+        try put(Samples.mutex[4], as: "a-before.pb.gz")
+        var options = AgentOptions(source: nil, kinds: [], service: "restarting", collector: "127.0.0.1:\(pair.port)", bind: "127.0.0.1:0",
+                                   staticKey: pair.agentKey, collectorKey: pair.collectorKey.publicKey, dscp: nil, log: { logs.add($0) })
+        options.watch = try DirectoryWatch(directory: dir.path)
+        let agent = try await AgentRuntime.start(options)
+        let loop = Task { await agent.run() }
+        defer { loop.cancel() }
+        #expect(try await Self.waitFor(pair.collector, type: "mutex", totals: late) == late, "\(logs.lines)")
+        // The restart, then the new run counting on.
+        try put(Samples.mutex[0], as: "b-restarted.pb.gz")
+        let both1 = zip(late, early).map { $0 + $1 }
+        #expect(try await Self.waitFor(pair.collector, type: "mutex", totals: both1) == both1, "\(logs.lines)")
+        try put(Samples.mutex[2], as: "c-later.pb.gz")
+        let both2 = zip(late, again).map { $0 + $1 }
+        #expect(try await Self.waitFor(pair.collector, type: "mutex", totals: both2) == both2, "\(logs.lines)")
+        #expect(logs.lines.contains { $0.contains("mutex: counters went down") && $0.contains("new epoch") }, "the agent says so: \(logs.lines)")
+        #expect(logs.lines.contains { $0.contains("new lineage") }, "the collector says so: \(logs.lines)")
+        loop.cancel()
+        await agent.close()
+        await pair.collector.close()
+    }
+
     @Test func foldedLinesAreCutIntoWindowsAndAllCount() async throws {
         let logs = LogLines()
         let pair = try await Self.collector(seed: 62, logs: logs)
