@@ -43,6 +43,8 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The collector, IP:PORT.") var collector: String
     @Option(help: "This agent's private key file (flamewire keygen).") var key: String
     @Option(name: .customLong("collector-key"), help: "The collector's public key (base64, as flamewire pubkey prints it).") var collectorKey: String
+    @Option(name: .customLong("psk-file"), help: "A preshared key file (flamewire keygen --psk) the collector has too: mixed into the handshake.")
+    var pskFile: String?
     @Option(help: "The service name the streams carry.") var service: String = "service"
     @Option(help: "Labels the streams carry, k=v,k=v.") var labels: String = ""
     @Option(help: "DSCP mark on every datagram: af41, ef, cs1, ..., a number 0-63; 0 turns it off.") var dscp: String = "af41"
@@ -74,6 +76,7 @@ struct AgentCommand: AsyncParsableCommand {
                                    dscp: mark.value == 0 ? nil : mark, minInterval: try LinkConfig.parseDuration(minInterval),
                                    maxInterval: try LinkConfig.parseDuration(maxInterval),
                                    log: { line in FileHandle.standardError.write(Data("flamewire agent: \(line)\n".utf8)) })
+            o.psk = try pskFile.map { try KeyFile.readPresharedKey($0) }
             if let watch { o.watch = try DirectoryWatch(directory: watch) }
             if let perf { o.perf = try PerfSource(pid: perf) }
             if let folded {

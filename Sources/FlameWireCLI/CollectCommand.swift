@@ -32,6 +32,8 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: "UDP address to receive on, IP:PORT.") var listen: String = "127.0.0.1:7000"
     @Option(help: "This collector's private key file (flamewire keygen).") var key: String
     @Option(help: "An agent public key allowed to connect (base64; repeatable).") var allow: [String] = []
+    @Option(name: .customLong("psk-file"), help: "A preshared key file (flamewire keygen --psk) every agent must have too: mixed into the handshake.")
+    var pskFile: String?
     @Option(name: .customLong("allow-file"), help: "A file of allowed agent public keys, one per line (# comments); re-read on SIGHUP.")
     var allowFile: String?
     @Option(help: "The store: a SQLite file, created when missing (default: in memory, lost on exit).") var data: String?
@@ -60,7 +62,7 @@ struct CollectCommand: AsyncParsableCommand {
             for a in allow { allowed.insert(try PublicKey(base64: a)) }
             fixedKeys = allowed
             if let allowFile { allowed.formUnion(try AllowList.read(allowFile)) }
-            options = CollectorOptions(listen: listen, staticKey: staticKey, allowed: allowed,
+            options = CollectorOptions(listen: listen, staticKey: staticKey, allowed: allowed, psk: try pskFile.map { try KeyFile.readPresharedKey($0) },
                                        log: { line in FileHandle.standardError.write(Data("flamewire collect: \(line)\n".utf8)) })
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
             every = try LinkConfig.parseDuration(writeEvery)

@@ -11,16 +11,28 @@ struct KeygenCommand: ParsableCommand {
             it). An existing file is never overwritten. Give the printed public key to the
             other side: agents pin the collector's key, collectors allow agents' keys.
 
+            With --psk the file holds a random 32-byte preshared key instead (as 'wg genpsk'
+            writes it): give the same file to the collector and its agents with --psk-file,
+            and a handshake also needs it (a second secret beside the keys).
+
             Examples:
               flamewire keygen /etc/flamewire/collector.key
               flamewire keygen agent.key > agent.pub
+              flamewire keygen --psk /etc/flamewire/site.psk
             """)
 
     @Argument(help: "Where to write the private key; must not exist yet.")
     var path: String
 
+    @Flag(help: "Write a preshared key (for --psk-file) instead of a private key.")
+    var psk = false
+
     func run() throws {
         do {
+            if psk {
+                _ = try KeyFile.generatePresharedKey(path)
+                return
+            }
             let key = try KeyFile.generate(path)
             print(key.publicKey.base64)
         } catch {

@@ -20,13 +20,35 @@ public enum KeyFile {
     /// `generate` with the caller's random-number generator (tests pass a seeded one).
     public static func generate(_ path: String, using rng: inout some RandomNumberGenerator) throws(KeyFileError) -> PrivateKey {
         let key = PrivateKey(using: &rng)
+        try writeSecretLine(path, key.base64)
+        return key
+    }
+
+    /// Creates `path` (as `generate` does) holding a new random 32-byte preshared key in
+    /// base64 (as `wg genpsk` writes it) and returns its bytes. Agent and collector given
+    /// the same one mix it into their handshake (Noise IKpsk2, SPEC.md §10).
+    public static func generatePresharedKey(_ path: String) throws(KeyFileError) -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        let psk = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try writeSecretLine(path, Data(psk).base64EncodedString())
+        return psk
+    }
+
+    /// Reads a preshared key file (same rules as `read`: mode 0600, one base64 line).
+    public static func readPresharedKey(_ path: String) throws(KeyFileError) -> [UInt8] {
+        let text = try readSecretLine(path)
+        do { return try decodeKeyText(text) } catch { throw .badKey(path: path, reason: error.description) }
+    }
+
+    /// Writes one secret line to a new file of mode 0600 (never over an existing one).
+    static func writeSecretLine(_ path: String, _ line: String) throws(KeyFileError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             let e = errno
             throw e == EEXIST ? .exists(path: path) : .system(path: path, action: "create", errno: e)
         }
         var ok = fchmod(fd, 0o600) == 0
-        var bytes = Array((key.base64 + "\n").utf8)
+        var bytes = Array((line + "\n").utf8)
         var written = 0
         while ok && written < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
@@ -42,12 +64,21 @@ public enum KeyFile {
             unlink(path)
             throw .system(path: path, action: "write", errno: e)
         }
-        return key
     }
 
     /// Reads the private key in `path`. Refuses a file that others may read
     /// (`mode & 0o077 != 0`), as ssh does, since its key would no longer be secret.
     public static func read(_ path: String) throws(KeyFileError) -> PrivateKey {
+        let text = try readSecretLine(path)
+        do {
+            return try PrivateKey(base64: text)
+        } catch {
+            throw .badKey(path: path, reason: error.description)
+        }
+    }
+
+    /// The one line of a secret file, refusing files others may read.
+    static func readSecretLine(_ path: String) throws(KeyFileError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let e = errno
@@ -70,12 +101,7 @@ public enum KeyFile {
         }
         defer { for i in buffer.indices { buffer[i] = 0 } }
         guard count < buffer.count else { throw .badKey(path: path, reason: "file is longer than one key line") }
-        let text = String(decoding: buffer[..<count], as: UTF8.self)
-        do {
-            return try PrivateKey(base64: text)
-        } catch {
-            throw .badKey(path: path, reason: error.description)
-        }
+        return String(decoding: buffer[..<count], as: UTF8.self)
     }
 }
 

@@ -44,6 +44,24 @@ struct KeysTests {
         #expect(try KeyFile.read(path) == key)
     }
 
+    /// `keygen --psk`: 32 random bytes in one base64 line, mode 0600, read back exactly; a
+    /// private key's rules (no overwrite, not readable by others) hold for it too.
+    @Test func presharedKeysRoundTripUnderTheSameRules() throws {
+        let path = try Self.tempDir() + "/site.psk"
+        let psk = try KeyFile.generatePresharedKey(path)
+        #expect(psk.count == 32)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try KeyFile.readPresharedKey(path) == psk)
+        #expect(try KeyFile.generatePresharedKey(try Self.tempDir() + "/other.psk") != psk)
+        #expect(throws: KeyFileError.exists(path: path)) { try KeyFile.generatePresharedKey(path) }
+        chmod(path, 0o644)
+        #expect(throws: KeyFileError.readableByOthers(path: path, mode: 0o644)) { try KeyFile.readPresharedKey(path) }
+        let short = try Self.tempDir() + "/short.psk"
+        FileManager.default.createFile(atPath: short, contents: Data("c2hvcnQ=\n".utf8), attributes: [.posixPermissions: 0o600])
+        #expect(throws: KeyFileError.self) { try KeyFile.readPresharedKey(short) }
+    }
+
     @Test func generateRefusesToOverwrite() throws {
         let path = try Self.tempDir() + "/agent.key"
         try Data("keep me\n".utf8).write(to: URL(fileURLWithPath: path))
