@@ -31,6 +31,13 @@ import WireCodec
         return Pair(collector: collector, drain: drain, agentKey: agentKey, collectorKey: collectorKey, port: collector.endpoint.localAddress?.port ?? 0)
     }
 
+    /// A new empty directory under the temporary directory (the test removes it).
+    static func freshDirectory(_ prefix: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
     static func totals(_ p: Profile) -> [Int64] {
         (0..<p.sampleTypes.count).map { c in p.samples.reduce(0) { $0 + $1.values[c] } }
     }
@@ -52,8 +59,7 @@ import WireCodec
         let logs = LogLines()
         let pair = try await Self.collector(seed: 61, logs: logs)
         defer { pair.drain.cancel() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-watch-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Self.freshDirectory("flamewire-watch")
         defer { try? FileManager.default.removeItem(at: dir) }
         for name in Array(Samples.mutex.prefix(3)) + Array(Samples.heap.prefix(2)) {
             try Data(try Samples.bytes(name)).write(to: dir.appendingPathComponent(name))
@@ -91,8 +97,7 @@ import WireCodec
         let logs = LogLines()
         let pair = try await Self.collector(seed: 63, logs: logs)
         defer { pair.drain.cancel() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-restart-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Self.freshDirectory("flamewire-restart")
         defer { try? FileManager.default.removeItem(at: dir) }
         func put(_ name: String, as target: String) throws {
             let tmp = dir.appendingPathComponent(target + ".tmp")
