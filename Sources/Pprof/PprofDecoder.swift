@@ -17,6 +17,8 @@ public enum PprofDecoder {
     /// Decodes a pprof profile, gzip-compressed (detected by its magic bytes `1f 8b`) or
     /// raw protobuf.
     ///
+    /// The wire format is read straight into the model (`ProfileReader`), with the checks
+    /// and errors of the generated-message path (`decodeThroughMessages`).
     /// Every reference in the file is validated, so the returned model is consistent:
     /// string indices, ids (non-zero, unique, and pointing at entries that exist),
     /// value counts, stack depth and UTF-8. Ids become array indices. Never traps: any
@@ -27,12 +29,16 @@ public enum PprofDecoder {
     public static func decode(
         _ bytes: [UInt8], maxDecompressedBytes: Int = PprofDecoder.maxDecompressedBytes
     ) throws(PprofError) -> Profile {
-        let raw: [UInt8]
-        if Gzip.isGzip(bytes) {
-            do { raw = try Gzip.decompress(bytes, limit: maxDecompressedBytes) } catch { throw .compression(error) }
-        } else {
-            raw = bytes
-        }
+        let raw = try uncompressed(bytes, limit: maxDecompressedBytes)
+        return try raw.withUnsafeBufferPointer { b throws(PprofError) in try ProfileReader(bytes: b).profile(maxStackDepth: maxStackDepth) }
+    }
+
+    /// The same decode through the generated protobuf messages (`PBProfile`, then
+    /// `model`): the reference `decode` is tested against, and the benchmark's baseline.
+    public static func decodeThroughMessages(
+        _ bytes: [UInt8], maxDecompressedBytes: Int = PprofDecoder.maxDecompressedBytes
+    ) throws(PprofError) -> Profile {
+        let raw = try uncompressed(bytes, limit: maxDecompressedBytes)
         let message: PBProfile
         do {
             var options = BinaryDecodingOptions()
@@ -44,6 +50,12 @@ public enum PprofDecoder {
             throw .notProtobuf(reason: "\(error)")
         }
         return try message.model(maxStackDepth: maxStackDepth)
+    }
+
+    /// The protobuf bytes: `bytes` gunzipped (up to `limit`) when they start with gzip's magic.
+    static func uncompressed(_ bytes: [UInt8], limit: Int) throws(PprofError) -> [UInt8] {
+        guard Gzip.isGzip(bytes) else { return bytes }
+        do { return try Gzip.decompress(bytes, limit: limit) } catch { throw .compression(error) }
     }
 
     /// What went wrong, in words, for the protobuf runtime's errors.

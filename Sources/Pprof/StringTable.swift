@@ -28,6 +28,9 @@ struct StringTable {
         self.strings = strings
     }
 
+    /// Strings already checked (first empty, all valid UTF-8) by the caller.
+    init(validated strings: [String]) { self.strings = strings }
+
     var count: Int { strings.count }
 
     /// The string at `index`; `field` names where the index came from, for the error.

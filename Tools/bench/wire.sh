@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Wire benchmark: bytes on the wire per profile type (keyframe, steady-state delta, with and
-# without FEC) against gzip pprof, encode + decode time of one heap window, and Reed–Solomon
-# throughput per GF(2^8) kernel, each figure next to its target.
+# without FEC) against gzip pprof, encode + decode time of one heap window, Reed–Solomon
+# throughput per GF(2^8) kernel, each figure next to its target, and pprof decode time
+# (ProfileReader against the generated protobuf messages, measured in the same run).
 #
-#   Tools/bench/wire.sh [--runs N] [--rs-runs N] [--only sizes,codec,fec] [--windows]
+#   Tools/bench/wire.sh [--runs N] [--rs-runs N] [--only sizes,codec,fec,pprof] [--windows]
 #                       [--no-build] [--samples DIR] [--profile-loop N]
 #
 #   --runs          timed runs of the codec benchmark, the median counts (default 101)
 #   --rs-runs       samples per Reed–Solomon figure, the median counts (default 21)
-#   --only          sections to run: sizes, codec, fec (default all three)
+#   --only          sections to run: sizes, codec, fec, pprof (default all four)
 #   --windows       also print every window of every sequence
 #   --no-build      use the existing binary instead of `swift build -c release`
 #   --samples       the Go profiles (default ../shared/samples/go119)

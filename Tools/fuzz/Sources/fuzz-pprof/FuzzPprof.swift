@@ -5,11 +5,17 @@ import Profile
 ///
 /// Besides crashes, a decoded profile that breaks the model's promise (`Profile` in
 /// Sources/Profile/Model.swift: "every reference points at an element that exists", one
-/// value per sample type) is a finding and stops the run.
+/// value per sample type) is a finding and stops the run. So is any disagreement between
+/// `decode` (ProfileReader, straight from the wire format) and the reference path through
+/// the generated protobuf messages: both must refuse an input, or both decode it alike.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPprof(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    guard let profile = try? PprofDecoder.decode(bytes) else { return 0 }
+    let reader = try? PprofDecoder.decode(bytes)
+    let reference = try? PprofDecoder.decodeThroughMessages(bytes)
+    check(reader == reference, reader == nil ? "the reader refused what the generated messages decoded"
+          : reference == nil ? "the reader decoded what the generated messages refused" : "the two decoders built different profiles")
+    guard let profile = reader else { return 0 }
     checkConsistent(profile)
     return 0
 }

@@ -11,7 +11,7 @@ import WirePipeline
 /// The wire benchmark: what real Go profiles cost on the wire, how long one window takes to
 /// encode and decode, and how fast the Reed–Solomon kernels run. Run by Tools/bench/wire.sh.
 ///
-///   wire-bench --samples DIR [--runs N] [--rs-runs N] [--only sizes,codec,fec] [--windows] [--tsv FILE]
+///   wire-bench --samples DIR [--runs N] [--rs-runs N] [--only sizes,codec,fec,pprof] [--windows] [--tsv FILE]
 ///   wire-bench --samples DIR --profile-loop N     (the steady heap window N times, for perf)
 ///
 /// Figures are printed next to their targets; a miss is flagged, never an error. The exit
@@ -32,7 +32,7 @@ struct WireBench {
         var samples = ""
         var runs = 101
         var rsRuns = 21
-        var sections: Set<String> = ["sizes", "codec", "fec"]
+        var sections: Set<String> = ["sizes", "codec", "fec", "pprof"]
         var windows = false
         var tsv: String?
         /// Loop the steady-state heap window this many times and exit (for perf/callgrind).
@@ -56,6 +56,7 @@ struct WireBench {
             if o.sections.contains("sizes") { try sizes(o) }
             if o.sections.contains("codec") { try codec(o) }
             if o.sections.contains("fec") { try fec(o) }
+            if o.sections.contains("pprof") { try pprof(o) }
         } catch {
             FileHandle.standardError.write("wire-bench: FAILED: \(error)\n".data(using: .utf8)!)
             exit(1)
@@ -87,7 +88,7 @@ struct WireBench {
             case "--rs-runs": guard let n = Int(try value()), n >= 1 else { throw Failure("--rs-runs must be a positive number") }; o.rsRuns = n
             case "--only":
                 o.sections = Set(try value().split(separator: ",").map(String.init))
-                guard o.sections.isSubset(of: ["sizes", "codec", "fec"]) else { throw Failure("--only takes sizes, codec, fec") }
+                guard o.sections.isSubset(of: ["sizes", "codec", "fec", "pprof"]) else { throw Failure("--only takes sizes, codec, fec, pprof") }
             case "--windows": o.windows = true
             case "--tsv": o.tsv = try value()
             case "--profile-loop": guard let n = Int(try value()), n >= 1 else { throw Failure("--profile-loop must be a positive number") }; o.profileLoop = n
@@ -416,6 +417,64 @@ struct WireBench {
             tx.acknowledge(seq: h.seq)
             sink &+= UInt64(d.state.count)
         }
+    }
+
+    // MARK: 4. pprof decode
+
+    /// What the agent spends on each profile before the codec: gunzip, then protobuf into
+    /// the `Profile` model, through the generated messages (the baseline, measured in the
+    /// same run) and through `ProfileReader` (what `PprofDecoder.decode` uses); and the
+    /// heap snapshot's whole agent-side path (decode + `StreamEncoder.ingest`).
+    static func pprof(_ o: Options) throws {
+        print("""
+
+        4. pprof decode per profile (µs, median of \(o.runs) runs; gzip bytes → Profile)
+        """)
+        var rows: [[String]] = []
+        for name in ["heap-001", "cpu-01", "goroutine-001", "mutex-001"] {
+            let gz = try readSample(o.samples, name + ".pb.gz")
+            let raw = try Gzip.decompress(gz, limit: 1 << 30)
+            func time(_ body: () throws -> Void) rethrows -> Double {
+                var xs: [Double] = []
+                for _ in 0..<(o.runs + 3) {
+                    let t0 = ContinuousClock.now
+                    try body()
+                    xs.append(seconds(ContinuousClock.now - t0))
+                }
+                return median(Array(xs.dropFirst(3)))
+            }
+            let gunzip = time { sink &+= UInt64((try? Gzip.decompress(gz, limit: 1 << 30))?.count ?? 0) }
+            let messages = try time { sink &+= UInt64(try PprofDecoder.decodeThroughMessages(raw).samples.count) }
+            let reader = try time { sink &+= UInt64(try PprofDecoder.decode(raw).samples.count) }
+            guard try PprofDecoder.decode(raw) == PprofDecoder.decodeThroughMessages(raw) else { throw Failure("\(name): the two decoders disagree") }
+            record("pprof", name, "messages_median_s", messages)
+            record("pprof", name, "reader_median_s", reader)
+            rows.append([name, "\(gz.count) / \(raw.count)", fmt(gunzip * 1e6, 0), fmt(messages * 1e6, 0), fmt(reader * 1e6, 0), String(format: "%.2f×", messages / reader)])
+        }
+        table(["profile", "gzip / raw B", "gunzip", "generated messages (baseline)", "ProfileReader", "speed-up"], rows)
+        // The agent's path for one heap snapshot in a long-lived stream: decode, then ingest.
+        let files = try FileManager.default.contentsOfDirectory(atPath: o.samples)
+            .filter { $0.hasPrefix("heap-") && $0.hasSuffix(".pb.gz") }.sorted()
+        let heaps = try files.map { try readSample(o.samples, $0) }
+        guard heaps.count >= 2 else { throw Failure("need heap-*.pb.gz in \(o.samples)") }
+        func agentPath(_ decode: ([UInt8]) throws -> Profile) throws -> Double {
+            var tx = StreamEncoder(stream: 1, info: info(for: try decode(heaps[0]), type: "heap"))
+            var xs: [Double] = []
+            for i in 0..<(o.runs + 3) {
+                let t0 = ContinuousClock.now
+                try tx.ingest(try decode(heaps[(i + 1) % heaps.count]), mode: .snapshot)
+                xs.append(seconds(ContinuousClock.now - t0))
+                let (h, _) = tx.nextWindow()
+                tx.acknowledge(seq: h.seq)
+            }
+            return median(Array(xs.dropFirst(3)))
+        }
+        let before = try agentPath { try PprofDecoder.decodeThroughMessages($0) }
+        let after = try agentPath { try PprofDecoder.decode($0) }
+        record("pprof", "heap-agent", "messages_median_s", before)
+        record("pprof", "heap-agent", "reader_median_s", after)
+        print("  heap snapshot, gzip → stream state (decode + ingest): \(fmt(before * 1e6, 0)) µs through the generated messages, "
+              + "\(fmt(after * 1e6, 0)) µs through ProfileReader (\(String(format: "%.2f×", before / after)))")
     }
 
     // MARK: 3. Reed–Solomon

@@ -1,0 +1,427 @@
+import Profile
+
+/// Reads a raw (uncompressed) pprof message straight into the `Profile` model, without
+/// building the generated protobuf messages first.
+///
+/// The generated `PBProfile` allocates a message per sample, location, line, label and
+/// function and then `model(maxStackDepth:)` copies all of it again; a 4,000-sample heap
+/// profile spent most of its decode time there. This reader walks the wire format once
+/// to find each table's entries (byte ranges), then builds the model from the ranges in
+/// the same order, with the same checks and the same errors as the generated path
+/// (`PBProfile.model`), which stays as the reference the tests and the fuzzer compare
+/// against. The two share no code on purpose (the checks read alike): a bug in one is
+/// caught by the other only while they stay separate.
+///
+/// Wire rules followed (those of the protobuf runtime): unknown fields are skipped (groups
+/// included); a known field with another wire type than its own is skipped as unknown;
+/// repeated scalars are accepted packed and unpacked; a singular field seen twice keeps
+/// the last value (a message field merges).
+struct ProfileReader {
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+
+    /// Where the top-level fields are, after the first pass.
+    struct Layout {
+        var sampleTypes: [Range<Int>] = []
+        var samples: [Range<Int>] = []
+        var mappings: [Range<Int>] = []
+        var locations: [Range<Int>] = []
+        var functions: [Range<Int>] = []
+        var strings: [Range<Int>] = []
+        var periodTypes: [Range<Int>] = []
+        var comments: [Int64] = []
+        var dropFrames: Int64 = 0, keepFrames: Int64 = 0, timeNanos: Int64 = 0, durationNanos: Int64 = 0
+        var period: Int64 = 0, defaultSampleType: Int64 = 0
+    }
+
+    /// One field's key and where its payload is: a varint's value, or a length-delimited
+    /// payload's range (fixed-width and group fields are skipped by `next`).
+    struct Field {
+        var number: Int
+        var wire: Int
+        var value: UInt64
+        var payload: Range<Int>
+    }
+
+    static let truncated = PprofError.notProtobuf(reason: "it ends in the middle of a field")
+    static let malformed = PprofError.notProtobuf(reason: "invalid field tag or wire type")
+
+    let bytes: Bytes
+
+    // MARK: - Wire primitives
+
+    @inline(__always)
+    func varint(_ i: inout Int, end: Int) throws(PprofError) -> UInt64 {
+        var v: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard i < end else { throw Self.truncated }
+            let b = bytes[i]
+            i += 1
+            if shift < 64 { v |= UInt64(b & 0x7F) << shift }
+            if b < 0x80 { return v }
+            shift += 7
+            if shift >= 70 { throw Self.malformed }
+        }
+    }
+
+    /// The next field in `i..<end`, or nil at `end`. Fixed-width and group fields come back
+    /// with wire type 1, 5 or 3 and an empty payload (already skipped).
+    @inline(__always)
+    func next(_ i: inout Int, end: Int) throws(PprofError) -> Field? {
+        guard i < end else { return nil }
+        let key = try varint(&i, end: end)
+        guard key <= UInt64(UInt32.max) else { throw Self.malformed }
+        let number = Int(key >> 3), wire = Int(key & 7)
+        guard number != 0 else { throw Self.malformed }
+        switch wire {
+        case 0:
+            return Field(number: number, wire: 0, value: try varint(&i, end: end), payload: i..<i)
+        case 2:
+            let n = try varint(&i, end: end)
+            guard n <= UInt64(end - i) else { throw Self.truncated }
+            let start = i
+            i += Int(n)
+            return Field(number: number, wire: 2, value: n, payload: start..<i)
+        case 1, 5:
+            let n = wire == 1 ? 8 : 4
+            guard end - i >= n else { throw Self.truncated }
+            i += n
+            return Field(number: number, wire: wire, value: 0, payload: i..<i)
+        case 3:
+            try skipGroup(number, &i, end: end)
+            return Field(number: number, wire: 3, value: 0, payload: i..<i)
+        default:
+            throw Self.malformed
+        }
+    }
+
+    /// Skips a group's fields up to its end-group key (nested groups included).
+    func skipGroup(_ number: Int, _ i: inout Int, end: Int) throws(PprofError) {
+        while true {
+            guard i < end else { throw Self.truncated }
+            let key = try varint(&i, end: end)
+            guard key <= UInt64(UInt32.max), key >> 3 != 0 else { throw Self.malformed }
+            if key & 7 == 4 {
+                guard Int(key >> 3) == number else { throw Self.malformed }
+                return
+            }
+            switch Int(key & 7) {
+            case 0: _ = try varint(&i, end: end)
+            case 2:
+                let n = try varint(&i, end: end)
+                guard n <= UInt64(end - i) else { throw Self.truncated }
+                i += Int(n)
+            case 1, 5:
+                let n = key & 7 == 1 ? 8 : 4
+                guard end - i >= n else { throw Self.truncated }
+                i += n
+            case 3: try skipGroup(Int(key >> 3), &i, end: end)
+            default: throw Self.malformed
+            }
+        }
+    }
+
+    /// Appends a repeated scalar field's values: one unpacked varint, or a packed run.
+    @inline(__always)
+    func appendScalars(_ f: Field, to out: inout [UInt64]) throws(PprofError) {
+        if f.wire == 0 {
+            out.append(f.value)
+        } else if f.wire == 2 {
+            var j = f.payload.lowerBound
+            while j < f.payload.upperBound { out.append(try varint(&j, end: f.payload.upperBound)) }
+        }
+    }
+
+    // MARK: - Pass one: the top level
+
+    func layout() throws(PprofError) -> Layout {
+        var l = Layout()
+        var i = 0
+        var comments: [UInt64] = []
+        while let f = try next(&i, end: bytes.count) {
+            switch (f.number, f.wire) {
+            case (1, 2): l.sampleTypes.append(f.payload)
+            case (2, 2): l.samples.append(f.payload)
+            case (3, 2): l.mappings.append(f.payload)
+            case (4, 2): l.locations.append(f.payload)
+            case (5, 2): l.functions.append(f.payload)
+            case (6, 2): l.strings.append(f.payload)
+            case (7, 0): l.dropFrames = Int64(bitPattern: f.value)
+            case (8, 0): l.keepFrames = Int64(bitPattern: f.value)
+            case (9, 0): l.timeNanos = Int64(bitPattern: f.value)
+            case (10, 0): l.durationNanos = Int64(bitPattern: f.value)
+            case (11, 2): l.periodTypes.append(f.payload)
+            case (12, 0): l.period = Int64(bitPattern: f.value)
+            case (13, 0), (13, 2): try appendScalars(f, to: &comments)
+            case (14, 0): l.defaultSampleType = Int64(bitPattern: f.value)
+            default: break
+            }
+        }
+        l.comments = comments.map { Int64(bitPattern: $0) }
+        return l
+    }
+
+    // MARK: - Pass two: the tables, in the order the reference path checks them
+
+    func profile(maxStackDepth: Int) throws(PprofError) -> Profile {
+        let l = try layout()
+        let strings = try stringTable(l.strings)
+
+        var sampleTypes: [ValueType] = []
+        sampleTypes.reserveCapacity(l.sampleTypes.count)
+        for (n, r) in l.sampleTypes.enumerated() {
+            let (t, u) = try valueType(r)
+            sampleTypes.append(ValueType(type: try strings.string(t, "sample type \(n) type"), unit: try strings.string(u, "sample type \(n) unit")))
+        }
+        let (mappings, mappingIndex) = try self.mappings(l.mappings, strings)
+        let (functions, functionIndex) = try self.functions(l.functions, strings)
+        let (locations, locationIndex, frames) = try self.locations(l.locations, mappings: mappingIndex, functions: functionIndex)
+        let samples = try self.samples(l.samples, strings, locations: locationIndex, framesPerLocation: frames,
+                                       valueCount: sampleTypes.count, maxStackDepth: maxStackDepth)
+        var comments: [String] = []
+        comments.reserveCapacity(l.comments.count)
+        for (n, c) in l.comments.enumerated() { comments.append(try strings.string(c, "comment \(n)")) }
+        let defaultType = try strings.string(l.defaultSampleType, "default sample type")
+        var periodType: ValueType?
+        if !l.periodTypes.isEmpty {
+            var t: Int64 = 0, u: Int64 = 0
+            for r in l.periodTypes { try valueType(r, merging: &t, &u) }
+            periodType = ValueType(type: try strings.string(t, "period type type"), unit: try strings.string(u, "period type unit"))
+        }
+        return Profile(
+            sampleTypes: sampleTypes,
+            defaultSampleType: defaultType.isEmpty ? nil : defaultType,
+            periodType: periodType,
+            period: l.period,
+            timeNanos: l.timeNanos,
+            durationNanos: l.durationNanos,
+            mappings: mappings,
+            functions: functions,
+            locations: locations,
+            samples: samples,
+            comments: comments,
+            dropFrames: try strings.string(l.dropFrames, "drop_frames"),
+            keepFrames: try strings.string(l.keepFrames, "keep_frames"))
+    }
+
+    func stringTable(_ ranges: [Range<Int>]) throws(PprofError) -> StringTable {
+        guard let first = ranges.first else { throw .emptyStringTable }
+        guard first.isEmpty else { throw .firstStringNotEmpty(String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self)) }
+        var strings: [String] = []
+        strings.reserveCapacity(ranges.count)
+        for (n, r) in ranges.enumerated() {
+            guard let s = String(validating: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) else { throw .invalidUTF8(stringIndex: n) }
+            strings.append(s)
+        }
+        return StringTable(validated: strings)
+    }
+
+    func valueType(_ r: Range<Int>) throws(PprofError) -> (Int64, Int64) {
+        var t: Int64 = 0, u: Int64 = 0
+        try valueType(r, merging: &t, &u)
+        return (t, u)
+    }
+
+    func valueType(_ r: Range<Int>, merging t: inout Int64, _ u: inout Int64) throws(PprofError) {
+        var i = r.lowerBound
+        while let f = try next(&i, end: r.upperBound) {
+            switch (f.number, f.wire) {
+            case (1, 0): t = Int64(bitPattern: f.value)
+            case (2, 0): u = Int64(bitPattern: f.value)
+            default: break
+            }
+        }
+    }
+
+    func mappings(_ ranges: [Range<Int>], _ strings: StringTable) throws(PprofError) -> ([Mapping], IDIndex) {
+        struct Raw { var id: UInt64 = 0, start: UInt64 = 0, limit: UInt64 = 0, offset: UInt64 = 0, file: Int64 = 0, build: Int64 = 0
+                     var flags: (Bool, Bool, Bool, Bool) = (false, false, false, false) }
+        var raws: [Raw] = []
+        raws.reserveCapacity(ranges.count)
+        for r in ranges {
+            var m = Raw()
+            var i = r.lowerBound
+            while let f = try next(&i, end: r.upperBound) {
+                guard f.wire == 0 else { continue }
+                switch f.number {
+                case 1: m.id = f.value
+                case 2: m.start = f.value
+                case 3: m.limit = f.value
+                case 4: m.offset = f.value
+                case 5: m.file = Int64(bitPattern: f.value)
+                case 6: m.build = Int64(bitPattern: f.value)
+                case 7: m.flags.0 = f.value != 0
+                case 8: m.flags.1 = f.value != 0
+                case 9: m.flags.2 = f.value != 0
+                case 10: m.flags.3 = f.value != 0
+                default: break
+                }
+            }
+            raws.append(m)
+        }
+        let index = try IDIndex(raws.lazy.map(\.id), table: .mapping)
+        var models: [Mapping] = []
+        models.reserveCapacity(raws.count)
+        for m in raws {
+            models.append(Mapping(
+                start: m.start, limit: m.limit, offset: m.offset,
+                file: try strings.string(m.file, "mapping \(m.id) filename"),
+                buildID: try strings.string(m.build, "mapping \(m.id) build id"),
+                hasFunctions: m.flags.0, hasFilenames: m.flags.1, hasLineNumbers: m.flags.2, hasInlineFrames: m.flags.3))
+        }
+        return (models, index)
+    }
+
+    func functions(_ ranges: [Range<Int>], _ strings: StringTable) throws(PprofError) -> ([Function], IDIndex) {
+        var raws: [(id: UInt64, name: Int64, system: Int64, file: Int64, start: Int64)] = []
+        raws.reserveCapacity(ranges.count)
+        for r in ranges {
+            var fn: (id: UInt64, name: Int64, system: Int64, file: Int64, start: Int64) = (0, 0, 0, 0, 0)
+            var i = r.lowerBound
+            while let f = try next(&i, end: r.upperBound) {
+                guard f.wire == 0 else { continue }
+                switch f.number {
+                case 1: fn.id = f.value
+                case 2: fn.name = Int64(bitPattern: f.value)
+                case 3: fn.system = Int64(bitPattern: f.value)
+                case 4: fn.file = Int64(bitPattern: f.value)
+                case 5: fn.start = Int64(bitPattern: f.value)
+                default: break
+                }
+            }
+            raws.append(fn)
+        }
+        let index = try IDIndex(raws.lazy.map(\.id), table: .function)
+        var models: [Function] = []
+        models.reserveCapacity(raws.count)
+        for f in raws {
+            models.append(Function(
+                name: try strings.string(f.name, "function \(f.id) name"),
+                systemName: try strings.string(f.system, "function \(f.id) system name"),
+                filename: try strings.string(f.file, "function \(f.id) filename"),
+                startLine: f.start))
+        }
+        return (models, index)
+    }
+
+    func locations(_ ranges: [Range<Int>], mappings: IDIndex, functions: IDIndex) throws(PprofError) -> ([Location], IDIndex, [Int]) {
+        struct Raw { var id: UInt64 = 0, mapping: UInt64 = 0, address: UInt64 = 0, folded = false, lines: [Range<Int>] = [] }
+        var raws: [Raw] = []
+        raws.reserveCapacity(ranges.count)
+        for r in ranges {
+            var l = Raw()
+            var i = r.lowerBound
+            while let f = try next(&i, end: r.upperBound) {
+                switch (f.number, f.wire) {
+                case (1, 0): l.id = f.value
+                case (2, 0): l.mapping = f.value
+                case (3, 0): l.address = f.value
+                case (4, 2): l.lines.append(f.payload)
+                case (5, 0): l.folded = f.value != 0
+                default: break
+                }
+            }
+            raws.append(l)
+        }
+        let index = try IDIndex(raws.lazy.map(\.id), table: .location)
+        var models: [Location] = []
+        models.reserveCapacity(raws.count)
+        var frames: [Int] = []
+        frames.reserveCapacity(raws.count)
+        for l in raws {
+            if l.lines.isEmpty && l.address == 0 { throw .emptyLocation(id: l.id) }
+            var mappingPosition: Int?
+            if l.mapping != 0 {
+                guard let p = mappings.position(of: l.mapping) else {
+                    throw .missingReference(referrer: "location \(l.id)", table: .mapping, id: l.mapping)
+                }
+                mappingPosition = p
+            }
+            var lines: [Line] = []
+            lines.reserveCapacity(l.lines.count)
+            for (n, r) in l.lines.enumerated() {
+                var function: UInt64 = 0, line: Int64 = 0, column: Int64 = 0
+                var i = r.lowerBound
+                while let f = try next(&i, end: r.upperBound) {
+                    guard f.wire == 0 else { continue }
+                    switch f.number {
+                    case 1: function = f.value
+                    case 2: line = Int64(bitPattern: f.value)
+                    case 3: column = Int64(bitPattern: f.value)
+                    default: break
+                    }
+                }
+                guard let p = functions.position(of: function) else {
+                    throw .missingReference(referrer: "location \(l.id) line \(n + 1)", table: .function, id: function)
+                }
+                lines.append(Line(function: p, line: line, column: column))
+            }
+            frames.append(max(lines.count, 1))
+            models.append(Location(mapping: mappingPosition, address: l.address, lines: lines, isFolded: l.folded))
+        }
+        return (models, index, frames)
+    }
+
+    func samples(_ ranges: [Range<Int>], _ strings: StringTable, locations: IDIndex, framesPerLocation: [Int],
+                 valueCount: Int, maxStackDepth: Int) throws(PprofError) -> [Sample] {
+        var samples: [Sample] = []
+        samples.reserveCapacity(ranges.count)
+        var ids: [UInt64] = []
+        var raw: [UInt64] = []
+        var labels: [Range<Int>] = []
+        for (n, r) in ranges.enumerated() {
+            ids.removeAll(keepingCapacity: true)
+            raw.removeAll(keepingCapacity: true)
+            labels.removeAll(keepingCapacity: true)
+            var i = r.lowerBound
+            while let f = try next(&i, end: r.upperBound) {
+                switch (f.number, f.wire) {
+                case (1, 0), (1, 2): try appendScalars(f, to: &ids)
+                case (2, 0), (2, 2): try appendScalars(f, to: &raw)
+                case (3, 2): labels.append(f.payload)
+                default: break
+                }
+            }
+            guard raw.count == valueCount else {
+                throw .valueCountMismatch(sample: n, values: raw.count, sampleTypes: valueCount)
+            }
+            var stack: [Int] = []
+            stack.reserveCapacity(ids.count)
+            var depth = 0
+            for id in ids {
+                guard let p = locations.position(of: id) else {
+                    throw .missingReference(referrer: "sample \(n)", table: .location, id: id)
+                }
+                depth += framesPerLocation[p]
+                if depth > maxStackDepth { throw .stackTooDeep(sample: n, frames: depth, limit: maxStackDepth) }
+                stack.append(p)
+            }
+            var out: [Label] = []
+            if !labels.isEmpty {
+                out.reserveCapacity(labels.count)
+                for (k, lr) in labels.enumerated() {
+                    var key: Int64 = 0, str: Int64 = 0, num: Int64 = 0, unit: Int64 = 0
+                    var j = lr.lowerBound
+                    while let f = try next(&j, end: lr.upperBound) {
+                        guard f.wire == 0 else { continue }
+                        switch f.number {
+                        case 1: key = Int64(bitPattern: f.value)
+                        case 2: str = Int64(bitPattern: f.value)
+                        case 3: num = Int64(bitPattern: f.value)
+                        case 4: unit = Int64(bitPattern: f.value)
+                        default: break
+                        }
+                    }
+                    let name = try strings.string(key, "sample \(n) label \(k + 1) key")
+                    if str != 0 {
+                        out.append(Label(key: name, string: try strings.string(str, "sample \(n) label \(k + 1) value")))
+                    } else {
+                        out.append(Label(key: name, number: num, unit: try strings.string(unit, "sample \(n) label \(k + 1) unit")))
+                    }
+                }
+            }
+            samples.append(Sample(locations: stack, values: raw.map { Int64(bitPattern: $0) }, labels: out))
+        }
+        return samples
+    }
+}
