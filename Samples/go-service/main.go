@@ -114,6 +114,45 @@ func pipeline(r *rand.Rand) {
 	}
 }
 
+// allocSiteBits is log2 of -alloc-sites: a real service's heap profile holds thousands of
+// allocation stacks, this one's a few dozen unless it is asked for more.
+var allocSiteBits = 0
+
+// kept holds some of the site allocations live, so in-use space is not zero.
+var kept [64][]byte
+
+// siteA and siteB descend one level per bit of code, each bit choosing which of the two
+// is called next, then allocate: 2^levels distinct stacks.
+func siteA(code, level int, r *rand.Rand) {
+	if level == 0 {
+		siteAlloc(code, r)
+		return
+	}
+	if code&1 == 0 {
+		siteA(code>>1, level-1, r)
+	} else {
+		siteB(code>>1, level-1, r)
+	}
+}
+
+func siteB(code, level int, r *rand.Rand) {
+	if level == 0 {
+		siteAlloc(code, r)
+		return
+	}
+	if code&1 == 0 {
+		siteA(code>>1, level-1, r)
+	} else {
+		siteB(code>>1, level-1, r)
+	}
+}
+
+func siteAlloc(code int, r *rand.Rand) {
+	b := make([]byte, 65536+(code%8)*65536) // large enough that most are sampled (one per 512 KB)
+	kept[r.Intn(len(kept))] = b
+	sinkLen += len(b)
+}
+
 func worker(id int, stop <-chan struct{}) {
 	r := rand.New(rand.NewSource(int64(id)))
 	for {
@@ -122,7 +161,11 @@ func worker(id int, stop <-chan struct{}) {
 			return
 		default:
 		}
-		switch r.Intn(6) {
+		kinds := 6
+		if allocSiteBits > 0 {
+			kinds = 7
+		}
+		switch r.Intn(kinds) {
 		case 0:
 			encodeOrders(r)
 		case 1:
@@ -135,6 +178,12 @@ func worker(id int, stop <-chan struct{}) {
 			recurse(10+r.Intn(40), r)
 		case 5:
 			pipeline(r)
+		case 6:
+			// Skewed as in a real service: a few sites allocate most, most sites rarely.
+			for i := 0; i < 8; i++ {
+				u := r.Float64()
+				siteA(int(u*u*u*float64(int(1)<<allocSiteBits)), allocSiteBits, r)
+			}
 		}
 	}
 }
@@ -144,7 +193,11 @@ func main() {
 	seconds := flag.Int("seconds", 0, "exit after this many seconds (0: run until killed)")
 	workers := flag.Int("workers", 4, "load goroutines")
 	workSeconds := flag.Int("work-seconds", 0, "stop the load after this many seconds but keep serving pprof (0: never), so counters stop changing")
+	allocSites := flag.Int("alloc-sites", 0, "also allocate from this many distinct stacks (rounded down to a power of two), as a large service does")
 	flag.Parse()
+	for *allocSites >= 2<<allocSiteBits {
+		allocSiteBits++
+	}
 	runtime.SetMutexProfileFraction(5)
 	runtime.SetBlockProfileRate(10000)
 

@@ -22,15 +22,18 @@ public struct CollectorOptions: Sendable {
     /// Where windows are kept; nil for a private in-memory SQLite store (gone on exit).
     public var store: (any ProfileStore)?
     public var log: @Sendable (String) -> Void
+    /// Called after each commit with the windows it stored (`collect --window-log`).
+    public var onStored: (@Sendable ([StoredWindow]) -> Void)?
 
     public init(listen: String, staticKey: PrivateKey, allowed: Set<PublicKey>, psk: [UInt8]? = nil, store: (any ProfileStore)? = nil,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+                log: @escaping @Sendable (String) -> Void = { _ in }, onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
         self.listen = listen
         self.staticKey = staticKey
         self.allowed = allowed
         self.psk = psk
         self.store = store
         self.log = log
+        self.onStored = onStored
     }
 }
 
@@ -79,6 +82,9 @@ public struct CollectorTallies: Sendable, Equatable {
     /// Older windows that arrived after a newer one of their stream was stored (repairs
     /// that came late): their values are in the newer state, so they are not stored.
     public var windowsSuperseded = 0
+    /// Capture-to-durable delay of the stored windows whose capture time is known, per
+    /// profile type.
+    public var delay: [String: DelayHistogram] = [:]
 
     public struct StreamKey: Hashable, Sendable {
         public var agent: PublicKey
@@ -100,6 +106,7 @@ public final class CollectorRuntime: Sendable {
     let tallies = Mutex(CollectorTallies())
     let ingest = Mutex(IngestState())
     let log: @Sendable (String) -> Void
+    let onStored: (@Sendable ([StoredWindow]) -> Void)?
 
     /// What the drain keeps between passes (touched by one drain at a time).
     struct IngestState {
@@ -114,13 +121,16 @@ public final class CollectorRuntime: Sendable {
     public static func start(_ o: CollectorOptions) async throws -> CollectorRuntime {
         let session = CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk))
         let store = try o.store ?? SQLiteStore(path: ":memory:")
-        return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32)), store: store, log: o.log)
+        return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32)), store: store,
+                                log: o.log, onStored: o.onStored)
     }
 
-    init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, log: @escaping @Sendable (String) -> Void) {
+    init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, log: @escaping @Sendable (String) -> Void,
+         onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
         self.endpoint = endpoint
         self.store = store
         self.log = log
+        self.onStored = onStored
     }
 
     public var counts: CollectorTallies { tallies.withLock { $0 } }
@@ -155,9 +165,10 @@ public final class CollectorRuntime: Sendable {
         // reaches that the store does not hold yet (resolved in the decoder's dictionary).
         // Each stream's windows are kept in order: a late repair of an older window carries
         // nothing its stream's newer stored state does not already hold (superseded).
-        guard let (events, batch, seen, marks, superseded) = try? await endpoint.withEndpoint({ [known] c, _ in
+        guard let (events, batch, epochs, seen, marks, superseded) = try? await endpoint.withEndpoint({ [known] c, _ in
             let events = c.pollEvents()
             var batch: [(CollectorTallies.StreamKey, WindowRecord)] = []
+            var epochs: [(epoch: UInt32, captured: Int64?)] = []
             var seen: [String: Set<EntryKey>] = [:]
             var marks = start
             var superseded = 0
@@ -182,10 +193,12 @@ public final class CollectorRuntime: Sendable {
                 let entries = dictionary.entries(reachingStacks: follows ? w.state.ids(notIn: w.previousState) : w.state.ids,
                                                  known: known[agent] ?? [], seen: &s)
                 if !s.isEmpty { seen[agent] = s }
-                batch.append((k, WindowRecord(agent: agent, info: w.info, timeNanos: Self.windowTime(h, wall: wall), durationNanos: h.durationNanos,
+                let captured = Self.captureEnd(h, wall: wall)
+                batch.append((k, WindowRecord(agent: agent, info: w.info, timeNanos: captured ?? wall, durationNanos: h.durationNanos,
                                               seq: h.seq, state: w.state, entries: entries)))
+                epochs.append((h.epoch, captured))
             }
-            return (events, batch, seen, marks, superseded)
+            return (events, batch, epochs, seen, marks, superseded)
         }) else { return }
         var lines: [String] = []
         tallies.withLock { t in
@@ -224,7 +237,17 @@ public final class CollectorRuntime: Sendable {
                 for (r, o) in zip(rows, outcomes) where o.reset {
                     lines.append("\(r.info.service) \(r.info.profileType) from agent \(r.agent.prefix(12))…: counters went down (the service restarted); a new lineage continues the stored totals")
                 }
-                tallies.withLock { $0.windowsStored += rows.count; $0.windowsSuperseded += superseded }
+                let storedAt = Int64(Date().timeIntervalSince1970 * 1e9)
+                let stored = zip(batch, epochs).map { b, e in
+                    StoredWindow(agent: b.1.agent, service: b.1.info.service, type: b.1.info.profileType, stream: b.0.stream, epoch: e.epoch,
+                                 seq: b.1.seq, capturedNanos: e.captured, storedNanos: storedAt)
+                }
+                tallies.withLock { t in
+                    t.windowsStored += rows.count
+                    t.windowsSuperseded += superseded
+                    for w in stored { if let d = w.delaySeconds { t.delay[w.type, default: DelayHistogram()].record(d) } }
+                }
+                onStored?(stored)
             case .failure(let error):
                 // Not durable: the newest-window marks go back so the next windows are stored,
                 // and their cumulative states carry what this batch held.
@@ -245,8 +268,14 @@ public final class CollectorRuntime: Sendable {
     /// duration), unless the agent gave none or its clock is more than `maxSkew` from ours,
     /// then when we stored it (Protocol/STORE.md §2).
     static func windowTime(_ h: WindowHeader, wall: Int64, maxSkew: Int64 = 300_000_000_000) -> Int64 {
+        captureEnd(h, wall: wall, maxSkew: maxSkew) ?? wall
+    }
+
+    /// The window's end on the agent's clock, or nil when the agent gave no time or its clock
+    /// is more than `maxSkew` from ours.
+    static func captureEnd(_ h: WindowHeader, wall: Int64, maxSkew: Int64 = 300_000_000_000) -> Int64? {
         let end = h.timeNanos &+ h.durationNanos
-        if h.timeNanos <= 0 || end > wall &+ maxSkew || end < wall &- maxSkew { return wall }
+        if h.timeNanos <= 0 || end > wall &+ maxSkew || end < wall &- maxSkew { return nil }
         return end
     }
 

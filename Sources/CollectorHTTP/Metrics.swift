@@ -50,6 +50,14 @@ enum Metrics {
         for (agent, p) in paths { out += "flamewire_agent_loss_seen{agent=\"\(agent)\"} \(String(format: "%.4f", p.lossSeen))\n" }
         metric("flamewire_windows_stored_total", "counter", "Windows committed to the store (then reported durable to the agent).", [("", counts.windowsStored)])
         metric("flamewire_windows_superseded_total", "counter", "Late windows not stored because a newer window of their stream was.", [("", counts.windowsSuperseded)])
+        out += "# HELP flamewire_window_delay_seconds From a window's capture (its profile's end, agent clock) to its commit, per profile type.\n"
+        out += "# TYPE flamewire_window_delay_seconds histogram\n"
+        for (type, h) in counts.delay.sorted(by: { $0.key < $1.key }) {
+            let t = "type=\"\(escape(type))\""
+            for b in h.cumulative { out += "flamewire_window_delay_seconds_bucket{\(t),le=\"\(b.le)\"} \(b.count)\n" }
+            out += "flamewire_window_delay_seconds_sum{\(t)} \(String(format: "%.3f", h.sum))\n"
+            out += "flamewire_window_delay_seconds_count{\(t)} \(h.count)\n"
+        }
         metric("flamewire_store_failures_total", "counter", "Store commits that failed (their windows were not reported durable).", [("", counts.storeFailures)])
         metric("flamewire_store_bytes", "gauge", "Bytes the store holds, per agent and UTC day (windows and checkpoints).",
                usage.map { ("agent=\"\(escape($0.agent))\",day=\"\($0.day)\"", Int($0.bytes)) })

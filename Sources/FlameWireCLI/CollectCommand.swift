@@ -47,6 +47,8 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) for HTTPS on --http.") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(help: "Stop after this long, e.g. 60s (default: until SIGINT/SIGTERM).") var duration: String?
+    @Option(name: .customLong("window-log"), help: "Append one JSON line per stored window to this file: its stream, sequence, capture and commit times (ns since 1970).")
+    var windowLog: String?
 
     func run() async throws {
         var options: CollectorOptions
@@ -82,6 +84,11 @@ struct CollectCommand: AsyncParsableCommand {
             }
             if let data {
                 do { options.store = try SQLiteStore(path: data) } catch { throw CLIError("--data: \(error)") }
+            }
+            if let windowLog {
+                let file: WindowLogFile
+                do { file = try WindowLogFile(path: windowLog) } catch { throw CLIError("--window-log: \(error)") }
+                options.onStored = { file.append($0) }
             }
         } catch let e as CLIError {
             throw e

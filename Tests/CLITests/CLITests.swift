@@ -146,6 +146,8 @@ func expectOneLineError(_ r: CLI.Result, contains fragment: String, sourceLocati
                            contains: "is not a directory")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--data", dir + "/no/such/dir/x.db"]), contains: "cannot open the store")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--retention", "soon"]), contains: "soon")
+        expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--window-log", dir + "/no/such/dir/w.jsonl"]),
+                           contains: "--window-log: cannot open")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--http", "0.0.0.0:7080"]), contains: "is not loopback")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--http", "127.0.0.1:0", "--http-token-file", dir + "/none"]),
                            contains: "--http-token-file")

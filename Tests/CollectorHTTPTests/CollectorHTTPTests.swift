@@ -24,12 +24,22 @@ import WireFrame
         let server: Task<Void, Error>
         let base: String
         let total: Int64
+        /// The windows the collector reported stored, and the capture ends the agent gave.
+        let stored: StoredLog
+        let captured: [Int64]
+    }
+
+    /// What the collector's `onStored` reported.
+    final class StoredLog: Sendable {
+        let windows = Mutex<[StoredWindow]>([])
     }
 
     static func fixture() async throws -> Fixture {
         var r = SessionRandom(.seeded(77))
         let agentKey = PrivateKey(using: &r), collectorKey = PrivateKey(using: &r)
-        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey, allowed: [agentKey.publicKey]))
+        let stored = StoredLog()
+        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey, allowed: [agentKey.publicKey],
+                                                                          onStored: { w in stored.windows.withLock { $0 += w } }))
         let port = try #require(collector.endpoint.localAddress?.port)
         var session = AgentSession(config: AgentConfig(
             staticKey: agentKey, collectorKey: collectorKey.publicKey, collector: PeerAddress("127.0.0.1:\(port)"),
@@ -39,6 +49,7 @@ import WireFrame
         try session.addStream(1, info: info)
         let agent = try await UDPEndpoint.bind(session, to: "127.0.0.1:0")
         var total: Int64 = 0
+        var captured: [Int64] = []
         for i in 1...5 {
             var p = try foldedProfile("main;serve;parse \(i)\nmain;serve;render \(2 * i)\nmain;gc 1\n")
             // One-second windows ending in the last few seconds (the store keeps agent times
@@ -46,6 +57,7 @@ import WireFrame
             p.timeNanos = Int64(Date().timeIntervalSince1970 * 1e9) - Int64(6 - i) * 1_000_000_000
             p.durationNanos = 1_000_000_000
             let window = p
+            captured.append(p.timeNanos + p.durationNanos)
             total += Int64(i + 2 * i + 1)
             _ = try await agent.withEndpoint { a, now in try a.submit(window, stream: 1, mode: .delta, takenAt: now, at: now) }
             try await Task.sleep(for: .milliseconds(30))
@@ -62,7 +74,8 @@ import WireFrame
         while bound.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let httpPort = bound.withLock { $0 }
         try #require(httpPort != 0, "the HTTP server started")
-        return Fixture(collector: collector, agent: agent, server: server, base: "http://127.0.0.1:\(httpPort)", total: total)
+        return Fixture(collector: collector, agent: agent, server: server, base: "http://127.0.0.1:\(httpPort)", total: total,
+                       stored: stored, captured: captured)
     }
 
     static func get(_ url: String) async throws -> (status: Int, body: Data, type: String) {
@@ -150,6 +163,22 @@ import WireFrame
         #expect(metrics.contains("flamewire_agents 1"))
         let decodedLine = metrics.split(separator: "\n").first { $0.hasPrefix("flamewire_windows_decoded_total{") && $0.contains("service=\"web\"") }
         #expect(decodedLine?.hasSuffix(" 5") == true, "\(decodedLine ?? "no windows line")")
+
+        // Capture to durable: the windows ended 4, 3, 2, 1 and 0 s before they were sent, so
+        // at most three took 3 s or less, and all five took under a minute.
+        func bucket(_ le: String) -> Int? {
+            metrics.split(separator: "\n").first { $0.hasPrefix("flamewire_window_delay_seconds_bucket{type=\"cpu\",le=\"\(le)\"}") }
+                .flatMap { $0.split(separator: " ").last.flatMap { Int($0) } }
+        }
+        #expect(metrics.contains("# TYPE flamewire_window_delay_seconds histogram"))
+        #expect(bucket("+Inf") == 5 && bucket("60") == 5, "\(metrics)")
+        #expect((bucket("3") ?? 99) <= 3 && (bucket("0.1") ?? 99) <= 1)
+        #expect(metrics.contains("flamewire_window_delay_seconds_count{type=\"cpu\"} 5"))
+        // The same windows as `--window-log` sees them: each once, with the agent's capture
+        // end, stored after it.
+        let log = f.stored.windows.withLock { $0 }.sorted { $0.seq < $1.seq }
+        #expect(log.map(\.capturedNanos) == f.captured.map { Optional($0) }, "\(log)")
+        #expect(Set(log.map(\.seq)).count == 5 && log.allSatisfy { $0.service == "web" && $0.type == "cpu" && $0.storedNanos >= ($0.capturedNanos ?? .max) })
 
         f.server.cancel()
         await f.agent.close()
