@@ -165,10 +165,11 @@ public final class CollectorRuntime: Sendable {
         // reaches that the store does not hold yet (resolved in the decoder's dictionary).
         // Each stream's windows are kept in order: a late repair of an older window carries
         // nothing its stream's newer stored state does not already hold (superseded).
-        guard let (events, batch, epochs, seen, marks, superseded) = try? await endpoint.withEndpoint({ [known] c, _ in
+        guard let (events, batch, delivered, seen, marks, superseded) = try? await endpoint.withEndpoint({ [known] c, _ in
             let events = c.pollEvents()
             var batch: [(CollectorTallies.StreamKey, WindowRecord)] = []
-            var epochs: [(epoch: UInt32, captured: Int64?)] = []
+            // The same windows for the delivery log; their commit time is set after it.
+            var delivered: [StoredWindow] = []
             var seen: [String: Set<EntryKey>] = [:]
             var marks = start
             var superseded = 0
@@ -196,9 +197,10 @@ public final class CollectorRuntime: Sendable {
                 let captured = Self.captureEnd(h, wall: wall)
                 batch.append((k, WindowRecord(agent: agent, info: w.info, timeNanos: captured ?? wall, durationNanos: h.durationNanos,
                                               seq: h.seq, state: w.state, entries: entries)))
-                epochs.append((h.epoch, captured))
+                delivered.append(StoredWindow(agent: agent, service: w.info.service, type: w.info.profileType, stream: h.stream, epoch: h.epoch,
+                                              seq: h.seq, capturedNanos: captured, storedNanos: 0))
             }
-            return (events, batch, epochs, seen, marks, superseded)
+            return (events, batch, delivered, seen, marks, superseded)
         }) else { return }
         var lines: [String] = []
         tallies.withLock { t in
@@ -238,9 +240,10 @@ public final class CollectorRuntime: Sendable {
                     lines.append("\(r.info.service) \(r.info.profileType) from agent \(r.agent.prefix(12))…: counters went down (the service restarted); a new lineage continues the stored totals")
                 }
                 let storedAt = Int64(Date().timeIntervalSince1970 * 1e9)
-                let stored = zip(batch, epochs).map { b, e in
-                    StoredWindow(agent: b.1.agent, service: b.1.info.service, type: b.1.info.profileType, stream: b.0.stream, epoch: e.epoch,
-                                 seq: b.1.seq, capturedNanos: e.captured, storedNanos: storedAt)
+                let stored = delivered.map { w -> StoredWindow in
+                    var w = w
+                    w.storedNanos = storedAt
+                    return w
                 }
                 tallies.withLock { t in
                     t.windowsStored += rows.count
@@ -264,15 +267,9 @@ public final class CollectorRuntime: Sendable {
         for l in lines { log(l) }
     }
 
-    /// When a window happened, for the store: its end on the agent's clock (profile time plus
-    /// duration), unless the agent gave none or its clock is more than `maxSkew` from ours,
-    /// then when we stored it (Protocol/STORE.md §2).
-    static func windowTime(_ h: WindowHeader, wall: Int64, maxSkew: Int64 = 300_000_000_000) -> Int64 {
-        captureEnd(h, wall: wall, maxSkew: maxSkew) ?? wall
-    }
-
-    /// The window's end on the agent's clock, or nil when the agent gave no time or its clock
-    /// is more than `maxSkew` from ours.
+    /// When a window happened: its end on the agent's clock (profile time plus duration), or
+    /// nil when the agent gave none or its clock is more than `maxSkew` from ours; the store
+    /// then takes the time we stored it (Protocol/STORE.md §2).
     static func captureEnd(_ h: WindowHeader, wall: Int64, maxSkew: Int64 = 300_000_000_000) -> Int64? {
         let end = h.timeNanos &+ h.durationNanos
         if h.timeNanos <= 0 || end > wall &+ maxSkew || end < wall &- maxSkew { return nil }

@@ -24,13 +24,6 @@ public struct StoredWindow: Sendable, Equatable, Codable {
 
     /// Seconds from capture to durable, when the capture time is known.
     public var delaySeconds: Double? { capturedNanos.map { Double(storedNanos - $0) / 1e9 } }
-
-    /// The window as one JSON line (keys sorted; no trailing newline).
-    public var jsonLine: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
 }
 
 /// How long windows took from capture (the end of their profile, on the agent's clock) to
@@ -89,8 +82,15 @@ public final class WindowLogFile: Sendable {
     /// measurement and audit, never a reason to stop storing).
     public func append(_ windows: [StoredWindow]) {
         guard !windows.isEmpty else { return }
-        let text = windows.map(\.jsonLine).joined(separator: "\n") + "\n"
-        var bytes = Array(text.utf8)
+        // One JSON object per line, keys sorted (Protocol/STORE.md §9).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes: [UInt8] = []
+        for w in windows {
+            guard let line = try? encoder.encode(w) else { continue }
+            bytes += line
+            bytes.append(UInt8(ascii: "\n"))
+        }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }

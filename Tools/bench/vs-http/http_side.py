@@ -16,7 +16,7 @@
       every profile taken was answered.
 """
 import argparse, gzip, http.client, http.server, json, queue, socket, sys, threading, time
-import urllib.request
+import urllib.parse, urllib.request
 
 
 def varint(b, i):
@@ -169,5 +169,4 @@ def main():
 
 
 if __name__ == "__main__":
-    import urllib.parse
     main()

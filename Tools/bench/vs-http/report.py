@@ -39,7 +39,7 @@ def lines(path):
 def link_bytes(d):
     with open(os.path.join(d, "link.json")) as f:
         s = json.load(f)
-    return s["a_to_b"]["bytes_in"] + s["b_to_a"]["bytes_in"], s["a_to_b"]["pkts_in"] + s["b_to_a"]["pkts_in"]
+    return s["a_to_b"]["bytes_in"] + s["b_to_a"]["bytes_in"]
 
 
 def fw_delays(path, kind):
@@ -68,7 +68,7 @@ def main():
         agent = open(os.path.join(fw_dir, "agent.out")).read()
         m = re.search(r"windows sent (\d+)", agent)
         sent = int(m.group(1)) if m else stored
-        fw_bytes, _ = link_bytes(fw_dir)
+        fw_bytes = link_bytes(fw_dir)
         m = re.search(r"interval (\d+) ms", agent)
         return dict(name=f"{kind} FlameWire{label}", n=sent, got=stored + interp, p50=pct(delays, 50), p99=pct(delays, 99),
                     mx=max(delays or [float("nan")]), per=fw_bytes / max(1, sent), rate=fw_bytes / seconds,
@@ -82,7 +82,7 @@ def main():
         h = [(r["received_ns"] - r["captured_ns"]) / 1e9 for r in rec]
         # The POST alone (from its start, without the wait behind earlier uploads).
         t = [(r["received_ns"] - r["sent_ns"]) / 1e9 for r in rec if r.get("sent_ns")]
-        http_bytes, http_pkts = link_bytes(http_dir)
+        http_bytes = link_bytes(http_dir)
         up = {}
         try:
             up = json.loads(open(os.path.join(http_dir, "upload.out")).read().strip().splitlines()[-1])
