@@ -131,7 +131,10 @@ public final class AgentRuntime: Sendable {
         return (try? await endpoint.withEndpoint({ a, _ in a.windowsInFlight })) == 0
     }
 
-    public func close() async { await endpoint.close() }
+    public func close() async {
+        await options.source?.close()
+        await endpoint.close()
+    }
 
     // MARK: - Loops
 
