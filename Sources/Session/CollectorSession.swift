@@ -93,20 +93,41 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
 
         /// After a datagram authenticated: commit its packet number, follow the agent's
         /// address (NAT rebinding: only a newer packet moves it), and note it for
-        /// acknowledgement.
+        /// acknowledgement. Returns the connections it forgot because the agent restarted.
+        @discardableResult
         mutating func authenticated(connection: UInt32, packetNumber pn: UInt64, from address: PeerAddress, at now: Instant,
-                                    ackEliciting: Bool, ackEvery: Int, maxAckDelay: Duration) {
+                                    ackEliciting: Bool, ackEvery: Int, maxAckDelay: Duration) -> [UInt32] {
             slots[connection]?.replay.commit(pn)
+            var forgotten: [UInt32] = []
+            if pn <= highestPacket, connection != replyIndex, let made = slots[connection]?.madeAt,
+               slots[replyIndex].map({ made > $0.madeAt }) ?? true {
+                // The first packet under keys newer than the ones followed so far, numbered
+                // no higher than what came before: the agent process restarted and its
+                // counter began again (a rekeying agent keeps counting). Its packet numbers
+                // are a new space: the old run's keys, received ranges and pending frames go,
+                // or every reply would go out under keys nobody holds (SPEC.md §11.3).
+                forgotten = slots.keys.filter { $0 != connection }
+                for i in forgotten { slots[i] = nil }
+                received = PacketRanges()
+                largestReceivedAt = nil
+                unacked = 0
+                ackDeadline = nil
+                ackNow = false
+                highestPacket = 0
+                rejected = []
+                durable = [:]
+            }
             if pn > highestPacket {
                 highestPacket = pn
                 self.address = address
                 replyIndex = connection
             }
-            guard ackEliciting else { return }
+            guard ackEliciting else { return forgotten }
             if received.insert(pn), pn >= received.largest { largestReceivedAt = now }
             unacked += 1
             if unacked >= ackEvery { ackNow = true }
             if ackDeadline == nil { ackDeadline = now + maxAckDelay }
+            return forgotten
         }
     }
 
@@ -351,11 +372,13 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                                 at now: Instant, ackEliciting: Bool) {
         let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay
         var owes: (Bool, Instant?) = (false, nil)
+        var forgotten: [UInt32] = []
         Self.modify(&peers[key]) { p in
-            p.authenticated(connection: connection, packetNumber: pn, from: address, at: now,
-                            ackEliciting: ackEliciting, ackEvery: ackEvery, maxAckDelay: maxAckDelay)
+            forgotten = p.authenticated(connection: connection, packetNumber: pn, from: address, at: now,
+                                        ackEliciting: ackEliciting, ackEvery: ackEvery, maxAckDelay: maxAckDelay)
             owes = (p.ackNow, p.ackDeadline)
         }
+        for i in forgotten { connections[i] = nil }
         noteAck(key, now: owes.0, deadline: owes.1)
     }
 
@@ -383,14 +406,15 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var drop: SessionDropReason?
         var event: ReceiveEvent?
         var owes: (Bool, Instant?) = (false, nil)
+        var forgotten: [UInt32] = []
         let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay
         Self.modify(&peers[key]) { p in
             let pn = h.packetNumber
             guard let slot = p.slots[h.connectionID] else { drop = .unknownConnection; return }
             guard slot.replay.check(pn) else { drop = .replayed; return }
             guard slot.protection.openData(d, header: h, into: &scratch) else { drop = .authenticationFailed; return }
-            p.authenticated(connection: h.connectionID, packetNumber: pn, from: address, at: now,
-                            ackEliciting: true, ackEvery: ackEvery, maxAckDelay: maxAckDelay)
+            forgotten = p.authenticated(connection: h.connectionID, packetNumber: pn, from: address, at: now,
+                                        ackEliciting: true, ackEvery: ackEvery, maxAckDelay: maxAckDelay)
             let e = p.receiver.receive(h, symbol: scratch[0..<h.symbolSize], at: now)
             if case .bundle(_, let windows, _) = e {
                 p.ackNow = true
@@ -402,6 +426,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             event = e
             owes = (p.ackNow, p.ackDeadline)
         }
+        for i in forgotten { connections[i] = nil }
         noteAck(key, now: owes.0, deadline: owes.1)
         if event == nil && drop == nil { drop = .unknownConnection }
         if let drop {

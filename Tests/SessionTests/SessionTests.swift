@@ -174,10 +174,22 @@ import WireFrame
         try restarted.addStream(1, info: Harness.info)
         #expect(restarted.encoder(1)?.epoch != sim.a.encoder(1)?.epoch, "another epoch for the new run")
         sim.a = restarted
+        sim.rebindA(to: PeerAddress("agent:2"))  // a new process, a new source port
         Harness.feed(sim, until: .zero + .seconds(60), total: Counter())
         try sim.run(until: .zero + .seconds(70))
         #expect(sim.a.status == .established)
         #expect(sim.a.stats.windowsDecoded >= 100, "the new run's windows decode: \(sim.a.stats)")
         #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
+        // The collector answers the new run under its new keys, with acknowledgements of
+        // the new run's packet numbers: nothing the agent cannot open, no repair on a
+        // lossless link (before, every CONTROL went out under the dead run's keys until the
+        // new run's packet numbers passed the old run's).
+        // (At most the few sent between the handshake and the new run's first packet, which
+        // is when the collector can tell a restart from a rekey, are under the old keys.)
+        #expect((sim.a.stats.dropped[.unknownConnection] ?? 0) <= 3 && sim.a.stats.dropped.count <= 1,
+                "CONTROL the agent could not open: \(sim.a.stats.dropped)")
+        #expect(sim.a.stats.bytesRepair == 0, "no repair on a lossless link: \(sim.a.stats)")
+        #expect(sim.a.stats.windowsCoalesced == 0)
+        #expect(sim.b.address(of: h.agentKey.publicKey) == PeerAddress("agent:2"))
     }
 }
