@@ -260,7 +260,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             if b.firstSent == nil {
                 b.firstSent = now
                 b.roundAt = now
-                b.deadline = now + rtt.smoothed * config.timers.repairFactor
+                b.deadline = now + max(rtt.probeTimeout(maxAckDelay: config.timers.maxAckDelay), rtt.smoothed * config.timers.repairFactor)
             }
         }
         if out.isRepair { stats.bytesRepair += out.bytes.count } else if out.isSource { stats.bytesSource += out.bytes.count } else {

@@ -22,7 +22,8 @@ public struct SessionTimers: Sendable, Equatable {
     public var maxAckDelay: Duration = .milliseconds(25)
     /// ... and at once after this many DATA datagrams, or when a window completes.
     public var ackEvery = 4
-    /// Repair starts when a window is not decoded after `repairFactor` × smoothed RTT.
+    /// Repair starts when a window is not decoded after `repairFactor` × smoothed RTT (or one
+    /// probe timeout, when that is longer: SPEC §11.4).
     public var repairFactor = 2.0
     /// Repair stops for a window this long after it was first sent (it is then lost).
     public var repairLimit: Duration = .seconds(10)

@@ -192,4 +192,21 @@ import WireFrame
         #expect(sim.a.stats.windowsCoalesced == 0)
         #expect(sim.b.address(of: h.agentKey.publicKey) == PeerAddress("agent:2"))
     }
+
+    /// On a fast path (1 ms RTT, as on loopback) twice the RTT is shorter than the
+    /// collector's delayed acknowledgement: the first repair deadline is at least one probe
+    /// timeout (SPEC §11.4), so a lossless link sends no repair at all (before, the first
+    /// deadline was 2 ms and windows whose DECODED was still due were repaired).
+    @Test func aFastLosslessPathNeedsNoRepair() throws {
+        let h = Harness()
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig(),
+                                   link: LinkConfig(delay: .microseconds(500)))
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(20), total: total)
+        try sim.run(until: .zero + .seconds(22))
+        #expect(sim.a.stats.windowsDecoded == total.value)
+        #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
+        #expect(sim.a.rtt.smoothed < .milliseconds(30), "a fast path: \(sim.a.rtt.smoothed)")
+        #expect(sim.a.stats.bytesRepair == 0, "no repair on a lossless link: \(sim.a.stats)")
+    }
 }
