@@ -1,4 +1,6 @@
+import EventLog
 import Foundation
+import Logging
 import Noise
 import Pprof
 import Profile
@@ -38,13 +40,14 @@ public struct AgentOptions: Sendable {
     public var maxInterval: Duration
     /// Seconds per Go CPU window (Go takes whole seconds only).
     public var cpuSeconds: Int
-    /// One line per event worth a person's attention (a source down, back, the collector silent).
-    public var log: @Sendable (String) -> Void
+    /// Events worth a person's attention (a source down, back, a service restart) at info
+    /// and warning; `LineLogHandler` writes each as one line.
+    public var logger: Logger
 
     public init(source: PprofHTTPSource?, kinds: [ProfileKind], service: String, labels: [String: String] = [:], collector: String,
                 bind: String = "0.0.0.0:0", staticKey: PrivateKey, collectorKey: PublicKey, psk: [UInt8]? = nil, dscp: DSCP? = .af41,
                 minInterval: Duration = .milliseconds(120), maxInterval: Duration = .milliseconds(480), cpuSeconds: Int = 1,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+                logger: Logger = .silent) {
         self.source = source
         self.kinds = kinds
         self.service = service
@@ -58,7 +61,7 @@ public struct AgentOptions: Sendable {
         self.minInterval = minInterval
         self.maxInterval = maxInterval
         self.cpuSeconds = max(1, cpuSeconds)
-        self.log = log
+        self.logger = logger
     }
 }
 
@@ -145,11 +148,11 @@ public final class AgentRuntime: Sendable {
                 let bytes = try await source.fetch(.cpu, cpuSeconds: options.cpuSeconds)
                 let profile = try decode(bytes, .cpu, source)
                 try await submit([(.cpu, profile, .delta)])
-                backoff.succeeded(.cpu, log: options.log)
+                backoff.succeeded(.cpu, logger: options.logger)
             } catch {
                 if Task.isCancelled { break }  // a fetch cut short by shutdown is no failure
                 counters.withLock { $0.failures += 1 }
-                await backoff.failed(.cpu, error, log: options.log)
+                await backoff.failed(.cpu, error, logger: options.logger)
             }
         }
     }
@@ -164,11 +167,11 @@ public final class AgentRuntime: Sendable {
                 do {
                     let bytes = try await source.fetch(kind)
                     taken.append((kind, try decode(bytes, kind, source), .snapshot))
-                    backoff.succeeded(kind, log: options.log)
+                    backoff.succeeded(kind, logger: options.logger)
                 } catch {
                     if Task.isCancelled { break }
                     counters.withLock { $0.failures += 1 }
-                    await backoff.failed(kind, error, log: options.log)
+                    await backoff.failed(kind, error, logger: options.logger)
                 }
             }
             if !taken.isEmpty { try? await submit(taken) }
@@ -207,11 +210,11 @@ public final class AgentRuntime: Sendable {
                     taken.append((kind, p, kind.fileMode))
                 } catch {
                     counters.withLock { $0.failures += 1 }
-                    options.log("\(error); skipped")
+                    options.logger.warning("\(error); skipped")
                 }
             }
             if !taken.isEmpty {
-                do { try await submit(taken) } catch { options.log("\(error)") }
+                do { try await submit(taken) } catch { options.logger.error("\(error)") }
             }
             let next = tick + (await interval())
             if next > ContinuousClock.now { try? await Task.sleep(until: next) }
@@ -227,11 +230,11 @@ public final class AgentRuntime: Sendable {
             let (folded, ended, errors) = perf.take()
             if !folded.isEmpty {
                 counters.withLock { $0.fetches += 1 }
-                do { try await submit([(.cpu, try FoldedReader.profile(from: folded), .delta)]) } catch { options.log("perf: \(error)") }
+                do { try await submit([(.cpu, try FoldedReader.profile(from: folded), .delta)]) } catch { options.logger.warning("perf: \(error)") }
             }
             if ended {
                 let why = errors.split(separator: "\n").first.map { ": \($0)" } ?? ""
-                options.log("perf on process \(perf.pid) stopped (has the process ended?)\(why)")
+                options.logger.error("perf on process \(perf.pid) stopped (has the process ended?)\(why)")
                 return
             }
             let next = tick + (await interval())
@@ -252,12 +255,12 @@ public final class AgentRuntime: Sendable {
                     try await submit([(kind, p, .delta)], typeName: options.foldedType)
                 } catch {
                     counters.withLock { $0.failures += 1 }
-                    options.log("folded input after line \(lineBase): \(error); those lines skipped")
+                    options.logger.warning("folded input after line \(lineBase): \(error); those lines skipped")
                 }
             }
             lineBase += bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
             if ended {
-                options.log("folded input ended after \(lineBase - 1) lines")
+                options.logger.notice("folded input ended after \(lineBase - 1) lines")
                 return
             }
             let next = tick + (await interval())
@@ -282,7 +285,7 @@ public final class AgentRuntime: Sendable {
             return (out, restarted)
         }
         for name in restarted {
-            options.log("\(name): counters went down (the service restarted); its stream continues in a new epoch")
+            options.logger.notice("\(name): counters went down (the service restarted); its stream continues in a new epoch")
         }
         counters.withLock { c in
             for o in outcomes {
@@ -297,13 +300,13 @@ public final class AgentRuntime: Sendable {
 struct Backoff {
     var failing: [ProfileKind: Duration] = [:]
 
-    mutating func succeeded(_ kind: ProfileKind, log: @Sendable (String) -> Void) {
-        if failing.removeValue(forKey: kind) != nil { log("\(kind.rawValue): the service answers again") }
+    mutating func succeeded(_ kind: ProfileKind, logger: Logger) {
+        if failing.removeValue(forKey: kind) != nil { logger.notice("\(kind.rawValue): the service answers again") }
     }
 
-    mutating func failed(_ kind: ProfileKind, _ error: Error, log: @Sendable (String) -> Void) async {
+    mutating func failed(_ kind: ProfileKind, _ error: Error, logger: Logger) async {
         let wait = failing[kind].map { min($0 * 2, .seconds(30)) } ?? .milliseconds(500)
-        if failing[kind] == nil { log("\(kind.rawValue): \(error); retrying with backoff up to 30 s") }
+        if failing[kind] == nil { logger.warning("\(kind.rawValue): \(error); retrying with backoff up to 30 s") }
         failing[kind] = wait
         try? await Task.sleep(for: wait)
     }

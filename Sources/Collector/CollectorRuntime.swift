@@ -1,5 +1,7 @@
+import EventLog
 import Foundation
 import Keys
+import Logging
 import NIOPosix
 import Noise
 import Profile
@@ -21,18 +23,20 @@ public struct CollectorOptions: Sendable {
     public var psk: [UInt8]?
     /// Where windows are kept; nil for a private in-memory SQLite store (gone on exit).
     public var store: (any ProfileStore)?
-    public var log: @Sendable (String) -> Void
+    /// Agents connecting, windows rejected, store failures, retention (one line each with
+    /// `LineLogHandler`); each drain's commit at debug.
+    public var logger: Logger
     /// Called after each commit with the windows it stored (`collect --window-log`).
     public var onStored: (@Sendable ([StoredWindow]) -> Void)?
 
     public init(listen: String, staticKey: PrivateKey, allowed: Set<PublicKey>, psk: [UInt8]? = nil, store: (any ProfileStore)? = nil,
-                log: @escaping @Sendable (String) -> Void = { _ in }, onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
+                logger: Logger = .silent, onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
         self.listen = listen
         self.staticKey = staticKey
         self.allowed = allowed
         self.psk = psk
         self.store = store
-        self.log = log
+        self.logger = logger
         self.onStored = onStored
     }
 }
@@ -105,7 +109,7 @@ public final class CollectorRuntime: Sendable {
     public let store: any ProfileStore
     let tallies = Mutex(CollectorTallies())
     let ingest = Mutex(IngestState())
-    let log: @Sendable (String) -> Void
+    public let logger: Logger
     let onStored: (@Sendable ([StoredWindow]) -> Void)?
 
     /// What the drain keeps between passes (touched by one drain at a time).
@@ -122,14 +126,14 @@ public final class CollectorRuntime: Sendable {
         let session = CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk))
         let store = try o.store ?? SQLiteStore(path: ":memory:")
         return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32)), store: store,
-                                log: o.log, onStored: o.onStored)
+                                logger: o.logger, onStored: o.onStored)
     }
 
-    init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, log: @escaping @Sendable (String) -> Void,
+    init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, logger: Logger = .silent,
          onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
         self.endpoint = endpoint
         self.store = store
-        self.log = log
+        self.logger = logger
         self.onStored = onStored
     }
 
@@ -202,18 +206,18 @@ public final class CollectorRuntime: Sendable {
             }
             return (events, batch, delivered, seen, marks, superseded)
         }) else { return }
-        var lines: [String] = []
+        var lines: [(Logger.Level, String)] = []
         tallies.withLock { t in
             for e in events {
                 switch e {
                 case .peerConnected(let key, let address):
                     t.peersConnected += 1
-                    lines.append("agent \(key.base64) connected from \(address)")
+                    lines.append((.info, "agent \(key.base64) connected from \(address)"))
                 case .windowDecoded(let key, let w):
                     if !w.isDuplicate { t.decoded[.init(agent: key, stream: w.header.stream), default: 0] += 1 }
                 case .windowRejected(let key, let a, let why):
                     t.rejected[.init(agent: key, stream: a.stream), default: 0] += 1
-                    lines.append("agent \(key.base64) stream \(a.stream) window \(a.seq) rejected: \(why)")
+                    lines.append((.warning, "agent \(key.base64) stream \(a.stream) window \(a.seq) rejected: \(why)"))
                 }
             }
         }
@@ -221,6 +225,7 @@ public final class CollectorRuntime: Sendable {
         if !batch.isEmpty {
             let store = self.store
             let rows = batch.map(\.1)
+            let began = ContinuousClock.now
             let result: Result<[AppendOutcome], StoreError> = await (try? NIOThreadPool.singleton.runIfActive { () -> Result<[AppendOutcome], StoreError> in
                 do throws(StoreError) { return .success(try store.append(rows)) } catch { return .failure(error) }
             }) ?? .failure(.invalid("the store's thread pool has stopped"))
@@ -237,7 +242,7 @@ public final class CollectorRuntime: Sendable {
                     for (key, seq) in durable { c.setDurable(agent: key.agent, stream: key.stream, seq: seq) }
                 }
                 for (r, o) in zip(rows, outcomes) where o.reset {
-                    lines.append("\(r.info.service) \(r.info.profileType) from agent \(r.agent.prefix(12))…: counters went down (the service restarted); a new lineage continues the stored totals")
+                    lines.append((.notice, "\(r.info.service) \(r.info.profileType) from agent \(r.agent.prefix(12))…: counters went down (the service restarted); a new lineage continues the stored totals"))
                 }
                 let storedAt = Int64(Date().timeIntervalSince1970 * 1e9)
                 let stored = delivered.map { w -> StoredWindow in
@@ -251,12 +256,13 @@ public final class CollectorRuntime: Sendable {
                     for w in stored { if let d = w.delaySeconds { t.delay[w.type, default: DelayHistogram()].record(d) } }
                 }
                 onStored?(stored)
+                lines.append((.debug, "stored \(rows.count) windows (\(superseded) superseded) in \(Int(((ContinuousClock.now - began) / .milliseconds(1)).rounded())) ms"))
             case .failure(let error):
                 // Not durable: the newest-window marks go back so the next windows are stored,
                 // and their cumulative states carry what this batch held.
                 ingest.withLock { s in
                     for (key, _) in batch { s.newest[key] = nil }
-                    if s.lastFailure != "\(error)" { lines.append("cannot store \(rows.count) windows (will retry with the next ones): \(error)") }
+                    if s.lastFailure != "\(error)" { lines.append((.error, "cannot store \(rows.count) windows (will retry with the next ones): \(error)")) }
                     s.lastFailure = "\(error)"
                 }
                 tallies.withLock { $0.storeFailures += 1; $0.windowsSuperseded += superseded }
@@ -264,7 +270,7 @@ public final class CollectorRuntime: Sendable {
         } else if superseded > 0 {
             tallies.withLock { $0.windowsSuperseded += superseded }
         }
-        for l in lines { log(l) }
+        for (level, l) in lines { logger.log(level: level, "\(l)") }
     }
 
     /// When a window happened: its end on the agent's clock (profile time plus duration), or
@@ -321,16 +327,16 @@ extension CollectorRuntime {
 
 extension CollectorRuntime {
     /// One retention pass: removes what ended more than `age` ago (by the wall clock).
-    public func prune(olderThan age: Duration, log: @escaping @Sendable (String) -> Void) async {
+    public func prune(olderThan age: Duration) async {
         let store = self.store
         let cutoff = Int64(Date().timeIntervalSince1970 * 1e9) - age.components.seconds * 1_000_000_000 - age.components.attoseconds / 1_000_000_000
         do {
             let r = try await onStorePool { try store.prune(before: cutoff) }
             if r.windows + r.checkpoints + r.streams > 0 {
-                log("retention: removed \(r.windows) windows, \(r.checkpoints) checkpoints and \(r.streams) streams older than \(age)")
+                logger.info("retention: removed \(r.windows) windows, \(r.checkpoints) checkpoints and \(r.streams) streams older than \(age)")
             }
         } catch {
-            log("retention: \(error)")
+            logger.error("retention: \(error)")
         }
     }
 }

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Keys
+import Logging
 import NetSim
 import Noise
 import UDPRuntime
@@ -52,6 +53,8 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("min-interval"), help: "Smallest sampling interval.") var minInterval: String = "120ms"
     @Option(name: .customLong("max-interval"), help: "Largest sampling interval.") var maxInterval: String = "480ms"
     @Option(help: "Stop after this long, e.g. 60s (default: until SIGINT/SIGTERM).") var duration: String?
+    @Option(name: .customLong("log-level"), help: "Least severe events logged to standard error: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
 
     func run() async throws {
         let options: AgentOptions
@@ -75,7 +78,7 @@ struct AgentCommand: AsyncParsableCommand {
                                    labels: labelMap, collector: collector, bind: bind, staticKey: staticKey, collectorKey: peer,
                                    dscp: mark.value == 0 ? nil : mark, minInterval: try LinkConfig.parseDuration(minInterval),
                                    maxInterval: try LinkConfig.parseDuration(maxInterval),
-                                   log: { line in FileHandle.standardError.write(Data("flamewire agent: \(line)\n".utf8)) })
+                                   logger: try LogLevelOption.logger("flamewire agent", level: logLevel))
             o.psk = try pskFile.map { try KeyFile.readPresharedKey($0) }
             if let watch { o.watch = try DirectoryWatch(directory: watch) }
             if let perf { o.perf = try PerfSource(pid: perf) }
@@ -106,7 +109,7 @@ struct AgentCommand: AsyncParsableCommand {
         } else {
             from = "folded stacks from " + (folded ?? "-") + " as " + foldedType
         }
-        options.log("\(from) to \(collector)")
+        options.logger.info("\(from) to \(collector)")
         let loops = Task { await agent.run() }
         await RelayCommand.waitForStop(runFor)
         loops.cancel()

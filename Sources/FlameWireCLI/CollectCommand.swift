@@ -3,6 +3,7 @@ import Collector
 import CollectorHTTP
 import Foundation
 import Synchronization
+import Logging
 import Keys
 import NetSim
 import SansIO
@@ -47,6 +48,8 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) for HTTPS on --http.") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(help: "Stop after this long, e.g. 60s (default: until SIGINT/SIGTERM).") var duration: String?
+    @Option(name: .customLong("log-level"), help: "Least severe events logged to standard error: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
     @Option(name: .customLong("window-log"), help: "Append one JSON line per stored window to this file: its stream, sequence, capture and commit times (ns since 1970).")
     var windowLog: String?
 
@@ -65,7 +68,7 @@ struct CollectCommand: AsyncParsableCommand {
             fixedKeys = allowed
             if let allowFile { allowed.formUnion(try AllowList.read(allowFile)) }
             options = CollectorOptions(listen: listen, staticKey: staticKey, allowed: allowed, psk: try pskFile.map { try KeyFile.readPresharedKey($0) },
-                                       log: { line in FileHandle.standardError.write(Data("flamewire collect: \(line)\n".utf8)) })
+                                       logger: try LogLevelOption.logger("flamewire collect", level: logLevel))
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
             every = try LinkConfig.parseDuration(writeEvery)
             keep = try retention.map { text -> Duration in
@@ -97,31 +100,32 @@ struct CollectCommand: AsyncParsableCommand {
         }
         let collector: CollectorRuntime
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
-        options.log("listening on \(collector.endpoint.localAddress.map { PeerAddresses.peer($0).value } ?? listen), public key \(options.staticKey.publicKey.base64)")
+        options.logger.info("listening on \(collector.endpoint.localAddress.map { PeerAddresses.peer($0).value } ?? listen), public key \(options.staticKey.publicKey.base64)")
         let drain = Task { await collector.run() }
         if let allowFile {
             // SIGHUP re-reads the allow file; a file that does not read keeps the old list.
-            let log = options.log, fixed = fixedKeys
+            let logger = options.logger, fixed = fixedKeys
             signal(SIGHUP, SIG_IGN)
             let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
             hup.setEventHandler {
                 Task {
-                    do { log(await collector.setAllowedAgents(fixed.union(try AllowList.read(allowFile)))) } catch {
-                        log("allow list not reloaded (the old one stays): \(error)")
+                    do {
+                        let said = await collector.setAllowedAgents(fixed.union(try AllowList.read(allowFile)))
+                        logger.notice("\(said)")
+                    } catch {
+                        logger.error("allow list not reloaded (the old one stays): \(error)")
                     }
                 }
             }
             hup.resume()
             Signals.keep([hup])
         }
-        let pruneLog = options.log
         let pruner = Task { [keep] in
             guard let keep else { return }
-            let log = pruneLog
             // Every tenth of the retention, at most hourly, at least every 10 s.
             let period = max(Duration.seconds(10), min(Duration.seconds(3600), keep / 10))
             while !Task.isCancelled {
-                await collector.prune(olderThan: keep, log: log)
+                await collector.prune(olderThan: keep)
                 try? await Task.sleep(for: period)
             }
         }
@@ -129,14 +133,14 @@ struct CollectCommand: AsyncParsableCommand {
         if let http {
             let (host, port): (String, Int)
             do { (host, port) = try PeerAddresses.split(http) } catch { throw CLIError("--http: \(error)") }
-            let log = options.log
+            let logger = options.logger
             let state = Mutex<(bound: Int, failure: String?)>((0, nil))
             server = Task {
                 do {
                     try await CollectorHTTPServer.run(collector, host: host, port: port, access: access) { [access] bound in
                         state.withLock { $0.bound = bound }
                         let scheme = access.certificatePath == nil ? "http" : "https"
-                        log("HTTP on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ (flame graphs, pprof, /metrics\(access.token == nil ? "" : "; token required"))")
+                        logger.info("HTTP on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ (flame graphs, pprof, /metrics\(access.token == nil ? "" : "; token required"))")
                     }
                 } catch {
                     state.withLock { $0.failure = "\(error)" }

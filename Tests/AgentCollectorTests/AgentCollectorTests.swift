@@ -1,6 +1,8 @@
 import Agent
 import Collector
+import EventLog
 import Foundation
+import Logging
 import NetSim
 import Noise
 import Profile
@@ -110,7 +112,7 @@ import WireCodec
         defer { try? FileManager.default.removeItem(at: dataDir) }
         let store = try SQLiteStore(path: dataDir.appendingPathComponent("collector.db").path)
         let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey,
-                                                                          allowed: [agentKey.publicKey], store: store, log: { logs.add($0) }))
+                                                                          allowed: [agentKey.publicKey], store: store, logger: logs.logger))
         let drain = Task { await collector.run() }
         let collectorPort = try #require(collector.endpoint.localAddress?.port)
         var link = LinkConfig()
@@ -120,7 +122,7 @@ import WireCodec
         let relayPort = try #require(relay.localAddress?.port)
         let agent = try await AgentRuntime.start(AgentOptions(
             source: try PprofHTTPSource(base: service.base), kinds: [.cpu, .heap, .goroutine], service: "sample", labels: ["host": "test"],
-            collector: "127.0.0.1:\(relayPort)", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, log: { logs.add($0) }))
+            collector: "127.0.0.1:\(relayPort)", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, logger: logs.logger))
         // Runs until every type has been sent a few times (bounded: a loaded machine is slow,
         // so this counts windows, not seconds).
         let loops = Task { await agent.run() }
@@ -201,7 +203,7 @@ import WireCodec
         // Port 9 on loopback: nothing listens (connection refused).
         let agent = try await AgentRuntime.start(AgentOptions(
             source: try PprofHTTPSource(base: "http://127.0.0.1:9/debug/pprof"), kinds: [.heap], service: "down",
-            collector: "127.0.0.1:9", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, log: { logs.add($0) }))
+            collector: "127.0.0.1:9", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, logger: logs.logger))
         // Until it has failed twice (0.5 s apart by its backoff), bounded at 30 s.
         let loops = Task { await agent.run(for: .seconds(30)) }
         for _ in 0..<300 where agent.sourceCounters.failures < 2 { try await Task.sleep(for: .milliseconds(100)) }
@@ -210,7 +212,7 @@ import WireCodec
         await agent.close()
         let src = agent.sourceCounters
         #expect(src.failures >= 2, "it kept retrying: \(src)")
-        let heapLines = logs.lines.filter { $0.hasPrefix("heap:") }
+        let heapLines = logs.lines.filter { $0.hasPrefix("test: warning: heap:") }
         #expect(heapLines.count == 1, "one line while the source stays down: \(logs.lines)")
         #expect(heapLines.first?.contains("http://127.0.0.1:9/debug/pprof/heap") == true)
         #expect(throws: AgentError.self) { try PprofHTTPSource(base: "127.0.0.1:6060") }
@@ -224,4 +226,6 @@ final class LogLines: @unchecked Sendable {
     private var stored: [String] = []
     var lines: [String] { lock.withLock { stored } }
     func add(_ line: String) { lock.withLock { stored.append(line) } }
+    /// Every event, at every level, as `LineLogHandler` writes it (`test: warning: …`).
+    var logger: Logger { .lines("test", level: .trace) { [self] in add($0) } }
 }

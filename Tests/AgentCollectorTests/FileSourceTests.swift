@@ -26,7 +26,7 @@ import WireCodec
         var rng = SessionRandom(.seeded(seed))
         let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
         let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey,
-                                                                          allowed: [agentKey.publicKey], log: { logs.add($0) }))
+                                                                          allowed: [agentKey.publicKey], logger: logs.logger))
         let drain = Task { await collector.run() }
         return Pair(collector: collector, drain: drain, agentKey: agentKey, collectorKey: collectorKey, port: collector.endpoint.localAddress?.port ?? 0)
     }
@@ -66,7 +66,7 @@ import WireCodec
         }
         try Data("not a profile\u{0}\u{1}".utf8).write(to: dir.appendingPathComponent("broken.pb.gz"))
         var options = AgentOptions(source: nil, kinds: [], service: "files", collector: "127.0.0.1:\(pair.port)", bind: "127.0.0.1:0",
-                                   staticKey: pair.agentKey, collectorKey: pair.collectorKey.publicKey, dscp: nil, log: { logs.add($0) })
+                                   staticKey: pair.agentKey, collectorKey: pair.collectorKey.publicKey, dscp: nil, logger: logs.logger)
         options.watch = try DirectoryWatch(directory: dir.path)
         let agent = try await AgentRuntime.start(options)
         let loop = Task { await agent.run() }
@@ -109,7 +109,7 @@ import WireCodec
         #expect(early[0] < late[0] && early[0] < again[0], "the samples grow: \(early) \(again) \(late)")
         try put(Samples.mutex[4], as: "a-before.pb.gz")
         var options = AgentOptions(source: nil, kinds: [], service: "restarting", collector: "127.0.0.1:\(pair.port)", bind: "127.0.0.1:0",
-                                   staticKey: pair.agentKey, collectorKey: pair.collectorKey.publicKey, dscp: nil, log: { logs.add($0) })
+                                   staticKey: pair.agentKey, collectorKey: pair.collectorKey.publicKey, dscp: nil, logger: logs.logger)
         options.watch = try DirectoryWatch(directory: dir.path)
         let agent = try await AgentRuntime.start(options)
         let loop = Task { await agent.run() }
@@ -135,7 +135,7 @@ import WireCodec
         defer { pair.drain.cancel() }
         let pipe = Pipe()
         var options = AgentOptions(source: nil, kinds: [], service: "native", collector: "127.0.0.1:\(pair.port)", bind: "127.0.0.1:0",
-                                   staticKey: pair.agentKey, collectorKey: pair.collectorKey.publicKey, dscp: nil, log: { logs.add($0) })
+                                   staticKey: pair.agentKey, collectorKey: pair.collectorKey.publicKey, dscp: nil, logger: logs.logger)
         options.folded = FoldedLineReader(pipe.fileHandleForReading)
         let agent = try await AgentRuntime.start(options)
         let loop = Task { await agent.run() }

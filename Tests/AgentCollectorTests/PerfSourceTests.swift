@@ -72,12 +72,12 @@ import WireCodec
         let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
         let logs = LogLines()
         let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey,
-                                                                          allowed: [agentKey.publicKey], log: { logs.add($0) }))
+                                                                          allowed: [agentKey.publicKey], logger: logs.logger))
         let drain = Task { await collector.run() }
         defer { drain.cancel() }
         let port = try #require(collector.endpoint.localAddress?.port)
         var options = AgentOptions(source: nil, kinds: [], service: "sample", collector: "127.0.0.1:\(port)", bind: "127.0.0.1:0",
-                                   staticKey: agentKey, collectorKey: collectorKey.publicKey, dscp: nil, log: { logs.add($0) })
+                                   staticKey: agentKey, collectorKey: collectorKey.publicKey, dscp: nil, logger: logs.logger)
         options.perf = perf
         let agent = try await AgentRuntime.start(options)
         let loop = Task { await agent.run() }

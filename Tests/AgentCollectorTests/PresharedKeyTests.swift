@@ -18,13 +18,13 @@ import WireCodec
         var rng = SessionRandom(.seeded(seed))
         let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
         let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey, allowed: [agentKey.publicKey],
-                                                                          psk: collectorPSK, log: { logs.add($0) }))
+                                                                          psk: collectorPSK, logger: logs.logger))
         let drain = Task { await collector.run() }
         defer { drain.cancel() }
         let pipe = Pipe()
         var options = AgentOptions(source: nil, kinds: [], service: "psk", collector: "127.0.0.1:\(collector.endpoint.localAddress?.port ?? 0)",
                                    bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, psk: agentPSK, dscp: nil,
-                                   log: { logs.add($0) })
+                                   logger: logs.logger)
         options.folded = FoldedLineReader(pipe.fileHandleForReading)
         let agent = try await AgentRuntime.start(options)
         let loop = Task { await agent.run() }

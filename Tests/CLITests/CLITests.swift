@@ -151,6 +151,9 @@ func expectOneLineError(_ r: CLI.Result, contains fragment: String, sourceLocati
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--http", "0.0.0.0:7080"]), contains: "is not loopback")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--http", "127.0.0.1:0", "--http-token-file", dir + "/none"]),
                            contains: "--http-token-file")
+        expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--log-level", "loud"]), contains: "--log-level loud: give trace, debug")
+        expectOneLineError(try CLI.run(["agent", "--watch", dir, "--collector", "127.0.0.1:7000", "--key", key, "--collector-key", pub,
+                                        "--log-level", "verbose"]), contains: "--log-level verbose")
     }
 
     /// `flamewire relay` binds loopback, runs for its --duration and reports both directions.
