@@ -160,7 +160,7 @@ import Testing
         }
     }
 
-    @Test func theSourceReportsStatusAndURL() async throws {
+    @Test func theSourceNamesTheURLInItsErrors() async throws {
         let server = try await Server()
         let source = try PprofHTTPSource(base: "http://127.0.0.1:\(server.port)/status/")
         // "/status/" + "heap": not a number, so the server never answers: a timeout, named.
