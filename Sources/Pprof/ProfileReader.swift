@@ -44,6 +44,7 @@ struct ProfileReader {
 
     static let truncated = PprofError.notProtobuf(reason: "it ends in the middle of a field")
     static let malformed = PprofError.notProtobuf(reason: "invalid field tag or wire type")
+    static let tooDeep = PprofError.notProtobuf(reason: "messages and groups nested more than \(nestingLimit) deep")
 
     let bytes: Bytes
 
@@ -65,9 +66,11 @@ struct ProfileReader {
     }
 
     /// The next field in `i..<end`, or nil at `end`. Fixed-width and group fields come back
-    /// with wire type 1, 5 or 3 and an empty payload (already skipped).
+    /// with wire type 1, 5 or 3 and an empty payload (already skipped). `depth` is the level
+    /// of the message being read (1: the profile; 2: its sample, location, ...; 3: a
+    /// location's line or a sample's label), which bounds the groups it may skip.
     @inline(__always)
-    func next(_ i: inout Int, end: Int) throws(PprofError) -> Field? {
+    func next(_ i: inout Int, end: Int, depth: Int) throws(PprofError) -> Field? {
         guard i < end else { return nil }
         let key = try varint(&i, end: end)
         guard key <= UInt64(UInt32.max) else { throw Self.malformed }
@@ -88,24 +91,33 @@ struct ProfileReader {
             i += n
             return Field(number: number, wire: wire, value: 0, payload: i..<i)
         case 3:
-            try skipGroup(number, &i, end: end)
+            try skipGroup(number, &i, end: end, depth: depth)
             return Field(number: number, wire: 3, value: 0, payload: i..<i)
         default:
             throw Self.malformed
         }
     }
 
-    /// Skips a group's fields up to its end-group key (nested groups included).
-    func skipGroup(_ number: Int, _ i: inout Int, end: Int) throws(PprofError) {
-        while true {
+    /// How deep messages and groups may nest, the profile itself counting as the first
+    /// level: the protobuf runtime's limit (`BinaryDecodingOptions.messageDepthLimit`), so
+    /// that both decoders refuse the same inputs.
+    static let nestingLimit = 100
+
+    /// Skips a group's fields up to its end-group key, nested groups included, with a stack
+    /// of open group numbers instead of recursion: a few kilobytes of start-group keys must
+    /// not overflow the thread's stack. `depth` is the level of the message the group is in
+    /// (1 for the profile itself); groups nested past `nestingLimit` are refused.
+    func skipGroup(_ number: Int, _ i: inout Int, end: Int, depth: Int) throws(PprofError) {
+        var open = [number]
+        guard depth + open.count <= Self.nestingLimit else { throw Self.tooDeep }
+        while let innermost = open.last {
             guard i < end else { throw Self.truncated }
             let key = try varint(&i, end: end)
             guard key <= UInt64(UInt32.max), key >> 3 != 0 else { throw Self.malformed }
-            if key & 7 == 4 {
-                guard Int(key >> 3) == number else { throw Self.malformed }
-                return
-            }
             switch Int(key & 7) {
+            case 4:
+                guard Int(key >> 3) == innermost else { throw Self.malformed }
+                open.removeLast()
             case 0: _ = try varint(&i, end: end)
             case 2:
                 let n = try varint(&i, end: end)
@@ -115,7 +127,9 @@ struct ProfileReader {
                 let n = key & 7 == 1 ? 8 : 4
                 guard end - i >= n else { throw Self.truncated }
                 i += n
-            case 3: try skipGroup(Int(key >> 3), &i, end: end)
+            case 3:
+                open.append(Int(key >> 3))
+                guard depth + open.count <= Self.nestingLimit else { throw Self.tooDeep }
             default: throw Self.malformed
             }
         }
@@ -138,7 +152,7 @@ struct ProfileReader {
         var l = Layout()
         var i = 0
         var comments: [UInt64] = []
-        while let f = try next(&i, end: bytes.count) {
+        while let f = try next(&i, end: bytes.count, depth: 1) {
             switch (f.number, f.wire) {
             case (1, 2): l.sampleTypes.append(f.payload)
             case (2, 2): l.samples.append(f.payload)
@@ -224,7 +238,7 @@ struct ProfileReader {
 
     func valueType(_ r: Range<Int>, merging t: inout Int64, _ u: inout Int64) throws(PprofError) {
         var i = r.lowerBound
-        while let f = try next(&i, end: r.upperBound) {
+        while let f = try next(&i, end: r.upperBound, depth: 2) {
             switch (f.number, f.wire) {
             case (1, 0): t = Int64(bitPattern: f.value)
             case (2, 0): u = Int64(bitPattern: f.value)
@@ -241,7 +255,7 @@ struct ProfileReader {
         for r in ranges {
             var m = Raw()
             var i = r.lowerBound
-            while let f = try next(&i, end: r.upperBound) {
+            while let f = try next(&i, end: r.upperBound, depth: 2) {
                 guard f.wire == 0 else { continue }
                 switch f.number {
                 case 1: m.id = f.value
@@ -278,7 +292,7 @@ struct ProfileReader {
         for r in ranges {
             var fn: (id: UInt64, name: Int64, system: Int64, file: Int64, start: Int64) = (0, 0, 0, 0, 0)
             var i = r.lowerBound
-            while let f = try next(&i, end: r.upperBound) {
+            while let f = try next(&i, end: r.upperBound, depth: 2) {
                 guard f.wire == 0 else { continue }
                 switch f.number {
                 case 1: fn.id = f.value
@@ -311,7 +325,7 @@ struct ProfileReader {
         for r in ranges {
             var l = Raw()
             var i = r.lowerBound
-            while let f = try next(&i, end: r.upperBound) {
+            while let f = try next(&i, end: r.upperBound, depth: 2) {
                 switch (f.number, f.wire) {
                 case (1, 0): l.id = f.value
                 case (2, 0): l.mapping = f.value
@@ -342,7 +356,7 @@ struct ProfileReader {
             for (n, r) in l.lines.enumerated() {
                 var function: UInt64 = 0, line: Int64 = 0, column: Int64 = 0
                 var i = r.lowerBound
-                while let f = try next(&i, end: r.upperBound) {
+                while let f = try next(&i, end: r.upperBound, depth: 3) {
                     guard f.wire == 0 else { continue }
                     switch f.number {
                     case 1: function = f.value
@@ -374,7 +388,7 @@ struct ProfileReader {
             raw.removeAll(keepingCapacity: true)
             labels.removeAll(keepingCapacity: true)
             var i = r.lowerBound
-            while let f = try next(&i, end: r.upperBound) {
+            while let f = try next(&i, end: r.upperBound, depth: 2) {
                 switch (f.number, f.wire) {
                 case (1, 0), (1, 2): try appendScalars(f, to: &ids)
                 case (2, 0), (2, 2): try appendScalars(f, to: &raw)
@@ -402,7 +416,7 @@ struct ProfileReader {
                 for (k, lr) in labels.enumerated() {
                     var key: Int64 = 0, str: Int64 = 0, num: Int64 = 0, unit: Int64 = 0
                     var j = lr.lowerBound
-                    while let f = try next(&j, end: lr.upperBound) {
+                    while let f = try next(&j, end: lr.upperBound, depth: 3) {
                         guard f.wire == 0 else { continue }
                         switch f.number {
                         case 1: key = Int64(bitPattern: f.value)

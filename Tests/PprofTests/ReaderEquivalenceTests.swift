@@ -44,6 +44,45 @@ import Pprof
         #expect(p.periodType == ValueType(type: "samples", unit: "count"))
     }
 
+    /// Unknown groups nested inside each other: both decoders accept them up to the protobuf
+    /// runtime's nesting limit of 100 levels (the profile is the first, a sample the second) and refuse one level more with an error, not a crash. A fuzzer found a
+    /// stack overflow when the reader skipped nested groups by recursion.
+    @Test func nestedGroupsAreSkippedUpToTheLimitAndRefusedPastIt() throws {
+        func groups(_ n: Int) -> [UInt8] {
+            var w = ProtoWriter()
+            for _ in 0..<n { w.tag(95, wireType: 3) }
+            w.uint(1, 5)
+            for _ in 0..<n { w.tag(95, wireType: 4) }
+            return w.bytes
+        }
+        func inSample(_ n: Int) -> [UInt8] {
+            var w = ProtoWriter()
+            w.data(2, [0x08, 0x01, 0x10, 0x03] + groups(n))    // location 1, value 3, then the groups
+            return w.bytes
+        }
+        let base = RawProfile.minimal().encoded
+        let cases: [(String, [UInt8], Bool)] = [
+            ("in the profile, 99 deep", base + groups(99), true),
+            ("in the profile, 100 deep", base + groups(100), false),
+            ("in a sample, 98 deep", base + inSample(98), true),
+            ("in a sample, 99 deep", base + inSample(99), false),
+            ("200,000 start-group keys (field 95)", base + Array([[UInt8]](repeating: [0xFB, 0x05], count: 200_000).joined()), false),
+        ]
+        for (name, bytes, accepted) in cases {
+            let fast = Result { () throws(PprofError) in try PprofDecoder.decode(bytes) }
+            let reference = Result { () throws(PprofError) in try PprofDecoder.decodeThroughMessages(bytes) }
+            switch (fast, reference) {
+            case (.success(let x), .success(let y)):
+                #expect(accepted && x == y, "\(name)")
+            case (.failure(let e), .failure):
+                #expect(!accepted, "\(name): \(e)")
+                if case .notProtobuf = e {} else { Issue.record("\(name): \(e)") }
+            default:
+                Issue.record("\(name): the decoders disagree: \(fast), \(reference)")
+            }
+        }
+    }
+
     /// Seeded damage to real profiles: flipped bytes, cut ends, inserted and deleted bytes.
     @Test func damagedProfilesAreRefusedOrDecodedAlike() throws {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15

@@ -121,6 +121,13 @@ def heap_profile():
     return out + st.encode()
 
 
+def nested_groups(depth):
+    """An unknown group (field 95) nested `depth` deep after a valid profile: the reader once
+    skipped nested groups by recursion and overflowed its stack (a fuzz finding); now both
+    decoders refuse 100 levels of nesting, the profile being the first."""
+    return key(95, 3) * depth + f_int(1, 5) + key(95, 4) * depth
+
+
 def gz(data):
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=6) as f:
@@ -142,6 +149,8 @@ def main():
         "strings-only.pb": Strings().encode(),
         "truncated.pb": cpu_profile()[:57],
         "truncated.pb.gz": gz(cpu_profile())[:40],
+        "nested-groups-99.pb": cpu_profile() + nested_groups(99),
+        "nested-groups-5000.pb": cpu_profile() + nested_groups(5000),
     }
     for name, data in sorted(seeds.items()):
         with open(os.path.join(here, name), "wb") as f:
