@@ -46,6 +46,24 @@ enum Metrics {
                paths.map { ("agent=\"\($0.0)\"", $0.1.heldRows) })
         metric("flamewire_agent_dictionary_entries", "gauge", "Entries in the dictionaries of an agent's streams, per agent.",
                paths.map { ("agent=\"\($0.0)\"", $0.1.dictionaryEntries) })
+        // What each agent reported of its path (REPORT frames, SPEC.md §11.2), once it has.
+        let reports = paths.compactMap { p in p.1.report.map { ("agent=\"\(p.0)\"", $0) } }
+        func reported(_ name: String, _ type: String, _ help: String, _ value: (PathReport) -> String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, r) in reports { out += "\(name){\(labels)} \(value(r))\n" }
+        }
+        func seconds(_ micros: UInt64) -> String { String(format: "%.6f", Double(micros) / 1e6) }
+        reported("flamewire_agent_rtt_seconds", "gauge", "The agent's smoothed round-trip time to this collector (RFC 9002), as it last reported.") { seconds($0.smoothedRTTMicros) }
+        reported("flamewire_agent_rtt_variation_seconds", "gauge", "The agent's round-trip time variation, as it last reported.") { seconds($0.rttVariationMicros) }
+        reported("flamewire_agent_min_rtt_seconds", "gauge", "The smallest round-trip time the agent measured, as it last reported.") { seconds($0.minRTTMicros) }
+        reported("flamewire_agent_interval_seconds", "gauge", "The agent's adaptive sampling interval (120-480 ms by default), as it last reported.") { seconds($0.intervalMicros) }
+        reported("flamewire_agent_loss_estimate", "gauge", "The agent's estimate of packet loss on its path (what its parity is sized for), as it last reported.") {
+            String(format: "%.4f", $0.loss)
+        }
+        reported("flamewire_agent_windows_sent_total", "counter", "Windows the agent process sent, as it last reported.") { "\($0.windowsSent)" }
+        reported("flamewire_agent_windows_repaired_total", "counter", "Windows the agent process had to repair before they decoded, as it last reported.") { "\($0.windowsRepaired)" }
+        reported("flamewire_agent_windows_lost_total", "counter", "Windows the agent process gave up after the repair limit, as it last reported.") { "\($0.windowsLost)" }
+        reported("flamewire_agent_repair_bytes_total", "counter", "UDP payload bytes of repair parity the agent process sent, as it last reported.") { "\($0.repairBytes)" }
         out += "# HELP flamewire_agent_loss_seen Share of recent packet numbers that did not arrive (before repair), per agent.\n# TYPE flamewire_agent_loss_seen gauge\n"
         for (agent, p) in paths { out += "flamewire_agent_loss_seen{agent=\"\(agent)\"} \(String(format: "%.4f", p.lossSeen))\n" }
         metric("flamewire_windows_stored_total", "counter", "Windows committed to the store (then reported durable to the agent).", [("", counts.windowsStored)])

@@ -69,7 +69,7 @@ extension AgentSession {
                 stats.windowsRejected += 1
                 events.append(.windowRejected(a, reason: reason))
             }
-        case .keepalive:
+        case .keepalive, .report:
             break
         }
     }

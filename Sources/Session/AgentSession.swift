@@ -108,6 +108,9 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     var lastSentAt: Instant?
     var lastHeardAt: Instant?
     var keepaliveDue = false
+    /// When the next REPORT is due (set once the keys are first agreed), and whether one is.
+    var reportAt: Instant?
+    var reportDue = false
     var outbox: [Transmit] = []
     var events: [AgentEvent] = []
 
@@ -246,6 +249,16 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             note(sent: d.count, at: now)
             return Transmit(datagram: d, destination: config.collector)
         }
+        if reportDue {
+            // In a datagram of its own: a collector that predates REPORT drops the datagram
+            // as malformed, and nothing else is lost with it.
+            reportDue = false
+            let pn = takePacketNumber()
+            let d = ControlDatagram.seal([.report(pathReport)], connectionID: slot.keys.remoteIndex, packetNumber: pn, keys: slot.keys)
+            stats.bytesControl += d.count
+            note(sent: d.count, at: now)
+            return Transmit(datagram: d, destination: config.collector)
+        }
         closeBundle()
         guard sender.queuedCount > 0, pacer.canSend(config.frame.maxDatagram, at: now) else { return nil }
         let pn = nextPacketNumber
@@ -284,6 +297,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             // Each timer only while it can still do something, so no wake-up stays in the past.
             if pending == nil && nextHandshakeAt == nil { consider(slot.madeAt + config.timers.rekeyAfterTime) }
             if !keepaliveDue { consider((lastSentAt ?? slot.madeAt) + config.timers.keepalive) }
+            if !reportDue { consider(reportAt) }
             if sender.queuedCount > 0 || sender.openBytes > 0 { consider(pacer.nextSend(config.frame.maxDatagram)) }
             if status == .established && !windows.isEmpty { consider((lastHeardAt ?? slot.madeAt) + config.timers.silence) }
         }
@@ -298,6 +312,10 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         }
         if let at = nextHandshakeAt, now >= at { startHandshake(at: now) }
         if let slot = current, now - (lastSentAt ?? slot.madeAt) >= config.timers.keepalive { keepaliveDue = true }
+        if let at = reportAt, now >= at, let every = config.timers.report {
+            reportDue = true
+            reportAt = now + every
+        }
         repair(at: now)
         flushPending()
         updateStatus(at: now)
@@ -383,6 +401,8 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         setStatus(.established)
         // Something to say at once, so the collector learns the new keys are in use.
         keepaliveDue = true
+        // The first REPORT once a few RTT samples are in, then one per period.
+        if reportAt == nil, let every = config.timers.report { reportAt = now + min(every, .seconds(1)) }
     }
 
     mutating func setStatus(_ s: AgentStatus) {

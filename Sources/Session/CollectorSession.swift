@@ -90,6 +90,10 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var highestPacket: UInt64 = 0
         var rejected: [ControlFrame] = []
         var durable: [UInt32: UInt32] = [:]
+        /// The agent's newest REPORT and the packet it came in (an older one arriving late
+        /// does not replace it).
+        var report: PathReport?
+        var reportPacket: UInt64 = 0
 
         /// After a datagram authenticated: commit its packet number, follow the agent's
         /// address (NAT rebinding: only a newer packet moves it), and note it for
@@ -116,6 +120,8 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                 highestPacket = 0
                 rejected = []
                 durable = [:]
+                report = nil
+                reportPacket = 0
             }
             if pn > highestPacket {
                 highestPacket = pn
@@ -205,6 +211,9 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         public var heldRows: Int = 0
         /// Entries in the dictionaries of the agent's streams.
         public var dictionaryEntries: Int = 0
+        /// What the agent last reported of its path (RTT, interval, loss, repair); nil
+        /// until its first REPORT.
+        public var report: PathReport?
     }
 
     public func path(of agent: PublicKey) -> PeerPath? {
@@ -219,7 +228,8 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             entries += d.dictionary.count
         }
         return PeerPath(highestPacket: p.highestPacket, packetsReceived: got, lossSeen: span > 0 ? 1 - Double(got) / Double(span) : 0,
-                        blocksRecovered: p.receiver.reassembler.blocksRecovered, heldRows: rows, dictionaryEntries: entries)
+                        blocksRecovered: p.receiver.reassembler.blocksRecovered, heldRows: rows, dictionaryEntries: entries,
+                        report: p.report)
     }
     public func address(of agent: PublicKey) -> PeerAddress? { peers[agent]?.address }
     public func receiver(of agent: PublicKey) -> WindowReceiver? { peers[agent]?.receiver }
@@ -456,12 +466,19 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             count(.authenticationFailed)
             return
         }
-        guard (try? ControlFrame.decode(payload)) != nil else {
+        guard let frames = try? ControlFrame.decode(payload) else {
             count(.malformedControl)
             return
         }
         // Keepalives prove liveness and carry the agent's current address; nothing to acknowledge.
         authenticated(key, connection: connection, packetNumber: pn, from: address, at: now, ackEliciting: false)
+        for case .report(let r) in frames {
+            Self.modify(&peers[key]) { p in
+                guard pn > p.reportPacket else { return }
+                p.report = r
+                p.reportPacket = pn
+            }
+        }
     }
 
     /// The CONTROL datagram acknowledging what `key`'s agent sent (SPEC.md §11.2).

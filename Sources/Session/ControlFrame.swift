@@ -1,6 +1,7 @@
 /// The frames a CONTROL datagram carries (SPEC.md §11.2), in its sealed payload.
 ///
-/// Acknowledgements flow from collector to agent; keepalives from agent to collector.
+/// Acknowledgements flow from collector to agent; keepalives and path reports from agent
+/// to collector.
 /// Every field is cumulative or repeated in later acknowledgements, so a lost CONTROL
 /// datagram costs time, never correctness.
 public enum ControlFrame: Equatable, Sendable {
@@ -18,9 +19,12 @@ public enum ControlFrame: Equatable, Sendable {
     case rejected(stream: UInt32, seq: UInt32, reason: UInt8, base: UInt32)
     /// Nothing but proof of life (keeps NAT bindings and the session alive).
     case keepalive
+    /// What the agent measures of its path (RTT, interval, loss, repair), for the
+    /// collector's metrics; it changes nothing in either end's protocol state.
+    case report(PathReport)
 
     static let codeAck: UInt8 = 1, codeDecoded: UInt8 = 2, codeDurable: UInt8 = 3, codeMissing: UInt8 = 4,
-               codeRejected: UInt8 = 5, codeKeepalive: UInt8 = 6
+               codeRejected: UInt8 = 5, codeKeepalive: UInt8 = 6, codeReport: UInt8 = 7
 
     /// Most ranges in one ACK frame and most blocks in one MISSING frame.
     public static let maxRanges = 64
@@ -59,6 +63,10 @@ public enum ControlFrame: Equatable, Sendable {
             out.appendVarint(s); out.appendVarint(q); out.append(reason); out.appendVarint(base)
         case .keepalive:
             out.append(Self.codeKeepalive)
+        case .report(let r):
+            out.append(Self.codeReport)
+            for v in [r.smoothedRTTMicros, r.rttVariationMicros, r.minRTTMicros, r.intervalMicros, UInt64(r.lossPPM),
+                      r.windowsSent, r.windowsRepaired, r.windowsLost, r.repairBytes] { out.appendVarint(v) }
         }
     }
 
@@ -119,6 +127,13 @@ public enum ControlFrame: Equatable, Sendable {
                 out.append(.rejected(stream: s, seq: q, reason: reason, base: try r.u32()))
             case codeKeepalive:
                 out.append(.keepalive)
+            case codeReport:
+                let srtt = try r.varint(), rttvar = try r.varint(), minRTT = try r.varint(), interval = try r.varint()
+                let loss = try r.u32()
+                guard loss <= PathReport.maxLossPPM else { throw .malformed("loss of \(loss) parts per million") }
+                out.append(.report(PathReport(smoothedRTTMicros: srtt, rttVariationMicros: rttvar, minRTTMicros: minRTT, intervalMicros: interval,
+                                              lossPPM: loss, windowsSent: try r.varint(), windowsRepaired: try r.varint(),
+                                              windowsLost: try r.varint(), repairBytes: try r.varint())))
             default:
                 throw .unknownFrame(code)
             }

@@ -15,6 +15,9 @@ public struct SessionTimers: Sendable, Equatable {
     public var rejectAfterTime: Duration = .seconds(180)
     /// The agent sends a keepalive when it has sent nothing for this long.
     public var keepalive: Duration = .seconds(15)
+    /// The agent sends a REPORT (its RTT, interval, loss and repair; SPEC.md §11.2) this
+    /// long after the keys are agreed and then at this period; nil sends none.
+    public var report: Duration? = .seconds(10)
     /// The agent reports silence when nothing authenticated arrived for this long while it
     /// had something to say.
     public var silence: Duration = .seconds(10)

@@ -180,6 +180,27 @@ import WireFrame
         #expect(log.map(\.capturedNanos) == f.captured.map { Optional($0) }, "\(log)")
         #expect(Set(log.map(\.seq)).count == 5 && log.allSatisfy { $0.service == "web" && $0.type == "cpu" && $0.storedNanos >= ($0.capturedNanos ?? .max) })
 
+        // The agent's REPORT (1 s after its handshake, then every 10 s) puts its RTT, interval
+        // and counts on /metrics, per agent; before it, the series are absent rather than
+        // zero. On a loaded machine the first may leave before the fifth window: wait for
+        // the one that counts all five.
+        let agentKey = try await f.agent.withEndpoint { a, _ in a.config.staticKey.publicKey }
+        let reportBy = ContinuousClock.now + .seconds(25)
+        while ContinuousClock.now < reportBy, try await f.collector.endpoint.withEndpoint({ c, _ in (c.path(of: agentKey)?.report?.windowsSent ?? 0) < 5 }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let reported = String(decoding: try await Self.get(f.base + "/metrics").body, as: UTF8.self)
+        func value(_ name: String) -> Double? {
+            reported.split(separator: "\n").first { $0.hasPrefix("\(name){agent=\"\(agentKey.base64)\"} ") }
+                .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        }
+        let rtt = try #require(value("flamewire_agent_rtt_seconds"), "\(reported)")
+        #expect(rtt > 0 && rtt < 5, "loopback, however loaded: \(rtt) s")
+        #expect(value("flamewire_agent_interval_seconds").map { $0 >= 0.12 && $0 <= 0.48 } == true)
+        #expect(value("flamewire_agent_windows_sent_total") == 5 && value("flamewire_agent_windows_lost_total") == 0, "\(reported)")
+        #expect(value("flamewire_agent_loss_estimate") != nil && value("flamewire_agent_repair_bytes_total") != nil)
+        #expect(reported.contains("# TYPE flamewire_agent_windows_repaired_total counter"))
+
         f.server.cancel()
         await f.agent.close()
         await f.collector.close()

@@ -14,6 +14,8 @@ import WireFrame
             .missing(bundle: 0xFFFF_FFFF, perBlock: [0, 3, 64]),
             .rejected(stream: 2, seq: 9, reason: 2, base: 7),
             .keepalive,
+            .report(PathReport(smoothedRTTMicros: 320_000, rttVariationMicros: 1, minRTTMicros: 0, intervalMicros: 480_000, lossPPM: 1_000_000,
+                               windowsSent: .max, windowsRepaired: 3, windowsLost: 2, repairBytes: 1 << 40)),
         ]
         let bytes = ControlFrame.encode(frames)
         #expect(try ControlFrame.decode(bytes) == frames)
@@ -23,6 +25,8 @@ import WireFrame
     @Test func malformedFramesAreRefusedWhole() {
         let bad: [[UInt8]] = [
             [9],  // unknown frame type
+            [7, 1, 1, 1, 1, 0xC1, 0x84, 0x3D, 0, 0, 0, 0],  // REPORT with a loss over 1,000,000 ppm
+            [7, 1, 1, 1, 1, 1, 0, 0, 0],  // REPORT that ends before its last field
             [1, 5],  // ACK ends early
             [1, 2, 0, 1, 5, 0],  // a gap below packet 0
             [4, 1, 1, 1, 65],  // a block lacking 65 symbols

@@ -65,8 +65,15 @@ struct ControlVectorTests {
              ])),
         Case(name: "keepalive-1", comment: "agent -> collector: a keepalive",
              fromCollector: false, packetNumber: 9, payload: ControlFrame.encode([.keepalive])),
-        Case(name: "refused-unknown-frame", comment: "collector -> agent: an ACK then frame type 7, which does not exist: the whole payload is refused",
-             fromCollector: true, packetNumber: 301, payload: ControlFrame.encode([.ack(ranges([1...4]), ackDelayMicros: 0)]) + [7]),
+        Case(name: "report-1", comment: "agent -> collector: a REPORT (320 ms smoothed RTT, 240 ms interval, 12 % loss estimate, counts over the agent process)",
+             fromCollector: false, packetNumber: 4242,
+             payload: ControlFrame.encode([.report(PathReport(smoothedRTTMicros: 320_512, rttVariationMicros: 41_000, minRTTMicros: 301_250,
+                                                               intervalMicros: 240_000, lossPPM: 120_000, windowsSent: 9_876_543_210,
+                                                               windowsRepaired: 17, windowsLost: 0, repairBytes: 1_234_567))])),
+        Case(name: "refused-unknown-frame", comment: "collector -> agent: an ACK then frame type 8, which does not exist: the whole payload is refused",
+             fromCollector: true, packetNumber: 301, payload: ControlFrame.encode([.ack(ranges([1...4]), ackDelayMicros: 0)]) + [8]),
+        Case(name: "refused-report-loss", comment: "agent -> collector: a REPORT whose loss is 1,000,001 parts per million (at most 1,000,000)",
+             fromCollector: false, packetNumber: 4243, payload: [7, 1, 1, 1, 1, 0xC1, 0x84, 0x3D, 0, 0, 0, 0]),
         Case(name: "refused-missing-65", comment: "collector -> agent: a MISSING frame whose block lacks 65 symbols (at most 64)",
              fromCollector: true, packetNumber: 302, payload: [4, 1, 1, 65]),
         Case(name: "refused-ack-gap", comment: "collector -> agent: an ACK whose second range would end below packet 0",
@@ -109,6 +116,9 @@ struct ControlVectorTests {
         case .missing(let b, let m): return "missing bundle \(b) lacking " + m.map(String.init).joined(separator: " ")
         case .rejected(let s, let q, let r, let b): return "rejected stream \(s) seq \(q) reason \(r) base \(b)"
         case .keepalive: return "keepalive"
+        case .report(let r):
+            return "report srtt_us \(r.smoothedRTTMicros) rttvar_us \(r.rttVariationMicros) min_rtt_us \(r.minRTTMicros) interval_us \(r.intervalMicros) "
+                + "loss_ppm \(r.lossPPM) windows_sent \(r.windowsSent) windows_repaired \(r.windowsRepaired) windows_lost \(r.windowsLost) repair_bytes \(r.repairBytes)"
         }
     }
 

@@ -210,3 +210,63 @@ import WireFrame
         #expect(sim.a.stats.bytesRepair == 0, "no repair on a lossless link: \(sim.a.stats)")
     }
 }
+
+/// REPORT (SPEC §11.2): what the agent measures of its path reaches the collector.
+@Suite struct PathReportTests {
+    /// The agent reports 1 s after the handshake and every 10 s after; the collector holds
+    /// the newest report, which on a quiet end of run is exactly what the agent would
+    /// report now (its RTT the link's, its interval its own, its counts). Without the
+    /// timer no report is sent.
+    @Test func theAgentReportsItsPathToTheCollector() throws {
+        let h = Harness()
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(40), total: total)
+        var reports: [Instant] = []
+        sim.observer = { e in
+            if case .transmitted(.a, let t, let at, _) = e, t.datagram.first == 0x25, t.datagram.count > 40 { reports.append(at) }
+        }
+        try sim.run(until: .zero + .seconds(1))
+        #expect(sim.b.path(of: h.agentKey.publicKey)?.report == nil, "nothing reported before the first REPORT is due")
+        try sim.run(until: .zero + .seconds(45))
+        // Keys agreed at ~0.32 s: reports at ~1.32 s, then every 10 s.
+        #expect(reports.count == 5, "\(reports)")
+        for (a, b) in zip(reports, reports.dropFirst()) { #expect(b - a == .seconds(10)) }
+        let r = try #require(sim.b.path(of: h.agentKey.publicKey)?.report)
+        #expect(r == sim.a.pathReport, "the last report, after the last window was decoded, is the agent's present state")
+        #expect(r.smoothedRTT >= .milliseconds(320) && r.smoothedRTT < .milliseconds(360), "\(r)")
+        #expect(r.minRTTMicros >= 320_000 && r.minRTTMicros <= r.smoothedRTTMicros)
+        #expect(r.interval >= .milliseconds(120) && r.interval <= .milliseconds(480))
+        #expect(r.windowsSent == UInt64(total.value) && r.windowsLost == 0 && r.windowsRepaired == 0 && r.repairBytes == 0, "\(r)")
+        #expect(sim.b.dropped.isEmpty, "\(sim.b.dropped)")
+
+        var timers = SessionTimers()
+        timers.report = nil
+        let quiet = try h.simulation(agent: try h.agentConfig(timers: timers), collector: h.collectorConfig())
+        Harness.feed(quiet, until: .zero + .seconds(20), total: Counter())
+        try quiet.run(until: .zero + .seconds(25))
+        #expect(quiet.b.path(of: h.agentKey.publicKey)?.report == nil)
+        #expect(quiet.a.stats.windowsDecoded > 0)
+    }
+
+    @Test func aReportReadsAsOneLine() {
+        let r = PathReport(smoothedRTTMicros: 320_512, rttVariationMicros: 41_000, minRTTMicros: 301_499, intervalMicros: 120_000, lossPPM: 118_450,
+                           windowsSent: 281, windowsRepaired: 3, windowsLost: 0, repairBytes: 1810)
+        #expect(r.description == "RTT 321 ms (min 301 ms), interval 120 ms, loss 11.8 %, windows sent 281 (3 repaired, 0 lost), repair 1810 B")
+    }
+
+    /// On 10 % loss each way the reported loss estimate is near 10 %, and a report lost on
+    /// the way leaves the previous one in place (at most a period behind).
+    @Test func aLossyPathShowsInTheReport() throws {
+        let h = Harness()
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig(),
+                                   link: LinkConfig(lossProbability: 0.10, delay: .milliseconds(160)))
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(60), total: total)
+        try sim.run(until: .zero + .seconds(65))
+        let r = try #require(sim.b.path(of: h.agentKey.publicKey)?.report)
+        #expect(r.loss > 0.05 && r.loss < 0.15, "\(r.loss)")
+        #expect(r.windowsSent <= UInt64(total.value) && r.windowsSent + 50 >= UInt64(total.value) && r.windowsLost == 0, "\(r)")
+        #expect(r.windowsRepaired <= r.windowsSent && r.repairBytes <= UInt64(sim.a.stats.bytesRepair))
+    }
+}

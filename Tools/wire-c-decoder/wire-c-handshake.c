@@ -815,7 +815,17 @@ static long parse_frames(const unsigned char *p, size_t n, Text *t) {
         case 6: /* KEEPALIVE */
             text_add(t, "keepalive\n");
             break;
-        default: /* 0, 7-255: an unknown type rejects the payload */
+        case 7: { /* REPORT: srtt, rttvar, min_rtt, interval (us), loss (ppm, u32 <= 1000000), sent, repaired, lost, repair bytes */
+            uint64_t f[9];
+            for (int i = 0; i < 9; i++)
+                if (!rd_varint(&r, &f[i])) return -1;
+            if (f[4] > 1000000) return -1;
+            text_add(t, "report srtt_us %" PRIu64 " rttvar_us %" PRIu64 " min_rtt_us %" PRIu64 " interval_us %" PRIu64 " loss_ppm %" PRIu64
+                        " windows_sent %" PRIu64 " windows_repaired %" PRIu64 " windows_lost %" PRIu64 " repair_bytes %" PRIu64 "\n",
+                     f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
+            break;
+        }
+        default: /* 0, 8-255: an unknown type rejects the payload */
             return -1;
         }
         frames++;

@@ -40,7 +40,7 @@ private func checkCodec(_ bytes: [UInt8]) -> Bool {
     do { frames = try ControlFrame.decode(bytes) } catch {
         // Typed throws: only ControlError gets here.
         switch error {
-        case .unknownFrame(let code): check(!(1...6).contains(code), "known frame type \(code) reported unknown")
+        case .unknownFrame(let code): check(!(1...7).contains(code), "known frame type \(code) reported unknown")
         case .truncated, .malformed: break
         }
         return false
@@ -67,6 +67,8 @@ private func checkCodec(_ bytes: [UInt8]) -> Bool {
             }
         case .missing(_, let blocks):
             check(blocks.count <= ControlFrame.maxBlocks && blocks.allSatisfy { $0 <= 64 }, "MISSING frame with blocks \(blocks)")
+        case .report(let r):
+            check(r.lossPPM <= PathReport.maxLossPPM, "REPORT with a loss of \(r.lossPPM) ppm")
         case .decoded, .durable, .rejected, .keepalive:
             break
         }

@@ -271,6 +271,9 @@ try write("control", "ack-64-ranges", ControlFrame.encode([.ack(wideRanges, ackD
 // Non-shortest varints (0 as 0x80 0x00) and a gap below packet 0.
 try write("control", "long-varints", [3, 0x81, 0x00, 0x80, 0x80, 0x00])
 try write("control", "ack-gap-below-zero", [1, 10, 0, 1, 2, 9, 0])
+// The agent's REPORT (SPEC §11.2): multi-byte varints, the largest loss a receiver accepts.
+try write("control", "report", ControlFrame.encode([.report(PathReport(smoothedRTTMicros: 320_512, rttVariationMicros: 41_000, minRTTMicros: 301_250,
+    intervalMicros: 240_000, lossPPM: 1_000_000, windowsSent: 1 << 40, windowsRepaired: 17, windowsLost: 1, repairBytes: 1_234_567))]))
 // For the PacketRanges model: limit 3 (byte 0), then dense packet numbers that join and split ranges.
 var ops: [UInt8] = [3]
 for pn: UInt16 in [5, 7, 6, 1, 3, 20, 2, 4, 30, 25, 26, 0, 40, 0xC000, 0xC001, 0x8001, 8, 9] { ops += [UInt8(pn >> 8), UInt8(pn & 0xFF)] }
