@@ -134,7 +134,10 @@ public final class AgentRuntime: Sendable {
         return (try? await endpoint.withEndpoint({ a, _ in a.windowsInFlight })) == 0
     }
 
+    /// Sends a last REPORT (the collector keeps the agent's final figures), then closes the
+    /// source and the socket.
     public func close() async {
+        _ = try? await endpoint.withEndpoint { a, _ in a.requestReport() }
         await options.source?.close()
         await endpoint.close()
     }

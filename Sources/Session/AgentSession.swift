@@ -226,6 +226,12 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     /// Superseded windows still being repaired at low priority.
     public var supersededInFlight: Int { windows.values.filter(\.superseded).count }
 
+    /// Queues a REPORT now (besides the periodic ones), for example as the agent stops, so
+    /// the collector keeps its final figures. Nothing without keys.
+    public mutating func requestReport() {
+        if current != nil && config.timers.report != nil { reportDue = true }
+    }
+
     /// The events since the last call, oldest first.
     public mutating func pollEvents() -> [AgentEvent] {
         defer { events.removeAll() }

@@ -249,6 +249,22 @@ import WireFrame
         #expect(quiet.a.stats.windowsDecoded > 0)
     }
 
+    /// A report asked for (as the agent stops) goes out at once, so the collector keeps the
+    /// final figures instead of those of up to 10 s before.
+    @Test func aRequestedReportCarriesTheFinalFigures() throws {
+        let h = Harness()
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(15), total: total)
+        try sim.run(until: .zero + .seconds(18))
+        let periodic = try #require(sim.b.path(of: h.agentKey.publicKey)?.report)
+        #expect(periodic.windowsSent < UInt64(total.value), "the report of ~11.3 s predates the last windows")
+        sim.a.requestReport()
+        try sim.run(until: .zero + .seconds(19))
+        #expect(sim.b.path(of: h.agentKey.publicKey)?.report == sim.a.pathReport)
+        #expect(sim.a.pathReport.windowsSent == UInt64(total.value))
+    }
+
     @Test func aReportReadsAsOneLine() {
         let r = PathReport(smoothedRTTMicros: 320_512, rttVariationMicros: 41_000, minRTTMicros: 301_499, intervalMicros: 120_000, lossPPM: 118_450,
                            windowsSent: 281, windowsRepaired: 3, windowsLost: 0, repairBytes: 1810)
