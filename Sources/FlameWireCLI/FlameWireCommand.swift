@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 
 /// The `flamewire` command: argument parsing only; the work is done by library modules.
@@ -21,6 +22,12 @@ public struct FlameWireCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Sets the process up for the command `arguments` names, before anything runs: `agent`
+    /// runs its tasks and sockets on one event loop (`AgentThreads`).
+    public static func prepareProcess(_ arguments: [String]) {
+        if arguments.dropFirst().first == "agent" { AgentThreads.useOneEventLoop() }
+    }
 
     /// Runs the command line and exits. Every failure is one line on standard error,
     /// `flamewire: error: ...`, and a non-zero exit status.

@@ -1,3 +1,4 @@
 import FlameWireCLI
 
+FlameWireCommand.prepareProcess(CommandLine.arguments)
 await FlameWireCommand.runMain()
