@@ -51,6 +51,14 @@ public struct StreamSummary: Sendable {
     public var windowsDecoded: Int
 }
 
+/// One agent with a session now: its key, where its datagrams come from, and what the
+/// collector sees of its path (with the agent's own REPORT, once one arrived).
+public struct AgentSummary: Sendable {
+    public var agent: PublicKey
+    public var address: String
+    public var path: CollectorSession.PeerPath
+}
+
 /// One stored stream over a time range, rebuilt as a profile (counters summed over the
 /// range, gauges as its mean or its last level).
 public struct CollectedStream: Sendable {
@@ -296,6 +304,15 @@ public final class CollectorRuntime: Sendable {
                 }
             }
             return out
+        }
+    }
+
+    /// Every agent with a session, by key.
+    public func agents() async throws -> [AgentSummary] {
+        try await endpoint.withEndpoint { c, _ in
+            c.peerKeys.sorted { $0.base64 < $1.base64 }.compactMap { k in
+                c.path(of: k).map { AgentSummary(agent: k, address: c.address(of: k)?.value ?? "", path: $0) }
+            }
         }
     }
 

@@ -28,7 +28,7 @@ public enum CollectorHTTPServer {
         let router = Router()
         if let token { router.add(middleware: TokenMiddleware(token: Array(token.utf8))) }
         router.get("/") { _, _ -> Response in
-            html(IndexPage.render(try await collector.storedStreams(), live: try await collector.summaries()))
+            html(IndexPage.render(try await collector.storedStreams(), live: try await collector.summaries(), agents: try await collector.agents()))
         }
         router.get("/healthz") { _, _ -> String in "ok\n" }
         // Browsers ask for one on every page; a small flame (SVG) instead of a 404.

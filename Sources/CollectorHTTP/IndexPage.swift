@@ -1,12 +1,13 @@
 import Collector
 import Foundation
 import Keys
+import Session
 import Store
 
 /// The collector's index page: every stream with links to its graph, pprof and folded
 /// output. Plain HTML, no script, nothing fetched from elsewhere.
 enum IndexPage {
-    static func render(_ streams: [StoredStream], live: [StreamSummary]) -> String {
+    static func render(_ streams: [StoredStream], live: [StreamSummary], agents: [AgentSummary] = []) -> String {
         var rows = ""
         let connected = Set(live.map { $0.agent.base64 + "\u{1f}" + $0.info.service + "\u{1f}" + $0.info.profileType })
         for s in streams.sorted(by: { ($0.info.service, $0.info.profileType, $0.agent) < ($1.info.service, $1.info.profileType, $1.agent) }) {
@@ -40,8 +41,37 @@ enum IndexPage {
             ● marks an agent connected now. <a href="/metrics">Metrics</a>.</p>
             <table><tr><th>service</th><th>type</th><th>labels</th><th>agent</th><th>windows</th><th>first (UTC)</th><th>last (UTC)</th><th></th></tr>
             \(rows)</table>
+            \(agentTable(agents))
             </body></html>
 
+            """
+    }
+
+    /// The agents connected now and their paths: what the collector sees (loss before
+    /// repair, blocks rebuilt from parity) beside what each agent last reported (RTT,
+    /// interval, its loss estimate, repair).
+    static func agentTable(_ agents: [AgentSummary]) -> String {
+        guard !agents.isEmpty else { return "<h2>Agents</h2>\n<p>No agent is connected now.</p>" }
+        func ms(_ us: UInt64) -> String { "\((us + 500) / 1000) ms" }
+        func pct(_ x: Double) -> String { String(format: "%.1f %%", x * 100) }
+        var rows = ""
+        for a in agents {
+            let p = a.path
+            let reported: String
+            if let r = p.report {
+                reported = "<td>\(ms(r.smoothedRTTMicros)) (min \(ms(r.minRTTMicros)))</td><td>\(ms(r.intervalMicros))</td><td>\(pct(r.loss))</td>"
+                    + "<td>\(r.windowsSent)</td><td>\(r.windowsRepaired)</td><td>\(r.windowsLost)</td><td>\(r.repairBytes)</td>"
+            } else {
+                reported = "<td colspan=\"7\">no report yet (the first comes 1 s after the handshake)</td>"
+            }
+            rows += "<tr><td title=\"\(escape(a.agent.base64))\">\(escape(String(a.agent.base64.prefix(12))))…</td><td>\(escape(a.address))</td>"
+                + reported + "<td>\(pct(p.lossSeen))</td><td>\(p.blocksRecovered)</td></tr>\n"
+        }
+        return """
+            <h2>Agents</h2>
+            <p>Connected now. RTT, interval, loss estimate, windows and repair are what each agent last reported (every 10 s); loss seen and blocks rebuilt are what this collector measured.</p>
+            <table><tr><th>agent</th><th>address</th><th>RTT</th><th>interval</th><th>loss estimate</th><th>windows sent</th><th>repaired</th><th>lost</th><th>repair bytes</th><th>loss seen</th><th>blocks rebuilt from parity</th></tr>
+            \(rows)</table>
             """
     }
 

@@ -13,9 +13,7 @@ enum Metrics {
         let (dropped, peers, sent, cookies) = try await collector.endpoint.withEndpoint { c, _ in
             (c.dropped, c.peerKeys.count, c.bytesSent, c.cookieRepliesSent)
         }
-        let paths = try await collector.endpoint.withEndpoint { c, _ in
-            c.peerKeys.sorted { $0.base64 < $1.base64 }.compactMap { k in c.path(of: k).map { (k.base64, $0) } }
-        }
+        let paths = try await collector.agents().map { ($0.agent.base64, $0.path) }
         let streams = try await collector.summaries()
         let counts = collector.counts
         let store = collector.store

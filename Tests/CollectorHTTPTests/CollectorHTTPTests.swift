@@ -200,6 +200,10 @@ import WireFrame
         #expect(value("flamewire_agent_windows_sent_total") == 5 && value("flamewire_agent_windows_lost_total") == 0, "\(reported)")
         #expect(value("flamewire_agent_loss_estimate") != nil && value("flamewire_agent_repair_bytes_total") != nil)
         #expect(reported.contains("# TYPE flamewire_agent_windows_repaired_total counter"))
+        // The index lists the connected agent with what it reported.
+        let page = String(decoding: try await Self.get(f.base + "/").body, as: UTF8.self)
+        let agentRow = page.split(separator: "\n").first { $0.contains("title=\"\(agentKey.base64)\"") && $0.contains("<td>127.0.0.1:") }
+        #expect(agentRow.map { $0.contains(" ms (min ") && $0.contains("<td>5</td>") } == true, "\(agentRow ?? "no agent row")")
 
         f.server.cancel()
         await f.agent.close()
