@@ -147,11 +147,19 @@ public final class CollectorRuntime: Sendable {
 
     public var counts: CollectorTallies { tallies.withLock { $0 } }
 
-    /// Drains the session's events every `period` until the task is cancelled.
-    public func run(period: Duration = .milliseconds(50)) async {
+    /// Drains the session's events until the task is cancelled: as soon as a read leaves
+    /// events (a window decoded, an agent connected), but no sooner than `gap` after the
+    /// previous drain began, so that under load one transaction carries every window decoded
+    /// meanwhile (group commit); at least every `period` without reads.
+    public func run(gap: Duration = .milliseconds(10), period: Duration = .milliseconds(250)) async {
+        let wake = WakeSignal()
+        try? await endpoint.onReads { c in if c.hasEvents { wake.signal() } }
         while !Task.isCancelled {
+            let began = ContinuousClock.now
             await drain()
-            try? await Task.sleep(for: period)
+            if ContinuousClock.now < began + gap { try? await Task.sleep(until: began + gap) }
+            if Task.isCancelled { break }
+            await wake.wait(upTo: period)
         }
     }
 

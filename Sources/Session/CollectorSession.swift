@@ -191,6 +191,9 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     }
 
     /// The events since the last call, oldest first.
+    /// Whether `pollEvents` has something to give.
+    public var hasEvents: Bool { !events.isEmpty }
+
     public mutating func pollEvents() -> [CollectorEvent] {
         defer { events.removeAll() }
         return events

@@ -102,6 +102,14 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
         }.get()
     }
 
+    /// Calls `observer` on the event loop after every batch of datagrams read from the
+    /// socket was handed to the endpoint (and what it made ready was sent), so an owner can
+    /// react to what arrived (the collector wakes its store drain) without polling.
+    public func onReads(_ observer: @escaping @Sendable (inout E) -> Void) async throws {
+        let core = self.core
+        try await core.eventLoop.submit { core.afterReads = observer }.get()
+    }
+
     /// What went through the socket so far.
     public func counters() async throws -> UDPCounters {
         let core = self.core
@@ -127,6 +135,7 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
         var timer = WakeupTimer()
         var counters = UDPCounters()
         var closed = false
+        var afterReads: (@Sendable (inout E) -> Void)?
         /// Socket addresses of the peer addresses the endpoint sent to, bounded.
         var resolved: [PeerAddress: SocketAddress] = [:]
         static var maxResolved: Int { 4096 }
@@ -201,6 +210,7 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
 
         func channelReadComplete(context: ChannelHandlerContext) {
             core.pump()
+            if !core.closed { core.afterReads?(&core.endpoint) }
         }
 
         func errorCaught(context: ChannelHandlerContext, error: Error) {
