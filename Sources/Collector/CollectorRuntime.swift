@@ -165,8 +165,14 @@ public final class CollectorRuntime: Sendable {
 
     /// Takes the events the session has collected, stores the decoded windows and reports
     /// them durable. One drain runs at a time (a second caller waits for the first), so
-    /// each stream's windows reach the store in order.
+    /// each stream's windows reach the store in order. A drain that started finishes even
+    /// when its caller is cancelled (as at shutdown): the events it took would otherwise be
+    /// lost to the store.
     public func drain() async {
+        await Task { await self.drainOnce() }.value
+    }
+
+    func drainOnce() async {
         var acquired = false
         for _ in 0..<4000 {
             acquired = ingest.withLock { s -> Bool in

@@ -65,4 +65,35 @@ import Testing
         #expect(stored >= 3 && durable, "stored \(stored), durable \(durable)")
         #expect(took < .seconds(60), "stored before the 60 s period could have run the drain: \(took)")
     }
+
+    /// A drain whose caller is already cancelled (as the drain loop is at shutdown) still
+    /// stores what it took from the session: before, the store step gave up with the
+    /// cancellation and the windows were neither stored nor reported durable.
+    @Test func aCancelledCallerStillStoresTheDrainedWindows() async throws {
+        var rng = SessionRandom(.seeded(92))
+        let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
+        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey, allowed: [agentKey.publicKey]))
+        let pipe = Pipe()
+        var options = AgentOptions(source: nil, kinds: [], service: "cancel", collector: "127.0.0.1:\(collector.endpoint.localAddress?.port ?? 0)",
+                                   bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, psk: nil, dscp: nil)
+        options.folded = FoldedLineReader(pipe.fileHandleForReading)
+        let agent = try await AgentRuntime.start(options)
+        let loop = Task { await agent.run() }
+        pipe.fileHandleForWriting.write(Data("main;work 7\n".utf8))
+        // Decoded at the collector (the agent has its DECODED), not drained: no drain loop runs.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, try await agent.endpoint.withEndpoint({ a, _ in a.stats.windowsDecoded < 1 }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let cancelled = Task {
+            while !Task.isCancelled { await Task.yield() }
+            await collector.drain()
+        }
+        cancelled.cancel()
+        await cancelled.value
+        #expect(collector.counts.windowsStored == 1 && collector.counts.storeFailures == 0, "\(collector.counts)")
+        loop.cancel()
+        await agent.close()
+        await collector.close()
+    }
 }
