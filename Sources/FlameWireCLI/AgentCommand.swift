@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Keys
+import Lifecycle
 import Logging
 import NetSim
 import Noise
@@ -17,8 +18,9 @@ struct AgentCommand: AsyncParsableCommand {
             /debug/pprof/profile, a second CPU request, such as your own go tool pprof,
             gets Go's HTTP 500); heap, goroutine, mutex and block are fetched together at
             the adaptive interval (120-480 ms) and sent as one bundle. Runs until
-            --duration ends or SIGINT/SIGTERM, then waits up to 3 s for the collector to
-            acknowledge what is in flight and prints what it sent.
+            --duration ends, SIGINT/SIGTERM, or its source ends (--folded input closed, the
+            --perf process gone), then waits up to 3 s for the collector to acknowledge
+            what is in flight and prints what it sent.
 
             Instead of --pprof: --watch DIR sends each new pprof or folded file in DIR
             as one window (cpu, heap, allocs, goroutine, mutex or block from the file
@@ -110,10 +112,9 @@ struct AgentCommand: AsyncParsableCommand {
             from = "folded stacks from " + (folded ?? "-") + " as " + foldedType
         }
         options.logger.info("\(from) to \(collector)")
-        let loops = Task { await agent.run() }
-        await RelayCommand.waitForStop(runFor)
-        loops.cancel()
-        _ = await loops.value
+        // Until SIGTERM, SIGINT, --duration or the end of the source (folded input closed, the
+        // perf'd process gone), then a graceful stop: what is in flight is drained.
+        try await ProcessLifecycle.run([AgentService(agent)], stopAfter: runFor, logger: options.logger)
         let drained = await agent.drain(timeout: .seconds(3))
         let stats = try await agent.endpoint.withEndpoint { a, _ in (a.stats, a.interval, a.status.description) }
         let src = agent.sourceCounters

@@ -5,6 +5,7 @@ import Foundation
 import Synchronization
 import Logging
 import Keys
+import Lifecycle
 import NetSim
 import SansIO
 import Noise
@@ -101,32 +102,19 @@ struct CollectCommand: AsyncParsableCommand {
         let collector: CollectorRuntime
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
         options.logger.info("listening on \(collector.endpoint.localAddress.map { PeerAddresses.peer($0).value } ?? listen), public key \(options.staticKey.publicKey.base64)")
-        let drain = Task { await collector.run() }
+        var service = CollectorService(collector)
+        service.retention = keep
         if let allowFile {
             // SIGHUP re-reads the allow file; a file that does not read keeps the old list.
-            let logger = options.logger, fixed = fixedKeys
             signal(SIGHUP, SIG_IGN)
-            let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-            hup.setEventHandler {
-                Task {
-                    do {
-                        let said = await collector.setAllowedAgents(fixed.union(try AllowList.read(allowFile)))
-                        logger.notice("\(said)")
-                    } catch {
-                        logger.error("allow list not reloaded (the old one stays): \(error)")
-                    }
+            let logger = options.logger, fixed = fixedKeys
+            service.reload = {
+                do {
+                    let said = await collector.setAllowedAgents(fixed.union(try AllowList.read(allowFile)))
+                    logger.notice("\(said)")
+                } catch {
+                    logger.error("allow list not reloaded (the old one stays): \(error)")
                 }
-            }
-            hup.resume()
-            Signals.keep([hup])
-        }
-        let pruner = Task { [keep] in
-            guard let keep else { return }
-            // Every tenth of the retention, at most hourly, at least every 10 s.
-            let period = max(Duration.seconds(10), min(Duration.seconds(3600), keep / 10))
-            while !Task.isCancelled {
-                await collector.prune(olderThan: keep)
-                try? await Task.sleep(for: period)
             }
         }
         var server: Task<Void, Never>?
@@ -158,19 +146,12 @@ struct CollectCommand: AsyncParsableCommand {
             }
         }
         let out = self.out
-        let writer = Task {
-            guard let out else { return }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: every)
-                if Task.isCancelled { break }
-                if let streams = try? await collector.streams() { _ = try? ProfileExport.write(streams, to: out) }
-            }
+        if let out {
+            service.exportEvery = every
+            service.export = { if let streams = try? await collector.streams() { _ = try? ProfileExport.write(streams, to: out) } }
         }
-        await RelayCommand.waitForStop(runFor)
-        writer.cancel()
-        pruner.cancel()
-        drain.cancel()
-        _ = await drain.value
+        // Until SIGTERM, SIGINT or --duration (swift-service-lifecycle), then a graceful stop.
+        try await ProcessLifecycle.run([service], stopAfter: runFor, logger: options.logger)
         // The last events: stored and reported before the socket closes.
         await collector.drain()
         // The HTTP server stops with the process, after the report below.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import EventLog
+import Lifecycle
+import Logging
 import NetSim
 import Relay
 import SansIO
@@ -68,30 +71,10 @@ struct RelayCommand: AsyncParsableCommand {
         }
         var stderr = StandardError()
         print("flamewire relay: \(relay.localAddress.map { PeerAddresses.peer($0).value } ?? listen) -> \(forward): loss \(loss), burst \(burst), delay \(delay) each way, jitter \(jitter), rate \(rate ?? "none"), seed \(seed)", to: &stderr)
-        await Self.waitForStop(runFor)
+        try await ProcessLifecycle.run([UntilShutdown()], stopAfter: runFor, logger: .silent)
         let c = try await relay.counters()
         await relay.close()
         print(Self.report(c))
-    }
-
-    /// Returns after `duration`, or at SIGINT or SIGTERM.
-    static func waitForStop(_ duration: Duration?) async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let once = OnceFlag()
-            let finish: @Sendable () -> Void = { if once.set() { done.resume() } }
-            var sources: [DispatchSourceSignal] = []
-            for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                s.setEventHandler(handler: finish)
-                s.resume()
-                sources.append(s)
-            }
-            Signals.keep(sources)
-            if let duration {
-                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(duration.nanoseconds)), execute: finish)
-            }
-        }
     }
 
     static func report(_ c: RelayCounters) -> String {
@@ -101,23 +84,4 @@ struct RelayCommand: AsyncParsableCommand {
         return [line("upstream (client -> forward)", c.upstream), line("downstream (forward -> client)", c.downstream),
                 "clients: \(c.clients), refused: \(c.refused), socket errors: \(c.socketErrors)"].joined(separator: "\n")
     }
-}
-
-/// Set once, from any thread.
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    func set() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if done { return false }
-        done = true
-        return true
-    }
-}
-
-/// Keeps signal sources alive for the life of the process.
-enum Signals {
-    nonisolated(unsafe) private static var kept: [DispatchSourceSignal] = []
-    static func keep(_ s: [DispatchSourceSignal]) { kept += s }
 }
