@@ -82,6 +82,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries (Debian: zlib1g-dev, libsnappy-dev, libssl-dev, libsqlite3-dev).
@@ -128,11 +130,14 @@ let package = Package(
                                                  "EventLog", .product(name: "Logging", package: "swift-log"),
                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                                  .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                                                 .product(name: "Metrics", package: "swift-metrics"),
                                                  .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "CollectorHTTP", dependencies: ["Collector", "Store", "FlameGraph", "Folded", "Pprof", "Profile", "ProfileFiles", "Keys", "Session", "SansIO", "WireCodec",
                                                      .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
                                                      .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
-                                                     .product(name: "Logging", package: "swift-log")]),
+                                                     .product(name: "Logging", package: "swift-log"),
+                                                     .product(name: "Metrics", package: "swift-metrics"),
+                                                     .product(name: "Prometheus", package: "swift-prometheus")]),
         .target(name: "ProfileFiles", dependencies: ["Profile", "Pprof", "Folded", "FlameGraph", "Compression"]),
         .target(
             name: "FlameWireCLI",

@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import Keys
 import Logging
+import Metrics
 import NIOPosix
 import Noise
 import Profile
@@ -119,6 +120,9 @@ public final class CollectorRuntime: Sendable {
     let ingest = Mutex(IngestState())
     public let logger: Logger
     let onStored: (@Sendable ([StoredWindow]) -> Void)?
+    /// Through swift-metrics (a no-op unless the process bootstrapped a backend, as
+    /// `collect` does with Prometheus): how long each store commit took.
+    let commitDuration = Metrics.Timer(label: "flamewire_store_commit_duration_seconds")
 
     /// What the drain keeps between passes (touched by one drain at a time).
     struct IngestState {
@@ -248,6 +252,7 @@ public final class CollectorRuntime: Sendable {
             let store = self.store
             let rows = batch.map(\.1)
             let began = ContinuousClock.now
+            defer { commitDuration.record(duration: ContinuousClock.now - began) }
             let result: Result<[AppendOutcome], StoreError> = await (try? NIOThreadPool.singleton.runIfActive { () -> Result<[AppendOutcome], StoreError> in
                 do throws(StoreError) { return .success(try store.append(rows)) } catch { return .failure(error) }
             }) ?? .failure(.invalid("the store's thread pool has stopped"))

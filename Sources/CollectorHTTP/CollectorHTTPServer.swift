@@ -3,6 +3,7 @@ import FlameGraph
 import Folded
 import Foundation
 import Hummingbird
+import Prometheus
 import HummingbirdTLS
 import NIOCore
 import Keys
@@ -24,8 +25,11 @@ public enum CollectorHTTPServer {
         <rect x="2" y="8" width="10" height="4" fill="#f08a24"/><rect x="3" y="4" width="5" height="4" fill="#f7c04a"/></svg>
         """
     /// The routes, over `collector`.
-    public static func router(_ collector: CollectorRuntime, token: String? = nil) -> Router<BasicRequestContext> {
+    /// With `metrics` (the process's swift-metrics registry, `ProcessMetrics.bootstrap`),
+    /// requests are measured and the registry's series follow the collector's on `/metrics`.
+    public static func router(_ collector: CollectorRuntime, token: String? = nil, metrics: PrometheusCollectorRegistry? = nil) -> Router<BasicRequestContext> {
         let router = Router()
+        if metrics != nil { router.add(middleware: MetricsMiddleware()) }
         if let token { router.add(middleware: TokenMiddleware(token: Array(token.utf8))) }
         router.get("/") { _, _ -> Response in
             html(IndexPage.render(try await collector.storedStreams(), live: try await collector.summaries(), agents: try await collector.agents()))
@@ -37,7 +41,7 @@ public enum CollectorHTTPServer {
                      body: .init(byteBuffer: ByteBuffer(string: favicon)))
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = try await Metrics.render(collector)
+            let text = try await CollectorMetricsText.render(collector) + (metrics?.emitToString() ?? "")
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/flamegraph.svg") { request, _ -> Response in
@@ -91,13 +95,14 @@ public enum CollectorHTTPServer {
     /// Serves `collector` on `host:port` until the task is cancelled; `onRunning` gets the
     /// bound port (useful with port 0).
     public static func run(_ collector: CollectorRuntime, host: String, port: Int, access: HTTPAccess = HTTPAccess(),
+                           metrics: PrometheusCollectorRegistry? = nil,
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         try access.check(host: host)
         // Warnings and errors only, on standard error (standard output is the command's report).
         var logger = Logger(label: "flamewire.http") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
         let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "flamewire")
-        let routes = router(collector, token: access.token)
+        let routes = router(collector, token: access.token, metrics: metrics)
         let running: @Sendable (any Channel) async -> Void = { channel in await onRunning(channel.localAddress?.port ?? port) }
         if let tls = try access.tlsConfiguration() {
             let app = Application(router: routes, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration,

@@ -99,6 +99,8 @@ struct CollectCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+        // swift-metrics to Prometheus for this process, before anything records.
+        let metrics = ProcessMetrics.bootstrap()
         let collector: CollectorRuntime
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
         options.logger.info("listening on \(collector.endpoint.localAddress.map { PeerAddresses.peer($0).value } ?? listen), public key \(options.staticKey.publicKey.base64)")
@@ -125,7 +127,7 @@ struct CollectCommand: AsyncParsableCommand {
             let state = Mutex<(bound: Int, failure: String?)>((0, nil))
             server = Task {
                 do {
-                    try await CollectorHTTPServer.run(collector, host: host, port: port, access: access) { [access] bound in
+                    try await CollectorHTTPServer.run(collector, host: host, port: port, access: access, metrics: metrics) { [access] bound in
                         state.withLock { $0.bound = bound }
                         let scheme = access.certificatePath == nil ? "http" : "https"
                         logger.info("HTTP on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ (flame graphs, pprof, /metrics\(access.token == nil ? "" : "; token required"))")

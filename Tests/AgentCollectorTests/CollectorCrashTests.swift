@@ -178,6 +178,37 @@ import Pprof
         await agent.close()
     }
 
+    /// The `collect` process exports swift-metrics through Prometheus after its own series:
+    /// Hummingbird's request counts and durations, and the store's commit durations.
+    @Test func collectExportsSwiftMetricsOnMetrics() async throws {
+        guard FileManager.default.isExecutableFile(atPath: FlameWireBinary.url.path) else { return }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-metrics-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let keyPath = dir.appendingPathComponent("collector.key").path
+        _ = try KeyFile.generate(keyPath)
+        var rng = SessionRandom(.seeded(44))
+        let agentKey = PrivateKey(using: &rng)
+        let collector = try CollectorProcess(["--listen", "127.0.0.1:0", "--key", keyPath, "--allow", agentKey.publicKey.base64, "--http", "127.0.0.1:0"],
+                                             errors: dir.appendingPathComponent("collect.log"))
+        defer { collector.process.terminate(); collector.process.waitUntilExit() }
+        #expect(try await collector.waitFor("HTTP on http://127.0.0.1:"), "\(collector.log)")
+        let port = try #require(collector.log.split(separator: "\n").first { $0.contains("HTTP on http://127.0.0.1:") }
+            .flatMap { $0.split(separator: "127.0.0.1:").last?.prefix { $0.isNumber } }.flatMap { Int($0) }, "\(collector.log)")
+        func get(_ path: String) async throws -> String {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            return String(decoding: data, as: UTF8.self)
+        }
+        _ = try await get("/healthz")
+        _ = try await get("/")
+        let metrics = try await get("/metrics")
+        #expect(metrics.contains("flamewire_datagrams_received_total"), "the collector's own series come first")
+        let healthz = metrics.split(separator: "\n").first { $0.hasPrefix("hb_requests{") && $0.contains("\"/healthz\"") && $0.contains("\"200\"") }
+        #expect(healthz?.hasSuffix(" 1") == true, "\(metrics)")
+        #expect(metrics.contains("# TYPE http_server_request_duration histogram") || metrics.contains("http_server_request_duration_bucket"), "\(metrics)")
+        #expect(metrics.contains("# TYPE flamewire_store_commit_duration_seconds histogram"), "\(metrics)")
+    }
+
     @Test func sighupReloadsTheAllowFileAndRevokesAtOnce() async throws {
         guard FileManager.default.isExecutableFile(atPath: FlameWireBinary.url.path) else { return }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-hup-\(UUID().uuidString)")

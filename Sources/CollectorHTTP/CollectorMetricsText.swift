@@ -7,7 +7,7 @@ import Session
 /// `/metrics` in the Prometheus text format: datagrams and bytes through the socket,
 /// drops by reason (every reason, from zero), agents, and windows decoded and rejected per
 /// stream.
-enum Metrics {
+enum CollectorMetricsText {
     static func render(_ collector: CollectorRuntime) async throws -> String {
         let udp = try await collector.endpoint.counters()
         let (dropped, peers, sent, cookies) = try await collector.endpoint.withEndpoint { c, _ in
