@@ -4,7 +4,10 @@ import Synchronization
 /// next wait. The collector's store drain waits on it instead of polling, so a window is
 /// committed as soon as it is decoded rather than up to a polling period later.
 final class WakeSignal: Sendable {
-    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?, timedOut: Bool)>((false, nil, false))
+
+    /// Why a wait ended.
+    enum Wake: Equatable, Sendable { case signalled, timedOut }
 
     /// Wakes the waiter, or the next one.
     func signal() {
@@ -20,17 +23,26 @@ final class WakeSignal: Sendable {
     }
 
     /// Returns at the next signal (at once if one is pending), after `limit`, or when the
-    /// task is cancelled. One waiter at a time.
-    func wait(upTo limit: Duration) async {
+    /// task is cancelled (as `.signalled`), and says which. One waiter at a time.
+    @discardableResult
+    func wait(upTo limit: Duration) async -> Wake {
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.next() }
                 group.addTask {
                     // A timeout wakes the waiter like a signal; a signal first cancels the sleep.
-                    do { try await Task.sleep(for: limit); self.signal() } catch {}
+                    do {
+                        try await Task.sleep(for: limit)
+                        self.state.withLock { $0.timedOut = true }
+                        self.signal()
+                    } catch {}
                 }
                 await group.next()
                 group.cancelAll()
+            }
+            return state.withLock { s in
+                defer { s.timedOut = false }
+                return s.timedOut ? .timedOut : .signalled
             }
         } onCancel: {
             signal()
