@@ -163,16 +163,15 @@ struct CollectCommand: AsyncParsableCommand {
         if let out {
             do { written = try ProfileExport.write(streams, to: out) } catch { throw CLIError("writing \(out): \(error)") }
         }
-        let (dropped, recovered, reports) = try await collector.endpoint.withEndpoint { c, _ in
-            (c.dropped, c.peerKeys.compactMap { c.path(of: $0)?.blocksRecovered }.reduce(0, +),
-             c.peerKeys.sorted { $0.base64 < $1.base64 }.compactMap { k in c.path(of: k)?.report.map { (k.base64, $0) } })
-        }
+        let dropped = try await collector.endpoint.withEndpoint { c, _ in c.dropped }
+        let agents = try await collector.agents()
+        let recovered = agents.reduce(0) { $0 + $1.path.blocksRecovered }
         let counts = collector.counts
         await collector.close()
         for s in streams {
             print("\(ProfileExport.name(s)): \(s.windows) windows stored, \(s.profile.samples.count) stacks")
         }
-        for (agent, r) in reports { print("agent \(agent.prefix(12))… reported: \(r)") }
+        for a in agents { if let r = a.path.report { print("agent \(a.agent.base64.prefix(12))… reported: \(r)") } }
         let drops = dropped.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
         print("streams \(streams.count); windows decoded \(counts.decoded.values.reduce(0, +)), stored \(counts.windowsStored)\(data.map { " in \($0)" } ?? ""); "
               + "FEC blocks recovered \(recovered); datagrams dropped: \(drops.isEmpty ? "none" : drops)\(written.isEmpty ? "" : "; wrote \(written.count) files to \(out ?? "")")")

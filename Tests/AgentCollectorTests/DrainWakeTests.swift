@@ -11,6 +11,19 @@ import Testing
 /// polling period: with the period set to an hour, windows are still stored (and reported
 /// durable).
 @Suite(.serialized) struct DrainWakeTests {
+    /// A collector on loopback (no drain loop yet) and an agent reading folded stacks from
+    /// the returned pipe.
+    static func pair(seed: UInt64, service: String) async throws -> (CollectorRuntime, AgentRuntime, Pipe) {
+        var rng = SessionRandom(.seeded(seed))
+        let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
+        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey, allowed: [agentKey.publicKey]))
+        let pipe = Pipe()
+        var options = AgentOptions(source: nil, kinds: [], service: service, collector: "127.0.0.1:\(collector.endpoint.localAddress?.port ?? 0)",
+                                   bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, psk: nil, dscp: nil)
+        options.folded = FoldedLineReader(pipe.fileHandleForReading)
+        return (collector, try await AgentRuntime.start(options), pipe)
+    }
+
     /// Outcomes, not times: on a loaded 2-core machine the cooperative pool can stall a
     /// test for tens of seconds, so a signalled wait is told from a timed-out one by what
     /// `wait` says, with limits no stall reaches.
@@ -30,16 +43,9 @@ import Testing
     }
 
     @Test func decodedWindowsAreStoredWithoutWaitingForThePeriod() async throws {
-        var rng = SessionRandom(.seeded(91))
-        let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
-        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey, allowed: [agentKey.publicKey]))
+        let (collector, agent, pipe) = try await Self.pair(seed: 91, service: "wake")
         // No drain by the period in this test's life: only the reads' wake-ups can store.
         let drain = Task { await collector.run(gap: .milliseconds(10), period: .seconds(3600)) }
-        let pipe = Pipe()
-        var options = AgentOptions(source: nil, kinds: [], service: "wake", collector: "127.0.0.1:\(collector.endpoint.localAddress?.port ?? 0)",
-                                   bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, psk: nil, dscp: nil)
-        options.folded = FoldedLineReader(pipe.fileHandleForReading)
-        let agent = try await AgentRuntime.start(options)
         let loop = Task { await agent.run() }
         var stored = 0, durable = false
         for i in 1...3 {
@@ -71,14 +77,7 @@ import Testing
     /// stores what it took from the session: before, the store step gave up with the
     /// cancellation and the windows were neither stored nor reported durable.
     @Test func aCancelledCallerStillStoresTheDrainedWindows() async throws {
-        var rng = SessionRandom(.seeded(92))
-        let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
-        let collector = try await CollectorRuntime.start(CollectorOptions(listen: "127.0.0.1:0", staticKey: collectorKey, allowed: [agentKey.publicKey]))
-        let pipe = Pipe()
-        var options = AgentOptions(source: nil, kinds: [], service: "cancel", collector: "127.0.0.1:\(collector.endpoint.localAddress?.port ?? 0)",
-                                   bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, psk: nil, dscp: nil)
-        options.folded = FoldedLineReader(pipe.fileHandleForReading)
-        let agent = try await AgentRuntime.start(options)
+        let (collector, agent, pipe) = try await Self.pair(seed: 92, service: "cancel")
         let loop = Task { await agent.run() }
         pipe.fileHandleForWriting.write(Data("main;work 7\n".utf8))
         // Decoded at the collector (the agent has its DECODED), not drained: no drain loop runs.
