@@ -61,13 +61,16 @@ public enum ParityPolicy {
         if p >= 1 { return 1 }
         let r = 1 / max(beta, 1), g = min(1, r * p / (1 - p))
         // good[i], bad[i]: probability of i losses so far and being in that state (before
-        // the next datagram). Losses beyond t are folded into index t + 1.
-        var good = [Double](repeating: 0, count: t + 2), bad = good
+        // the next datagram). Losses beyond t are folded into index t + 1. Two pairs of
+        // buffers, swapped each step: the agent sizes parity for every bundle it sends, so
+        // this runs thousands of times a second on a busy agent and must not allocate per step.
+        let w = t + 2
+        var good = [Double](repeating: 0, count: w), bad = good, ng = good, nb = good
         good[0] = 1 - p
         bad[0] = p
         for _ in 0..<n {
-            var ng = [Double](repeating: 0, count: t + 2), nb = ng
-            for i in 0...(t + 1) {
+            for i in 0..<w { ng[i] = 0; nb[i] = 0 }
+            for i in 0..<w {
                 // Good: no loss, then move.
                 if good[i] > 0 {
                     ng[i] += good[i] * (1 - g)
@@ -80,8 +83,8 @@ public enum ParityPolicy {
                     nb[j] += bad[i] * (1 - r)
                 }
             }
-            good = ng
-            bad = nb
+            swap(&good, &ng)
+            swap(&bad, &nb)
         }
         return good[t + 1] + bad[t + 1]
     }

@@ -82,6 +82,9 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var replyIndex: UInt32
         var receiver = WindowReceiver()
         var received = PacketRanges()
+        /// The agent's CONTROL packets (keepalives, REPORT): never acknowledged, so not in
+        /// `received`, but they share its packet numbers and are no loss (`path(of:)`).
+        var controlPackets = PacketRanges(limit: 256)
         var largestReceivedAt: Instant?
         var unacked = 0
         var ackDeadline: Instant?
@@ -113,6 +116,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                 forgotten = slots.keys.filter { $0 != connection }
                 for i in forgotten { slots[i] = nil }
                 received = PacketRanges()
+                controlPackets = PacketRanges(limit: 256)
                 largestReceivedAt = nil
                 unacked = 0
                 ackDeadline = nil
@@ -128,7 +132,10 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                 self.address = address
                 replyIndex = connection
             }
-            guard ackEliciting else { return forgotten }
+            guard ackEliciting else {
+                controlPackets.insert(pn)
+                return forgotten
+            }
             if received.insert(pn), pn >= received.largest { largestReceivedAt = now }
             unacked += 1
             if unacked >= ackEvery { ackNow = true }
@@ -223,6 +230,14 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         guard let p = peers[agent] else { return nil }
         let got = p.received.ranges.reduce(UInt64(0)) { $0 + ($1.upperBound - $1.lowerBound + 1) }
         let span = p.received.ranges.last.map { p.received.largest - $0.lowerBound + 1 } ?? 0
+        // CONTROL packets inside the span arrived too: only packet numbers nothing came in are loss.
+        var control: UInt64 = 0
+        if let low = p.received.ranges.last?.lowerBound {
+            for r in p.controlPackets.ranges {
+                let a = max(r.lowerBound, low), b = min(r.upperBound, p.received.largest)
+                if a <= b { control += b - a + 1 }
+            }
+        }
         var rows = 0, entries = 0
         for stream in p.receiver.streams {
             guard let d = p.receiver.decoder(stream) else { continue }
@@ -230,7 +245,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             rows += c.fullRows + c.patchRows
             entries += d.dictionary.count
         }
-        return PeerPath(highestPacket: p.highestPacket, packetsReceived: got, lossSeen: span > 0 ? 1 - Double(got) / Double(span) : 0,
+        return PeerPath(highestPacket: p.highestPacket, packetsReceived: got, lossSeen: span > 0 ? max(0, 1 - Double(got + control) / Double(span)) : 0,
                         blocksRecovered: p.receiver.reassembler.blocksRecovered, heldRows: rows, dictionaryEntries: entries,
                         report: p.report)
     }

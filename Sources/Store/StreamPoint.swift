@@ -30,7 +30,7 @@ public struct StreamPoint: Sendable, Equatable {
     public mutating func apply(delta: StreamState, reset: Bool, gauges: [Bool]) {
         if reset { offset = running.mapValues { c, v in gauges[c] ? 0 : v } }
         running = running.adding(delta)
-        if gauges.contains(true) { gaugeSum = gaugeSum.adding(running.mapValues { c, v in gauges[c] ? v : 0 }) }
+        if gauges.contains(true) { gaugeSum = gaugeSum.adding(running, columns: gauges) }
         windows += 1
     }
 
@@ -48,14 +48,20 @@ public struct StreamPoint: Sendable, Equatable {
     /// previous state, and whether the agent's counters started over (the total of some
     /// counter column went down: the service restarted), in which case the counters'
     /// delta is `s` itself (a new lineage continues the stored totals, never subtracts).
+    ///
+    /// One merge walk over the two states in the usual case: a zero row of `running` counts
+    /// as absent in `increment`, so `running` stands for `agentState` without a copy, and a
+    /// column's total went down exactly when the delta's total of it is negative (the delta
+    /// holds every row that changed).
     public func delta(for s: StreamState, gauges: [Bool]) -> (delta: StreamState, reset: Bool) {
-        let previous = agentState
+        let previous = offset.isEmpty ? running : running.increment(since: offset)
+        let d = s.increment(since: previous)
         var reset = false
         if previous.columns == s.columns {
-            for c in 0..<s.columns where !gauges[c] && s.total(column: c) < previous.total(column: c) { reset = true; break }
+            for c in 0..<s.columns where !gauges[c] && d.total(column: c) < 0 { reset = true; break }
         }
         if reset { return (s.increment(since: previous.mapValues { c, v in gauges[c] ? v : 0 }), true) }
-        return (s.increment(since: previous), false)
+        return (d, false)
     }
 
     /// The state a query over (a, b] shows: counters summed over the range, gauges as their

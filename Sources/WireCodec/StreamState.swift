@@ -84,6 +84,39 @@ public struct StreamState: Equatable, Sendable {
     /// The row-wise sum of two states of the same columns (a delta profile added in).
     public func adding(_ other: StreamState) -> StreamState {
         let n = columns
+        return merged(with: other, onlyOther: { j, out in
+            for c in 0..<n { out.append(other.cells[j * n + c]) }
+            return true
+        }, both: { i, j, out in
+            for c in 0..<n { out.append(cells[i * n + c] &+ other.cells[j * n + c]) }
+        })
+    }
+
+    /// This state plus `other`'s values in the columns `mask` selects (the others count as
+    /// zero): `adding(other.mapValues { c, v in mask[c] ? v : 0 })` in one merge walk,
+    /// without the intermediate state. Rows only `other` holds join only when a selected
+    /// value is not zero, as they would through `mapValues`.
+    public func adding(_ other: StreamState, columns mask: [Bool]) -> StreamState {
+        let n = columns
+        precondition(other.columns == n && mask.count == n, "adding(_:columns:) needs states and a mask of the same columns")
+        return merged(with: other, onlyOther: { j, out in
+            var any = false
+            for c in 0..<n where mask[c] && other.cells[j * n + c] != 0 { any = true; break }
+            if any { for c in 0..<n { out.append(mask[c] ? other.cells[j * n + c] : 0) } }
+            return any
+        }, both: { i, j, out in
+            for c in 0..<n { out.append(mask[c] ? cells[i * n + c] &+ other.cells[j * n + c] : cells[i * n + c]) }
+        })
+    }
+
+    /// One merge walk over this state and `other` (same columns): rows only this state
+    /// holds are kept as they are; a row only `other` holds is kept when `onlyOther(j, &out)`
+    /// appends its values and returns true; a row both hold gets the values `both(i, j, &out)`
+    /// appends.
+    @inline(__always)
+    private func merged(with other: StreamState, onlyOther: (_ j: Int, _ out: inout [Int64]) -> Bool,
+                        both: (_ i: Int, _ j: Int, _ out: inout [Int64]) -> Void) -> StreamState {
+        let n = columns
         var outIDs: [EntryID] = []
         var out: [Int64] = []
         outIDs.reserveCapacity(max(ids.count, other.ids.count))
@@ -94,10 +127,11 @@ public struct StreamState: Equatable, Sendable {
             if j == b.count || (i < a.count && a[i] < b[j]) {
                 outIDs.append(a[i]); for c in 0..<n { out.append(cells[i * n + c]) }; i += 1
             } else if i == a.count || b[j] < a[i] {
-                outIDs.append(b[j]); for c in 0..<n { out.append(other.cells[j * n + c]) }; j += 1
+                if onlyOther(j, &out) { outIDs.append(b[j]) }
+                j += 1
             } else {
                 outIDs.append(a[i])
-                for c in 0..<n { out.append(cells[i * n + c] &+ other.cells[j * n + c]) }
+                both(i, j, &out)
                 i += 1; j += 1
             }
         }

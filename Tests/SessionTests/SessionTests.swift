@@ -239,6 +239,10 @@ import WireFrame
         #expect(r.interval >= .milliseconds(120) && r.interval <= .milliseconds(480))
         #expect(r.windowsSent == UInt64(total.value) && r.windowsLost == 0 && r.windowsRepaired == 0 && r.repairBytes == 0, "\(r)")
         #expect(sim.b.dropped.isEmpty, "\(sim.b.dropped)")
+        // The REPORTs took packet numbers between DATA packets and are never acknowledged:
+        // on this lossless link the collector must still see no loss.
+        let path = try #require(sim.b.path(of: h.agentKey.publicKey))
+        #expect(path.lossSeen == 0, "\(path)")
 
         var timers = SessionTimers()
         timers.report = nil

@@ -2,54 +2,86 @@
 # Load generator: N agents (real sessions on their own UDP sockets, in one process) each
 # sending a CPU and a heap window once a second to one `flamewire collect` on loopback,
 # which decodes and stores them in SQLite. Prints windows offered and decoded per second,
-# the collector's CPU (% of one core) and memory per agent session. Goal (issue 9): 1,000
-# agents, about 2,000 windows/s decoded and stored, on this 2-core machine, within 4 GB.
+# the collector's CPU (% of one core, and ms per stored window) and memory per agent
+# session; with --baseline BIN (another build of flamewire) the same load against it first,
+# in the same run, and the ratios. Goal (issue 9): 1,000 agents, about 2,000 windows/s
+# decoded and stored, on this 2-core machine, within 4 GB.
 #
-#   Tools/bench/load.sh [--agents N] [--seconds S] [--no-build]
+#   Tools/bench/load.sh [--agents N] [--seconds S] [--baseline BIN] [--no-build]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-agents=1000; seconds=20; build=1
+agents=1000; seconds=20; build=1; baseline=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --agents) agents="$2"; shift 2 ;;
         --seconds) seconds="$2"; shift 2 ;;
+        --baseline) baseline="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "load.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
+[[ -z "$baseline" || -x "$baseline" ]] || { echo "load.sh: --baseline $baseline is not an executable" >&2; exit 2; }
 out="$here/out"; mkdir -p "$out"
-work="$out/load"; rm -rf "$work"; mkdir -p "$work"
 . "$here/lib/build.sh"
 gen="$(bench_binary load-bench "$here/load" "$here/load/.build-bench" "$out" "$root" "$build")"
 if [[ $build -eq 1 ]]; then (cd "$root" && swift build -c release --product flamewire >"$out/load-flamewire-build.log" 2>&1); fi
 bin="$(cd "$root" && swift build -c release --show-bin-path)/flamewire"
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 || true
 bench_machine load.sh
-"$gen" --write-allow "$work/agents.allow" --agents "$agents"
-"$bin" keygen "$work/collector.key" >/dev/null
-"$bin" collect --listen 127.0.0.1:17300 --key "$work/collector.key" --allow-file "$work/agents.allow" --data "$work/load.db" \
-    --http 127.0.0.1:17380 >"$work/collect.out" 2>"$work/collect.log" &
-collector=$!
-trap 'kill $collector 2>/dev/null || true' EXIT
-sleep 1
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-idle_rss=$(rss_mb $collector)
 stored() { curl -sf http://127.0.0.1:17380/metrics | awk '/^flamewire_windows_stored_total/ { print $2 }'; }
-"$gen" --collector 127.0.0.1:17300 --collector-key "$("$bin" pubkey "$work/collector.key")" --agents "$agents" --seconds "$seconds" \
-    --samples "$root/../shared/samples/go119" > >(tee "$work/gen.out") &
-genpid=$!
-# Measure the collector over the steady part (after the warm-up line).
-until grep -q "warmed up" "$work/gen.out" 2>/dev/null; do sleep 0.5; kill -0 $genpid 2>/dev/null || break; done
-sleep 3
-c0=$(cpu_seconds $collector); w0=$(stored); t0=$(date +%s.%N)
-sleep "$seconds"
-c1=$(cpu_seconds $collector); w1=$(stored); t1=$(date +%s.%N)
-peak=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$collector/status")
-wait $genpid || true
-echo "$c0 $c1 $w0 $w1 $t0 $t1 $idle_rss $peak $agents" | awk '{
-    t = $6 - $5
-    printf "load.sh: collector %.0f %% of one core; stored %.0f windows/s (goal about 2,000 for 1,000 agents)\n", ($2 - $1) / t * 100, ($4 - $3) / t
-    printf "load.sh: collector memory %.1f MB peak (%.1f MB before the agents): %.1f KB per agent session (goal: 1,000 within 4 GB)\n", $8, $7, ($8 - $7) * 1024 / $9 }'
+collector=""
+# Waits for the collector's graceful stop (it finishes its writes), so the next run's ports are free.
+trap '[[ -n "$collector" ]] && { kill $collector 2>/dev/null; wait $collector 2>/dev/null; } || true' EXIT
+
+# run BIN LABEL: one load run against the collector BIN; appends a result line to $results.
+results="$out/load-results.tsv"
+printf 'label\tagents\toffered_per_s\tstored_per_s\tcollector_core_pct\tms_per_window\tpeak_mb\tkb_per_agent\n' >"$results"
+run() {
+    local b="$1" label="$2" work="$out/load-$2"
+    rm -rf "$work"; mkdir -p "$work"
+    "$gen" --write-allow "$work/agents.allow" --agents "$agents"
+    "$b" keygen "$work/collector.key" >/dev/null
+    "$b" collect --listen 127.0.0.1:17300 --key "$work/collector.key" --allow-file "$work/agents.allow" --data "$work/load.db" \
+        --http 127.0.0.1:17380 >"$work/collect.out" 2>"$work/collect.log" &
+    collector=$!
+    local i=0
+    until curl -sf http://127.0.0.1:17380/healthz >/dev/null; do
+        sleep 0.2; i=$((i + 1))
+        if ! kill -0 $collector 2>/dev/null || [[ $i -gt 100 ]]; then
+            echo "load.sh: the $label collector did not start; its log:" >&2; tail -n 5 "$work/collect.log" >&2; exit 2
+        fi
+    done
+    local idle_rss; idle_rss=$(rss_mb $collector)
+    "$gen" --collector 127.0.0.1:17300 --collector-key "$("$b" pubkey "$work/collector.key")" --agents "$agents" --seconds "$seconds" \
+        --samples "$root/../shared/samples/go119" > >(sed "s/^/[$label] /" | tee "$work/gen.out") &
+    local genpid=$!
+    # Measure the collector over the steady part (after the warm-up line).
+    until grep -q "warmed up" "$work/gen.out" 2>/dev/null; do sleep 0.5; kill -0 $genpid 2>/dev/null || break; done
+    sleep 3
+    local c0 w0 t0 c1 w1 t1 peak
+    c0=$(cpu_seconds $collector); w0=$(stored); t0=$(date +%s.%N)
+    sleep "$seconds"
+    c1=$(cpu_seconds $collector); w1=$(stored); t1=$(date +%s.%N)
+    peak=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$collector/status")
+    wait $genpid || true
+    kill $collector 2>/dev/null || true; wait $collector 2>/dev/null || true; collector=""
+    local offered; offered=$(sed -n 's/.*(\([0-9.]*\) windows\/s offered).*/\1/p' "$work/gen.out")
+    echo "$c0 $c1 $w0 $w1 $t0 $t1 $idle_rss $peak $agents ${offered:-0} $label" | awk -v OFS='\t' '{
+        t = $6 - $5; cpu = ($2 - $1) / t * 100; rate = ($4 - $3) / t
+        ms = rate > 0 ? ($2 - $1) / ($4 - $3) * 1000 : 0
+        printf "load.sh: [%s] collector %.0f %% of one core, %.2f ms per stored window; stored %.0f windows/s of %.0f offered (goal about 2,000 for 1,000 agents)\n", $11, cpu, ms, rate, $10 > "/dev/stderr"
+        printf "load.sh: [%s] collector memory %.1f MB peak (%.1f MB before the agents): %.1f KB per agent session (goal: 1,000 within 4 GB)\n", $11, $8, $7, ($8 - $7) * 1024 / $9 > "/dev/stderr"
+        print $11, $9, $10, rate, cpu, ms, $8, ($8 - $7) * 1024 / $9 }' >>"$results"
+}
+
+[[ -n "$baseline" ]] && run "$baseline" baseline
+run "$bin" this
+if [[ -n "$baseline" ]]; then
+    awk -F'\t' 'NR == 2 { b = $6; bs = $4 } NR == 3 && b > 0 && bs > 0 {
+        printf "load.sh: this build / baseline: %.2f× the collector time per stored window, %.2f× the windows stored per second\n", $6 / b, $4 / bs }' "$results"
+fi
+echo "load.sh: results in $results"

@@ -216,6 +216,10 @@ try write("bundle", "one-byte-short", Array(one.dropLast()))
 try write("bundle", "one-byte-over", one + [0])
 try write("bundle", "varint-11-bytes", [1] + [UInt8](repeating: 0xFF, count: 10) + [0x01, 1, 1, 9])
 try write("bundle", "empty", [])
+// A CI finding (fuzz-bundle, kept as a seed): a directory written with non-minimal varints
+// (its count and a stream longer than they need be); its windows start where it ends, not
+// at its minimal length.
+try write("bundle", "overlong-varint-count-and-stream", [0x01, 0xFF, 0x80, 0x00, 0x03, 0x01, 0x02])
 // As windows to bundle: byte 0 (0x80: 4-byte symbols), then per window a length byte, stream, seq, bytes.
 var spec: [UInt8] = [0x83]
 for i in 0..<6 { spec += [UInt8(20 * i + 5), 0, 0, 0, UInt8(i % 2 + 1), 0, 0, 0, UInt8(i + 1)] + (0...(20 * i + 5)).map { UInt8($0 & 0xFF) } }

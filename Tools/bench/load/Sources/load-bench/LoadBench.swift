@@ -13,6 +13,11 @@ import WireFrame
 /// CPU and a heap window every second (real Go profiles; after a warm-up that defines their
 /// stacks, states are replayed without hashing them again) to one collector.
 ///
+/// The replayed states go on as a service's would: counters only grow (the heap's
+/// allocations by the step from `heap-001` to `heap-002` each second, CPU by `cpu-01` and
+/// `cpu-02` in turn), gauges (in-use memory) move between the two snapshots' levels. Playing
+/// the two snapshots back and forth instead would make every other window a counter reset.
+///
 ///   load-bench --write-allow FILE --agents N [--seed S]        the agents' public keys
 ///   load-bench --collector IP:PORT --collector-key B64 --agents N --seconds S [--samples DIR]
 @main struct LoadBench {
@@ -81,7 +86,9 @@ import WireFrame
             return n
         }
         let before = await decoded()
-        let cpuReplay = cpuStates, heapReplay = heapStates
+        let steps = Int(seconds) + 2
+        let cpuReplay = Replay.cumulative(increments: cpuStates, from: cpuStates[1], count: steps)
+        let heapReplay = Replay.growing(snapshots: heapStates, gauges: heapInfo.columnKinds.map { $0 == .gauge }, count: steps)
 
         // Each agent sends a CPU and a heap window once a second, agents spread over the second.
         let sent = SentCounter()
@@ -94,7 +101,7 @@ import WireFrame
                     var k = 0
                     while next < end {
                         try? await Task.sleep(until: next)
-                        let c = cpuReplay[k % 2], h = heapReplay[k % 2]
+                        let c = cpuReplay[min(k, steps - 1)], h = heapReplay[min(k, steps - 1)]
                         let n = (try? await e.withEndpoint { a, now -> Int in
                             var n = 0
                             if case .sent = try a.submit(state: c, stream: 1, takenAt: now, at: now) { n += 1 }
@@ -115,6 +122,30 @@ import WireFrame
         say(String(format: "load-bench: sent %d windows in %.1f s (%.0f windows/s offered); acknowledged decoded %.0f windows/s during the run, %d more in the 5 s after",
                      sent.value, elapsed, Double(sent.value) / elapsed, Double(atEnd - before) / elapsed, settled - atEnd))
         for e in endpoints { await e.close() }
+    }
+}
+
+/// The states a load agent replays after its warm-up.
+enum Replay {
+    /// CPU: each state adds the next increment (the warm-up's profiles in turn) to the last.
+    static func cumulative(increments: [StreamState], from start: StreamState, count: Int) -> [StreamState] {
+        var out: [StreamState] = [], s = start
+        for k in 0..<count { s = s.adding(increments[k % increments.count]); out.append(s) }
+        return out
+    }
+
+    /// Heap: counters grow by the step between the first two snapshots (negative cells, a
+    /// sampling artefact, left out), gauges take the snapshots' levels in turn; starts after
+    /// the last snapshot the warm-up sent, so no state goes below it.
+    static func growing(snapshots: [StreamState], gauges: [Bool], count: Int) -> [StreamState] {
+        let step = snapshots[1].increment(since: snapshots[0]).mapValues { c, v in gauges[c] ? 0 : max(0, v) }
+        var counters = snapshots[snapshots.count - 1].mapValues { c, v in gauges[c] ? 0 : v }
+        var out: [StreamState] = []
+        for k in 0..<count {
+            counters = counters.adding(step)
+            out.append(counters.adding(snapshots[k % snapshots.count].mapValues { c, v in gauges[c] ? v : 0 }))
+        }
+        return out
     }
 }
 

@@ -1,0 +1,99 @@
+import TestSupport
+import WireCodec
+import XCTest
+
+@testable import Store
+
+/// `StreamPoint`'s one-walk delta and apply against the plain formulas they replace, over
+/// random state sequences with counter resets, vanishing stacks and gauge columns.
+final class StreamPointTests: XCTestCase {
+    /// The formulas as first written: the agent's previous state made explicitly, reset
+    /// found from whole-state totals, gauges added through an intermediate state.
+    struct Reference {
+        var point: StreamPoint
+        func delta(for s: StreamState, gauges: [Bool]) -> (StreamState, Bool) {
+            let previous = point.agentState
+            var reset = false
+            if previous.columns == s.columns {
+                for c in 0..<s.columns where !gauges[c] && s.total(column: c) < previous.total(column: c) { reset = true; break }
+            }
+            if reset { return (s.increment(since: previous.mapValues { c, v in gauges[c] ? v : 0 }), true) }
+            return (s.increment(since: previous), false)
+        }
+        mutating func apply(delta: StreamState, reset: Bool, gauges: [Bool]) {
+            var p = point
+            if reset { p.offset = p.running.mapValues { c, v in gauges[c] ? 0 : v } }
+            p.running = p.running.adding(delta)
+            if gauges.contains(true) { p.gaugeSum = p.gaugeSum.adding(p.running.mapValues { c, v in gauges[c] ? v : 0 }) }
+            p.windows += 1
+            point = p
+        }
+    }
+
+    /// A random state over ids 1...40: each stack present with probability 1/2, values
+    /// drawn so counters mostly grow from `previous` (or start over when `restart`), and
+    /// some rows all zero.
+    func next(after previous: StreamState, gauges: [Bool], restart: Bool, rng: inout SplitMix64) -> StreamState {
+        var ids: [EntryID] = [], cells: [Int64] = []
+        for id in EntryID(1)...40 where Bool.random(using: &rng) {
+            ids.append(id)
+            let old = previous[id]
+            for c in 0..<gauges.count {
+                if Int.random(in: 0..<8, using: &rng) == 0 { cells.append(0); continue }
+                let base = restart || gauges[c] ? 0 : (old?[old!.startIndex + c] ?? 0)
+                cells.append(base + Int64.random(in: 0...50, using: &rng))
+            }
+        }
+        return StreamState(columns: gauges.count, ids: ids, cells: cells)!
+    }
+
+    func testDeltaAndApplyMatchTheReferenceOverRandomSequences() {
+        var rng = SplitMix64(state: 7)
+        for gauges in [[false, false], [false, true, false, true], [true], [false]] {
+            for _ in 0..<200 {
+                var point = StreamPoint(columns: gauges.count)
+                var reference = Reference(point: point)
+                var agent = StreamState(columns: gauges.count)
+                for _ in 0..<12 {
+                    let restart = Int.random(in: 0..<6, using: &rng) == 0
+                    agent = next(after: agent, gauges: gauges, restart: restart, rng: &rng)
+                    let (d, r) = point.delta(for: agent, gauges: gauges)
+                    let (rd, rr) = reference.delta(for: agent, gauges: gauges)
+                    XCTAssertEqual(r, rr)
+                    XCTAssertEqual(d, rd)
+                    point.apply(delta: d, reset: r, gauges: gauges)
+                    reference.apply(delta: rd, reset: rr, gauges: gauges)
+                    XCTAssertEqual(point, reference.point)
+                    XCTAssertEqual(point.agentState, agent.mapValues { $1 }, "the store's view of the agent is the agent's state")
+                }
+            }
+        }
+    }
+
+    func testAddingSelectedColumnsEqualsAddingTheMaskedState() {
+        var rng = SplitMix64(state: 11)
+        let mask = [true, false, true]
+        for _ in 0..<500 {
+            let a = next(after: StreamState(columns: 3), gauges: [true, true, true], restart: true, rng: &rng)
+            let b = next(after: StreamState(columns: 3), gauges: [true, true, true], restart: true, rng: &rng)
+            XCTAssertEqual(a.adding(b, columns: mask), a.adding(b.mapValues { c, v in mask[c] ? v : 0 }))
+        }
+    }
+
+    func testAResetIsFoundWhenOneCounterColumnGoesDown() {
+        var point = StreamPoint(columns: 2)
+        let gauges = [false, true]
+        let first = StreamState(columns: 2, ids: [1, 2], cells: [10, 5, 20, 7])!
+        let (d1, r1) = point.delta(for: first, gauges: gauges)
+        XCTAssertFalse(r1)
+        point.apply(delta: d1, reset: r1, gauges: gauges)
+        // Stack 1 grows by 5, stack 2 falls by 15: the counter's total went down (30 → 20).
+        let second = StreamState(columns: 2, ids: [1, 2], cells: [15, 5, 5, 9])!
+        let (d2, r2) = point.delta(for: second, gauges: gauges)
+        XCTAssertTrue(r2)
+        XCTAssertEqual(d2, StreamState(columns: 2, ids: [1, 2], cells: [15, 0, 5, 2])!, "counters start over from the new state; gauges move by their change")
+        // A gauge going down is no reset.
+        let third = StreamState(columns: 2, ids: [1, 2], cells: [10, 1, 20, 1])!
+        XCTAssertFalse(point.delta(for: third, gauges: gauges).reset)
+    }
+}
