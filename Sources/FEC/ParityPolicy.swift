@@ -26,6 +26,20 @@ public enum ParityPolicy {
         var out: [Int] = []
         out.reserveCapacity(maxSourceCount)
         var m = 0
+        if let chain = BurstChain(lossRate: lossRate, meanBurstLength: meanBurstLength) {
+            // One pass of the chain over the longest block gives every tail the search asks for.
+            let width = max(0, min(maxParity, ReedSolomon.maxSymbols - 1))
+            var tails: [[Double]] = [[]]
+            var c = chain.start(width: width)
+            for _ in 0..<(maxSourceCount + width) { c.step(); tails.append(c.tails) }
+            for k in 1...maxSourceCount {
+                let cap = max(0, min(maxParity, ReedSolomon.maxSymbols - k))
+                m = min(m, cap)
+                while m < cap, tails[k + m][m] >= target { m += 1 }
+                out.append(m)
+            }
+            return out
+        }
         for k in 1...maxSourceCount {
             m = smallestParity(k, from: m, lossRate: lossRate, meanBurstLength: meanBurstLength, target: target, maxParity: maxParity)
             out.append(m)
@@ -36,15 +50,22 @@ public enum ParityPolicy {
     /// The smallest m ≥ `start` (capped) whose block of k + m fails below `target`.
     private static func smallestParity(_ k: Int, from start: Int, lossRate: Double, meanBurstLength: Double,
                                        target: Double, maxParity: Int) -> Int {
-        let p = min(max(lossRate, 0), 0.95)
-        let burst = max(meanBurstLength, 1)
         let cap = max(0, min(maxParity, ReedSolomon.maxSymbols - k))
         var m = min(start, cap)
+        if let chain = BurstChain(lossRate: lossRate, meanBurstLength: meanBurstLength) {
+            // One pass: after k + m datagrams, the tail beyond m is block k + m's failure.
+            var c = chain.start(width: cap)
+            for _ in 0..<(k + m) { c.step() }
+            while m < cap {
+                if c.tails[m] < target { return m }
+                m += 1
+                c.step()
+            }
+            return cap
+        }
+        let p = min(max(lossRate, 0), 0.95)
         while m < cap {
-            let failure = burst <= 1.0001
-                ? binomialTail(n: k + m, p: p, moreThan: m)
-                : burstTail(n: k + m, lossRate: p, meanBurstLength: burst, moreThan: m)
-            if failure < target { return m }
+            if binomialTail(n: k + m, p: p, moreThan: m) < target { return m }
             m += 1
         }
         return cap
@@ -103,6 +124,68 @@ public enum ParityPolicy {
             cdf += exp(logCoeff + Double(i) * lp + Double(n - i) * lq)
         }
         return max(0, 1 - cdf)
+    }
+}
+
+/// The Gilbert–Elliott loss chain of `ParityPolicy.burstTail`, run forward one datagram at
+/// a time so that one pass gives the tail after every block length: the agent sizes parity
+/// for every bundle it sends, and a search over m that restarted the chain for each m took
+/// a quarter of a busy sender's time.
+struct BurstChain {
+    let p: Double, r: Double, g: Double
+
+    /// Nil where `parityCount` uses the binomial tail (bursts of about 1).
+    init?(lossRate: Double, meanBurstLength: Double) {
+        let burst = max(meanBurstLength, 1)
+        guard burst > 1.0001 else { return nil }
+        p = min(max(lossRate, 0), 0.95)
+        r = 1 / burst
+        g = min(1, r * p / (1 - p))
+    }
+
+    /// The chain before any datagram, counting losses 0 … `width` and more.
+    func start(width: Int) -> Run { Run(chain: self, width: width) }
+
+    struct Run {
+        let chain: BurstChain
+        /// good[i], bad[i]: probability of i losses so far (index width + 1: more than
+        /// `width`) and being in that state before the next datagram.
+        var good: [Double], bad: [Double], ng: [Double], nb: [Double]
+        /// tails[t] = P(more than t losses so far), t = 0 … width.
+        var tails: [Double]
+
+        init(chain: BurstChain, width: Int) {
+            self.chain = chain
+            good = [Double](repeating: 0, count: width + 2)
+            bad = good; ng = good; nb = good
+            tails = [Double](repeating: 0, count: width + 1)
+            good[0] = 1 - chain.p
+            bad[0] = chain.p
+        }
+
+        /// One more datagram: the chain emits (bad: lost) and moves; the tails follow.
+        mutating func step() {
+            let w = good.count, r = chain.r, g = chain.g
+            for i in 0..<w { ng[i] = 0; nb[i] = 0 }
+            for i in 0..<w {
+                if good[i] > 0 {
+                    ng[i] += good[i] * (1 - g)
+                    nb[i] += good[i] * g
+                }
+                if bad[i] > 0 {
+                    let j = min(i + 1, w - 1)
+                    ng[j] += bad[i] * r
+                    nb[j] += bad[i] * (1 - r)
+                }
+            }
+            swap(&good, &ng)
+            swap(&bad, &nb)
+            var above = 0.0
+            for t in stride(from: w - 2, through: 0, by: -1) {
+                above += good[t + 1] + bad[t + 1]
+                tails[t] = above
+            }
+        }
     }
 }
 

@@ -154,6 +154,30 @@ func slowMul(_ a: UInt8, _ b: UInt8) -> UInt8 {
         }
     }
 
+    /// The counts from one forward pass of the chain equal the plain search that asks
+    /// `burstTail` for each m in turn, over losses, burst lengths, targets and caps.
+    @Test func onePassCountsEqualTheSearchOverBurstTail() {
+        func search(_ k: Int, _ p: Double, _ beta: Double, _ target: Double, _ maxParity: Int) -> Int {
+            let cap = max(0, min(maxParity, 255 - k))
+            var m = 0
+            while m < cap, ParityPolicy.burstTail(n: k + m, lossRate: min(max(p, 0), 0.95), meanBurstLength: beta, moreThan: m) >= target { m += 1 }
+            return m
+        }
+        for p in [0.0, 0.003, 0.05, 0.12, 0.3, 0.97] {
+            for beta in [1.5, 3, 8] {
+                for (target, maxParity) in [(0.003, 64), (0.01, 64), (0.01, 5)] {
+                    let table = ParityPolicy.parityTable(maxSourceCount: 64, lossRate: p, meanBurstLength: beta, target: target, maxParity: maxParity)
+                    for k in [1, 2, 3, 5, 8, 13, 21, 34, 55, 64] {
+                        let expected = search(k, p, beta, target, maxParity)
+                        #expect(ParityPolicy.parityCount(sourceCount: k, lossRate: p, meanBurstLength: beta, target: target, maxParity: maxParity) == expected,
+                                "k \(k) p \(p) β \(beta) target \(target) cap \(maxParity)")
+                        #expect(table[k - 1] == expected, "table: k \(k) p \(p) β \(beta) target \(target) cap \(maxParity)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func burstsNeedMoreParityForSmallBlocksThanLargeOnes() {
         // k = 1 at 12 % in bursts of 3: all k + m datagrams must be lost to fail, and
         // geometric bursts make that likely: 0.12 × (2/3)^m < 0.003 needs m = 10.

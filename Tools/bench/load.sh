@@ -57,7 +57,7 @@ run() {
     done
     local idle_rss; idle_rss=$(rss_mb $collector)
     "$gen" --collector 127.0.0.1:17300 --collector-key "$("$b" pubkey "$work/collector.key")" --agents "$agents" --seconds "$seconds" \
-        --samples "$root/../shared/samples/go119" > >(sed "s/^/[$label] /" | tee "$work/gen.out") &
+        --samples "$root/../shared/samples/go119" > >(sed -u "s/^/[$label] /" | tee "$work/gen.out") &
     local genpid=$!
     # Measure the collector over the steady part (after the warm-up line).
     until grep -q "warmed up" "$work/gen.out" 2>/dev/null; do sleep 0.5; kill -0 $genpid 2>/dev/null || break; done
