@@ -80,34 +80,9 @@ public enum ParityPolicy {
         if t < 0 { return 1 }
         if t >= n || p <= 0 { return 0 }
         if p >= 1 { return 1 }
-        let r = 1 / max(beta, 1), g = min(1, r * p / (1 - p))
-        // good[i], bad[i]: probability of i losses so far and being in that state (before
-        // the next datagram). Losses beyond t are folded into index t + 1. Two pairs of
-        // buffers, swapped each step: the agent sizes parity for every bundle it sends, so
-        // this runs thousands of times a second on a busy agent and must not allocate per step.
-        let w = t + 2
-        var good = [Double](repeating: 0, count: w), bad = good, ng = good, nb = good
-        good[0] = 1 - p
-        bad[0] = p
-        for _ in 0..<n {
-            for i in 0..<w { ng[i] = 0; nb[i] = 0 }
-            for i in 0..<w {
-                // Good: no loss, then move.
-                if good[i] > 0 {
-                    ng[i] += good[i] * (1 - g)
-                    nb[i] += good[i] * g
-                }
-                // Bad: a loss, then move.
-                if bad[i] > 0 {
-                    let j = min(i + 1, t + 1)
-                    ng[j] += bad[i] * r
-                    nb[j] += bad[i] * (1 - r)
-                }
-            }
-            swap(&good, &ng)
-            swap(&bad, &nb)
-        }
-        return good[t + 1] + bad[t + 1]
+        var c = BurstChain(p: p, meanBurstLength: beta).start(width: t)
+        for _ in 0..<n { c.step() }
+        return c.tails[t]
     }
 
     /// P(X > t) for X ~ Binomial(n, p), summed in log space to stay accurate.
@@ -134,12 +109,17 @@ public enum ParityPolicy {
 struct BurstChain {
     let p: Double, r: Double, g: Double
 
-    /// Nil where `parityCount` uses the binomial tail (bursts of about 1).
+    /// As `parityCount` sees the path: nil where it uses the binomial tail (bursts of about
+    /// 1), the loss rate held to 0 … 95 %.
     init?(lossRate: Double, meanBurstLength: Double) {
-        let burst = max(meanBurstLength, 1)
-        guard burst > 1.0001 else { return nil }
-        p = min(max(lossRate, 0), 0.95)
-        r = 1 / burst
+        guard max(meanBurstLength, 1) > 1.0001 else { return nil }
+        self.init(p: min(max(lossRate, 0), 0.95), meanBurstLength: meanBurstLength)
+    }
+
+    /// The chain for a loss rate p in (0, 1) and mean burst length β (at least 1).
+    init(p: Double, meanBurstLength beta: Double) {
+        self.p = p
+        r = 1 / max(beta, 1)
         g = min(1, r * p / (1 - p))
     }
 
