@@ -15,14 +15,8 @@ root="$(cd "$here/../.." && pwd)"
 cd "$root"
 seconds=30
 build=1
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --seconds) seconds="$2"; shift 2 ;;
-        --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "agent-cost.sh: unknown argument '$1'" >&2; exit 2 ;;
-    esac
-done
+. "$here/lib/build.sh"
+bench_args agent-cost.sh 12 "seconds:seconds" "$@"
 . Tools/lib/deps.sh
 ensure_deps demo
 out="$here/out/agent-cost"

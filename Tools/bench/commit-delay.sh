@@ -12,18 +12,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
 seconds=20 runs=2 baseline="" build=1
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --seconds) seconds="$2"; shift 2 ;;
-        --runs) runs="$2"; shift 2 ;;
-        --baseline) baseline="$2"; shift 2 ;;
-        --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "commit-delay.sh: unknown argument '$1'" >&2; exit 2 ;;
-    esac
-done
+. "$here/lib/build.sh"
+bench_args commit-delay.sh 10 "seconds:seconds runs:runs baseline:baseline" "$@"
 . Tools/lib/deps.sh
-. Tools/bench/lib/build.sh
 ensure_deps demo
 out="$here/out/commit-delay"
 rm -rf "$out"; mkdir -p "$out"

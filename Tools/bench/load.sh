@@ -12,19 +12,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 agents=1000; seconds=20; build=1; baseline=""
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --agents) agents="$2"; shift 2 ;;
-        --seconds) seconds="$2"; shift 2 ;;
-        --baseline) baseline="$2"; shift 2 ;;
-        --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "load.sh: unknown argument '$1'" >&2; exit 2 ;;
-    esac
-done
+. "$here/lib/build.sh"
+bench_args load.sh 10 "agents:agents seconds:seconds baseline:baseline" "$@"
 [[ -z "$baseline" || -x "$baseline" ]] || { echo "load.sh: --baseline $baseline is not an executable" >&2; exit 2; }
 out="$here/out"; mkdir -p "$out"
-. "$here/lib/build.sh"
 gen="$(bench_binary load-bench "$here/load" "$here/load/.build-bench" "$out" "$root" "$build")"
 if [[ $build -eq 1 ]]; then (cd "$root" && swift build -c release --product flamewire >"$out/load-flamewire-build.log" 2>&1); fi
 bin="$(cd "$root" && swift build -c release --show-bin-path)/flamewire"

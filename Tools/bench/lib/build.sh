@@ -23,3 +23,29 @@ bench_binary() {
 bench_machine() {
     echo "$1: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# The options every bench script parses: `bench_args NAME HELP "opt:var ..." "$@"` sets
+# the variable `var` for each `--opt VALUE` given, `build=0` for --no-build, and prints the
+# script's header (its lines 2 … HELP, comment marks dropped) for -h/--help; anything else
+# is one line naming the script and exit 2.
+bench_args() {
+    local name="$1" help="$2" spec="$3" pair found
+    shift 3
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --no-build) build=0; shift; continue ;;
+            -h|--help) sed -n "2,${help}p" "${BASH_SOURCE[${#BASH_SOURCE[@]} - 1]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        esac
+        found=""
+        for pair in $spec; do
+            if [[ "$1" == "--${pair%%:*}" ]]; then
+                [[ $# -ge 2 ]] || { echo "$name: $1 needs a value" >&2; exit 2; }
+                printf -v "${pair#*:}" '%s' "$2"
+                found=1
+                shift 2
+                break
+            fi
+        done
+        [[ -n "$found" ]] || { echo "$name: unknown argument '$1'" >&2; exit 2; }
+    done
+}
