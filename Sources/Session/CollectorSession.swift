@@ -84,7 +84,10 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var received = PacketRanges()
         /// The agent's CONTROL packets (keepalives, REPORT): never acknowledged, so not in
         /// `received`, but they share its packet numbers and are no loss (`path(of:)`).
-        var controlPackets = PacketRanges(limit: 256)
+        var controlPackets = Self.noControlPackets
+        /// CONTROL packets come one at a time, each its own range: room for more of them
+        /// than `received` keeps ranges, so the span it covers holds all of them.
+        static var noControlPackets: PacketRanges { PacketRanges(limit: 4 * ControlFrame.maxRanges) }
         var largestReceivedAt: Instant?
         var unacked = 0
         var ackDeadline: Instant?
@@ -116,7 +119,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                 forgotten = slots.keys.filter { $0 != connection }
                 for i in forgotten { slots[i] = nil }
                 received = PacketRanges()
-                controlPackets = PacketRanges(limit: 256)
+                controlPackets = Self.noControlPackets
                 largestReceivedAt = nil
                 unacked = 0
                 ackDeadline = nil
