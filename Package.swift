@@ -36,8 +36,10 @@ import PackageDescription
 ///     real time: `flamewire relay`)
 ///   `Agent` → Session, UDPRuntime, Pprof, Noise (a Go service's pprof over HTTP into an agent
 ///     session: `flamewire agent`)
-///   `Store` → CSQLite, WireCodec, Profile, Compression (where decoded windows are kept: the
-///     `ProfileStore` interface and its SQLite backend; time ranges from checkpoints)
+///   `ClickHouse` (a blocking client for ClickHouse's HTTP interface and its RowBinary format)
+///   `Store` → CSQLite, ClickHouse, WireCodec, Profile, Compression (where decoded windows are kept:
+///     the `ProfileStore` interface, its SQLite backend with time ranges from checkpoints, and its
+///     ClickHouse backend, shared by many collectors, with ranges merged in the database)
 ///   `Collector` → Store, Session, UDPRuntime, WireCodec, ProfileFiles, FlameGraph (a collector session
 ///     on UDP, its streams as profiles, pprof and SVG files: `flamewire collect`)
 ///   `CollectorHTTP` → Collector, FlameGraph, Folded, Pprof, Hummingbird (index, flame graphs,
@@ -72,6 +74,7 @@ let package = Package(
         .library(name: "Collector", targets: ["Collector"]),
         .library(name: "CollectorHTTP", targets: ["CollectorHTTP"]),
         .library(name: "Store", targets: ["Store"]),
+        .library(name: "ClickHouse", targets: ["ClickHouse"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -125,7 +128,8 @@ let package = Package(
                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                              .product(name: "NIOHTTP1", package: "swift-nio")]),
-        .target(name: "Store", dependencies: ["CSQLite", "WireCodec", "Profile", "Compression"]),
+        .target(name: "ClickHouse"),
+        .target(name: "Store", dependencies: ["CSQLite", "ClickHouse", "WireCodec", "Profile", "Compression"]),
         .target(name: "Collector", dependencies: ["Store", "Session", "UDPRuntime", "WireCodec", "WirePipeline", "Profile", "ProfileFiles", "FlameGraph", "Noise", "Keys", "SansIO",
                                                  "EventLog", .product(name: "Logging", package: "swift-log"),
                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +146,7 @@ let package = Package(
         .target(
             name: "FlameWireCLI",
             dependencies: [
-                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "Agent", "Collector", "CollectorHTTP", "Store", "Noise", "SansIO",
+                "Profile", "Pprof", "Folded", "FlameGraph", "ProfileFiles", "WireCodec", "WirePipeline", "Keys", "Simulator", "NetSim", "Relay", "UDPRuntime", "Agent", "Collector", "CollectorHTTP", "Store", "ClickHouse", "Noise", "SansIO",
                 "EventLog", "Lifecycle", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -177,7 +181,8 @@ let package = Package(
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", .product(name: "Logging", package: "swift-log"),
                                                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "WireCodec", "Profile", "Pprof", "TestSupport"]),
+        .testTarget(name: "ClickHouseTests", dependencies: ["ClickHouse"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ClickHouse", "WireCodec", "Profile", "Pprof", "TestSupport"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "UDPRuntime", "NetSim", "SansIO",
                                                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
     ],

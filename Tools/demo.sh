@@ -6,6 +6,7 @@
 # the link. Installs what is missing (apt), builds in release.
 #   Tools/demo.sh                 60 s, output in out/demo/
 #   DEMO_SECONDS=20 Tools/demo.sh
+#   DEMO_STORE=clickhouse+http://127.0.0.1:8123/flamewire Tools/demo.sh   store in ClickHouse instead of SQLite
 # Ports (loopback): DEMO_PPROF_PORT (16060), DEMO_COLLECTOR_PORT (17000), DEMO_RELAY_PORT (17001),
 # DEMO_HTTP_PORT (17080: the collector's flame graphs, pprof and /metrics while it runs).
 set -euo pipefail
@@ -41,8 +42,10 @@ pids+=($!)
 for _ in $(seq 50); do grep -q READY "$work/service.log" && break; sleep 0.1; done
 grep -q READY "$work/service.log" || { echo "demo: the sample service did not start: $(cat "$work/service.log")" >&2; exit 1; }
 
+store_args=(--data "$work/collector.db")
+if [ -n "${DEMO_STORE:-}" ]; then store_args=(--store "$DEMO_STORE"); fi
 "$bin" collect --listen "127.0.0.1:$collector_port" --key "$work/collector.key" --allow "$agent_pub" \
-    --data "$work/collector.db" --out "$work/profiles" --http "127.0.0.1:$http_port" --duration $((seconds + 8))s >"$work/collect.out" 2>"$work/collect.log" &
+    "${store_args[@]}" --out "$work/profiles" --http "127.0.0.1:$http_port" --duration $((seconds + 8))s >"$work/collect.out" 2>"$work/collect.log" &
 collect_pid=$!
 pids+=($collect_pid)
 "$bin" relay --listen "127.0.0.1:$relay_port" --forward "127.0.0.1:$collector_port" --loss 12% --delay 160ms \
@@ -72,4 +75,4 @@ echo "== relay"; cat "$work/relay.out"
 echo "== collector"; cat "$work/collect.out"
 svgs=$(ls "$work/profiles"/*.svg 2>/dev/null | wc -l)
 [ "$svgs" -gt 0 ] || { echo "demo: the collector wrote no flame graphs" >&2; exit 1; }
-echo "wrote $svgs flame graphs (and their pprof) to $work/profiles: open the SVGs in a browser (hover, click to zoom, Ctrl-F to search); the store is $work/collector.db (flamewire collect --data reopens it); logs in $work"
+echo "wrote $svgs flame graphs (and their pprof) to $work/profiles: open the SVGs in a browser (hover, click to zoom, Ctrl-F to search); the store is ${DEMO_STORE:-$work/collector.db} (flamewire collect ${DEMO_STORE:+--store }${DEMO_STORE:---data} reopens it); logs in $work"

@@ -3,7 +3,8 @@
 # then runs the Swift tests (unit, golden, Go interop, sessions over simulated links and real
 # loopback UDP), the acceptance runs of `flamewire simulate` (release build), a 10 s run of
 # the demo (README command one), the end-to-end run through kernel loss between two network
-# namespaces, the browser test and the fuzzers.
+# namespaces, the browser test and the fuzzers. A private ClickHouse server on loopback
+# (FLAMEWIRE_TEST_CLICKHOUSE_PORT, 18123) holds the shared store's tests.
 #   Tools/test.sh            everything
 #   FUZZ_SECONDS=0 Tools/test.sh   skip the fuzzers
 #   ACCEPTANCE_SEEDS=1 Tools/test.sh   one seed per acceptance scenario instead of five
@@ -14,6 +15,13 @@ ensure_deps test
 artifacts="${FLAMEWIRE_ARTIFACTS:-$PWD/artifacts}"
 mkdir -p "$artifacts"
 export FLAMEWIRE_ARTIFACTS="$artifacts"
+
+echo "== ClickHouse on loopback (the shared store's tests; Debian's clickhouse-server)"
+. Tools/lib/clickhouse.sh
+clickhouse_dir="$(mktemp -d /tmp/flamewire-test-clickhouse.XXXXXX)"
+trap 'clickhouse_stop "$clickhouse_dir"; rm -rf "$clickhouse_dir"' EXIT
+clickhouse_start "$clickhouse_dir" "${FLAMEWIRE_TEST_CLICKHOUSE_PORT:-18123}"
+echo "ClickHouse $(curl -s "$FLAMEWIRE_CLICKHOUSE_URL/?query=SELECT%20version()") at $FLAMEWIRE_CLICKHOUSE_URL"
 
 echo "== build"
 swift build --build-tests

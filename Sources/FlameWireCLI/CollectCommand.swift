@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClickHouse
 import Collector
 import CollectorHTTP
 import Foundation
@@ -21,7 +22,8 @@ struct CollectCommand: AsyncParsableCommand {
             Answers only agents whose public keys are allowed (--allow, repeatable) and
             never anything that does not prove knowledge of this collector's public key.
             Windows are stored in --data (one SQLite file, WAL; kept across restarts: a
-            restarted collector continues every stream exactly). A window is reported
+            restarted collector continues every stream exactly), or with --store in a
+            ClickHouse database that several collectors share. A window is reported
             durable to its agent only after its commit. --retention prunes older data.
             Each stream (counters summed since it was first stored, gauges at their latest
             level) is written to --out as NAME.pb.gz and NAME.svg every --write-every and on
@@ -39,6 +41,10 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(name: .customLong("allow-file"), help: "A file of allowed agent public keys, one per line (# comments); re-read on SIGHUP.")
     var allowFile: String?
     @Option(help: "The store: a SQLite file, created when missing (default: in memory, lost on exit).") var data: String?
+    @Option(help: "A store shared by many collectors instead of --data: clickhouse+http://HOST:8123/DATABASE (tables created on first start).")
+    var store: String?
+    @Option(name: .customLong("store-credentials"), help: "A file holding USER:PASSWORD for --store (default: FLAMEWIRE_CLICKHOUSE_USER and FLAMEWIRE_CLICKHOUSE_PASSWORD, else the user default).")
+    var storeCredentials: String?
     @Option(help: "Remove windows older than this, e.g. 7d or 12h (default: keep everything).") var retention: String?
     @Option(help: "Directory for the streams' pprof and SVG files.") var out: String?
     @Option(name: .customLong("write-every"), help: "How often to rewrite --out, e.g. 10s.") var writeEvery: String = "10s"
@@ -86,8 +92,16 @@ struct CollectCommand: AsyncParsableCommand {
             } else if httpTokenFile != nil || tlsCert != nil {
                 throw CLIError("--http-token-file and --tls-cert protect --http: give --http HOST:PORT")
             }
+            if data != nil && store != nil { throw CLIError("--data and --store: give one store") }
+            if storeCredentials != nil && store == nil { throw CLIError("--store-credentials goes with --store clickhouse+http://HOST:PORT/DATABASE") }
             if let data {
                 do { options.store = try SQLiteStore(path: data) } catch { throw CLIError("--data: \(error)") }
+            }
+            if let store {
+                do {
+                    let endpoint = try ClickHouseEndpoint(parsing: store).withCredentials(file: storeCredentials, environment: ProcessInfo.processInfo.environment)
+                    options.store = try ClickHouseStore(endpoint)
+                } catch { throw CLIError("--store: \(error)") }
             }
             if let windowLog {
                 let file: WindowLogFile

@@ -8,6 +8,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case corrupt(String)
     /// A request the store cannot answer (unknown stream, empty range, …).
     case invalid(String)
+    /// A store server (ClickHouse) could not be reached or refused a request; `transient`
+    /// when the same request may succeed later (the server is down, slow or restarting).
+    case server(String, transient: Bool)
 
     public var description: String {
         switch self {
@@ -24,7 +27,16 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "store \(path): \(why)\(hint)"
         case .corrupt(let why): return "the store holds a corrupt record: \(why)"
         case .invalid(let why): return why
+        case .server(let why, _): return why
         }
+    }
+
+    /// True when the store may take the same windows later (a full disk, a store server
+    /// that is down or slow): the collector keeps running, holds the durable watermark and
+    /// retries, instead of giving up.
+    public var isTransient: Bool {
+        if case .server(_, let transient) = self { return transient }
+        return isDiskFull
     }
 
     /// True for a full disk: the collector keeps running and retries.

@@ -1,3 +1,4 @@
+import ClickHouse
 import Foundation
 import Profile
 import Testing
@@ -133,16 +134,26 @@ import WireCodec
 
     @Test(arguments: StoreBackend.all)
     func retentionKeepsWhatLaterRangesNeed(_ backend: StoreBackend) throws {
+        // Ten heap windows twelve hours apart (five UTC days), so a backend that drops whole
+        // days (ClickHouse) and one that prunes to a checkpoint (SQLite) both remove some.
         let fixture = try StoreFixture(backend)
         defer { fixture.remove() }
-        let (store, recs) = try fixture.storing(Array(Samples.heap.prefix(10)), type: "heap", checkpointEvery: 2)
-        let before = try StoreFixture.one(store, type: "heap", TimeRange(from: 6_000_000_000, to: 10_000_000_000))
+        let day: Int64 = 86_400_000_000_000
+        let store = try fixture.open(policy: CheckpointPolicy(windows: 2, intervalNanos: .max))
+        let recs = try StoreFixture.records(Array(Samples.heap.prefix(10)), type: "heap", step: 43_200)
+        _ = try store.append(recs)
+        let cutoff = 3 * day  // windows 0…5 are before it, 6…9 after
+        let later = TimeRange(from: cutoff, to: 10 * day)
+        let before = try StoreFixture.one(store, type: "heap", later)
+        let beforeLast = try StoreFixture.one(store, type: "heap", later, .last)
         let all = try StoreFixture.one(store, type: "heap", .all, .last)
-        let report = try store.prune(before: 6_000_000_000)
+        let report = try store.prune(before: cutoff)
         #expect(report.windows > 0)
         #expect(report.streams == 0)
-        let after = try StoreFixture.one(store, type: "heap", TimeRange(from: 6_000_000_000, to: 10_000_000_000))
+        let after = try StoreFixture.one(store, type: "heap", later)
         #expect(StoreFixture.totals(after.profile) == StoreFixture.totals(before.profile))
+        #expect(after.windows == 4)
+        #expect(StoreFixture.totals(try StoreFixture.one(store, type: "heap", later, .last).profile) == StoreFixture.totals(beforeLast.profile))
         // Gauges still end at the same level; counters over "all" now start at the oldest
         // state kept, so they hold less.
         let kept = try StoreFixture.one(store, type: "heap", .all, .last)
@@ -155,10 +166,19 @@ import WireCodec
             }
         }
         #expect(info.columns.count == after.profile.sampleTypes.count)
+        // A store reopened after retention continues the stream exactly.
+        let reopened = try fixture.open(policy: CheckpointPolicy(windows: 2, intervalNanos: .max))
+        let more = try StoreFixture.records(Array(Samples.heap.prefix(12)), type: "heap", step: 43_200)
+        #expect(try reopened.append(Array(more.suffix(2))).map(\.reset) == [false, false])
+        let end = try StoreFixture.one(reopened, type: "heap", TimeRange(from: cutoff, to: 10 * day), .last)
+        for (c, kind) in info.columnKinds.enumerated() {
+            let expected = kind == .gauge ? more[11].state.total(column: c) : more[11].state.total(column: c) - more[5].state.total(column: c)
+            #expect(StoreFixture.totals(end.profile)[c] == expected, "column \(c) after reopening")
+        }
         // A stream with nothing after the cutoff goes entirely.
-        let gone = try store.prune(before: 100_000_000_000)
+        let gone = try reopened.prune(before: 100 * day)
         #expect(gone.streams == 1)
-        #expect(try store.streams().isEmpty)
+        #expect(try reopened.streams().isEmpty)
     }
 
     @Test(arguments: StoreBackend.all)
@@ -176,12 +196,27 @@ import WireCodec
     }
 }
 
+extension StoreConformanceTests {
+    /// CI runs the suite against every backend: a missing server there is a failure, not a skip.
+    @Test func everyBackendRunsInCI() {
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            #expect(StoreBackend.all == StoreBackend.allCases, "CI must start ClickHouse and set FLAMEWIRE_CLICKHOUSE_URL (Tools/test.sh does)")
+        }
+    }
+}
+
 /// A store backend the conformance suite runs against.
 enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    case clickhouse
 
-    /// Every backend this machine can run (a server backend joins when its server is up).
-    static var all: [StoreBackend] { allCases }
+    /// Every backend this machine can run: ClickHouse when `FLAMEWIRE_CLICKHOUSE_URL` names a
+    /// server (the test command starts one on loopback and sets it; CI requires it).
+    static var all: [StoreBackend] { clickHouseURL == nil ? [.sqlite] : allCases }
+
+    static var clickHouseURL: String? {
+        ProcessInfo.processInfo.environment["FLAMEWIRE_CLICKHOUSE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     var testDescription: String { rawValue }
 }
@@ -192,19 +227,32 @@ final class StoreFixture {
     static let agent = "AGENTKEYAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
     let backend: StoreBackend
     let dir: URL
+    /// A database of its own on the ClickHouse server, dropped by `remove()`.
+    let clickHouse: ClickHouseEndpoint?
 
     init(_ backend: StoreBackend) throws {
         self.backend = backend
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-conformance-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if backend == .clickhouse {
+            var e = try ClickHouseEndpoint(parsing: try #require(StoreBackend.clickHouseURL))
+            e.database = "fwtest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+            clickHouse = e
+        } else {
+            clickHouse = nil
+        }
     }
 
-    func remove() { try? FileManager.default.removeItem(at: dir) }
+    func remove() {
+        try? FileManager.default.removeItem(at: dir)
+        if let e = clickHouse { try? ClickHouseClient(e).execute("DROP DATABASE IF EXISTS \(e.database)", database: false) }
+    }
 
     /// The store over this fixture's data (the same data on every call).
     func open(policy: CheckpointPolicy = CheckpointPolicy()) throws -> any ProfileStore {
         switch backend {
         case .sqlite: return try SQLiteStore(path: dir.appendingPathComponent("store.db").path, policy: policy)
+        case .clickhouse: return try ClickHouseStore(try #require(clickHouse))
         }
     }
 
@@ -218,8 +266,8 @@ final class StoreFixture {
     }
 
     /// Feeds real snapshots through a stream encoder and returns one record per profile,
-    /// timed one second apart from `start` seconds.
-    static func records(_ names: [String], type: String, mode: IngestMode = .snapshot, start: Int64 = 1, labels: [String: String] = [:],
+    /// timed `step` seconds apart from `start` seconds.
+    static func records(_ names: [String], type: String, mode: IngestMode = .snapshot, start: Int64 = 1, step: Int64 = 1, labels: [String: String] = [:],
                         everyEntry: Bool = false) throws -> [WindowRecord] {
         var encoder: StreamEncoder?
         var known = Set<EntryKey>()
@@ -231,7 +279,7 @@ final class StoreFixture {
             var seen = Set<EntryKey>()
             let entries = encoder!.dictionary.entries(reaching: encoder!.state, known: known, seen: &seen)
             if !everyEntry { known.formUnion(seen) }
-            out.append(WindowRecord(agent: agent, info: encoder!.info, timeNanos: (start + Int64(i)) * 1_000_000_000, durationNanos: 1_000_000_000,
+            out.append(WindowRecord(agent: agent, info: encoder!.info, timeNanos: (start + Int64(i) * step) * 1_000_000_000, durationNanos: 1_000_000_000,
                                     seq: UInt32(i + 1), state: encoder!.state, entries: entries))
         }
         return out

@@ -5,7 +5,8 @@
 flamewire_packages_build=(pkg-config zlib1g-dev libsnappy-dev libssl-dev libsqlite3-dev)
 flamewire_packages_demo=(golang-go python3)
 flamewire_packages_test=(golang-go chromium chromium-driver python3-selenium python3-pytest libxml2-utils
-                         protobuf-compiler libprotobuf-c-dev protobuf-c-compiler libssl-dev time python3-cryptography openssl curl linux-perf nftables iproute2)
+                         protobuf-compiler libprotobuf-c-dev protobuf-c-compiler libssl-dev time python3-cryptography openssl curl linux-perf nftables iproute2
+                         clickhouse-server)
 
 ensure_deps() {
     local want=("${flamewire_packages_build[@]}")
