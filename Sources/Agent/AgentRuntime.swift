@@ -34,6 +34,9 @@ public struct AgentOptions: Sendable {
     public var bind: String
     public var staticKey: PrivateKey
     public var collectorKey: PublicKey
+    /// Further collectors (`ip:port` and key), in order, to move to when the current one
+    /// stops decoding this agent's windows (SPEC.md §11.7).
+    public var alternates: [(address: String, key: PublicKey)] = []
     public var psk: [UInt8]?
     public var dscp: DSCP?
     public var minInterval: Duration
@@ -89,9 +92,10 @@ public final class AgentRuntime: Sendable {
 
     public static func start(_ o: AgentOptions) async throws -> AgentRuntime {
         let collector = try PeerAddresses.socketAddress(o.collector)
-        let config = AgentConfig(staticKey: o.staticKey, collectorKey: o.collectorKey, psk: o.psk, collector: PeerAddresses.peer(collector),
+        var config = AgentConfig(staticKey: o.staticKey, collectorKey: o.collectorKey, psk: o.psk, collector: PeerAddresses.peer(collector),
                                  frame: try FrameConfig(fecTarget: 0.003), minInterval: o.minInterval, maxInterval: o.maxInterval,
                                  wallClockAtZero: Self.wallClock())
+        config.alternates = try o.alternates.map { CollectorTarget(address: PeerAddresses.peer(try PeerAddresses.socketAddress($0.address)), key: $0.key) }
         let endpoint = try await UDPEndpoint.bind(AgentSession(config: config), to: o.bind, options: UDPOptions(dscp: o.dscp))
         return AgentRuntime(endpoint: endpoint, options: o)
     }
@@ -272,11 +276,31 @@ public final class AgentRuntime: Sendable {
     }
 
     /// Submits one tick's profiles together (one bundle), adding each stream on its first profile.
+    /// One line for what a person should know of the session's events: a move to another
+    /// collector, silence, and keys agreed again after it.
+    func log(_ events: [AgentEvent]) {
+        var silent = false
+        for e in events {
+            switch e {
+            case .collectorChanged(let to, let index):
+                options.logger.warning("no window decoded by the collector for \(Int(SessionTimers().failover.seconds)) s: moving to collector \(index + 1), \(to.value)")
+            case .statusChanged(.silent(let seconds, let collector)):
+                if !silent { options.logger.warning("no acknowledgement from \(collector) for \(seconds) s: is UDP to it blocked?") }
+                silent = true
+            case .established(let n) where n > 1:
+                options.logger.notice("session established again (handshake \(n))")
+            default: break
+            }
+        }
+    }
+
     func submit(_ taken: [(ProfileKind, Profile, IngestMode)], typeName: String? = nil) async throws {
         let service = options.service, labels = options.labels
-        let (outcomes, restarted) = try await endpoint.withEndpoint { a, now -> ([AgentSession.SubmitOutcome], [String]) in
+        let (outcomes, restarted, events) = try await endpoint.withEndpoint { a, now -> ([AgentSession.SubmitOutcome], [String], [AgentEvent]) in
             var out: [AgentSession.SubmitOutcome] = []
             var restarted: [String] = []
+            // The session's events since the last submit (taken here, so they never pile up).
+            let events = a.pollEvents()
             for (kind, profile, mode) in taken {
                 if a.encoder(kind.stream) == nil {
                     try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: typeName ?? kind.streamName, labels: labels))
@@ -285,8 +309,9 @@ public final class AgentRuntime: Sendable {
                 out.append(try a.submit(profile, stream: kind.stream, mode: mode, takenAt: now, at: now))
                 if (a.encoder(kind.stream)?.restarts ?? 0) > before { restarted.append(typeName ?? kind.streamName) }
             }
-            return (out, restarted)
+            return (out, restarted, events)
         }
+        log(events)
         for name in restarted {
             options.logger.notice("\(name): counters went down (the service restarted); its stream continues in a new epoch")
         }

@@ -43,9 +43,10 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Sample this process's CPU with Linux perf (gap-free, at the adaptive interval); with --pprof, CPU comes from perf and the other types from pprof.")
     var perf: Int32?
     @Option(help: "Profile types, comma-separated: cpu, heap, allocs, goroutine, mutex, block, or all.") var types: String = "cpu,heap,goroutine,mutex,block"
-    @Option(help: "The collector, IP:PORT.") var collector: String
+    @Option(help: "The collector, IP:PORT; several, comma-separated, to move to the next when one decodes nothing for 30 s.") var collector: String
     @Option(help: "This agent's private key file (flamewire keygen).") var key: String
-    @Option(name: .customLong("collector-key"), help: "The collector's public key (base64, as flamewire pubkey prints it).") var collectorKey: String
+    @Option(name: .customLong("collector-key"), help: "The collector's public key (base64, as flamewire pubkey prints it); with several collectors, one per collector, comma-separated, in the same order.")
+    var collectorKey: String
     @Option(name: .customLong("psk-file"), help: "A preshared key file (flamewire keygen --psk) the collector has too: mixed into the handshake.")
     var pskFile: String?
     @Option(help: "The service name the streams carry.") var service: String = "service"
@@ -63,7 +64,13 @@ struct AgentCommand: AsyncParsableCommand {
         let runFor: Duration?
         do {
             let staticKey = try KeyFile.read(key)
-            let peer = try PublicKey(base64: collectorKey)
+            let addresses = collector.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            let keys = collectorKey.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            guard !addresses.isEmpty, !addresses.contains(where: \.isEmpty) else { throw CLIError("--collector: give IP:PORT, or several comma-separated") }
+            guard keys.count == addresses.count else {
+                throw CLIError("--collector-key: \(keys.count) key\(keys.count == 1 ? "" : "s") for \(addresses.count) collectors: give one per collector, in the same order")
+            }
+            let peer = try PublicKey(base64: keys[0])
             var labelMap: [String: String] = [:]
             for item in labels.split(separator: ",") where !item.isEmpty {
                 let kv = item.split(separator: "=", maxSplits: 1)
@@ -77,11 +84,12 @@ struct AgentCommand: AsyncParsableCommand {
                                             : "give one source (--pprof, --perf, --watch or --folded; only --pprof and --perf combine)")
             }
             var o = AgentOptions(source: try pprof.map { try PprofHTTPSource(base: $0) }, kinds: try ProfileKind.parseList(types), service: service,
-                                   labels: labelMap, collector: collector, bind: bind, staticKey: staticKey, collectorKey: peer,
+                                   labels: labelMap, collector: addresses[0], bind: bind, staticKey: staticKey, collectorKey: peer,
                                    dscp: mark.value == 0 ? nil : mark, minInterval: try LinkConfig.parseDuration(minInterval),
                                    maxInterval: try LinkConfig.parseDuration(maxInterval),
                                    logger: try LogLevelOption.logger("flamewire agent", level: logLevel))
             o.psk = try pskFile.map { try KeyFile.readPresharedKey($0) }
+            o.alternates = try zip(addresses, keys).dropFirst().map { (address: $0.0, key: try PublicKey(base64: $0.1)) }
             if let watch { o.watch = try DirectoryWatch(directory: watch) }
             if let perf { o.perf = try PerfSource(pid: perf) }
             if let folded {

@@ -134,6 +134,7 @@ extension AgentSession {
 
     mutating func windowDecoded(_ a: WindowAddress, at now: Instant) {
         guard let w = windows[a] else { return }
+        progressAt = now
         let repaired = w.bundle.flatMap { bundles[$0]?.repaired } ?? false
         remove(a)
         sender.acknowledged(a)

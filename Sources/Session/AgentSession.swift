@@ -16,7 +16,14 @@ import WirePipeline
 /// It owns packet numbers (one counter for DATA and CONTROL), pacing, the RTT and loss
 /// estimates and the adaptive interval, and decides when windows get repair.
 public struct AgentSession: DatagramEndpoint, Sendable {
-    public let config: AgentConfig
+    /// The configuration; `collector` and `collectorKey` name the collector in use, which
+    /// changes on failover.
+    public private(set) var config: AgentConfig
+    /// Every collector the agent may use: the configured one first, then the alternates.
+    let targets: [CollectorTarget]
+    var targetIndex = 0
+    /// When the collector in use last made progress: decoded a window, or became the one.
+    var progressAt: Instant = .zero
     public internal(set) var stats = AgentStats()
     public internal(set) var rtt = RttEstimator()
     public internal(set) var loss: LossEstimator
@@ -116,6 +123,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
 
     public init(config: AgentConfig) {
         self.config = config
+        targets = [CollectorTarget(address: config.collector, key: config.collectorKey)] + config.alternates
         var random = SessionRandom(config.random)
         // A random first bundle id: a restarted agent's bundles are not mistaken for ones the
         // collector rebuilt before the restart (SPEC.md §6.2).
@@ -307,7 +315,40 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             if sender.queuedCount > 0 || sender.openBytes > 0 { consider(pacer.nextSend(config.frame.maxDatagram)) }
             if status == .established && !windows.isEmpty { consider((lastHeardAt ?? slot.madeAt) + config.timers.silence) }
         }
+        consider(failoverDeadline)
         return t
+    }
+
+    /// When the agent moves to its next collector unless the current one decodes a window
+    /// first (SPEC.md §11.7): the failover time after the later of its last progress and the
+    /// oldest window it has not decoded. Nil with one collector or nothing outstanding.
+    var failoverDeadline: Instant? {
+        guard targets.count > 1, let oldest = windows.values.lazy.map(\.takenAt).min() else { return nil }
+        return max(progressAt, oldest) + config.timers.failover
+    }
+
+    /// Moves to the next collector of the list: its address and key, no transport keys, a
+    /// handshake at once. Windows in flight stay; the new collector rejects those whose base
+    /// it lacks and the streams send keyframes (SPEC.md §11.7).
+    mutating func failover(at now: Instant) {
+        targetIndex = (targetIndex + 1) % targets.count
+        let next = targets[targetIndex]
+        config.collector = next.address
+        config.collectorKey = next.key
+        cookies = CookieState(remoteStatic: next.key)
+        pending = nil
+        pendingSentAt = nil
+        current = nil
+        previous = nil
+        attempts = 0
+        nextHandshakeAt = now
+        lastHeardAt = nil
+        keepaliveDue = false
+        reportDue = false
+        progressAt = now
+        stats.failovers += 1
+        events.append(.collectorChanged(to: next.address, index: targetIndex))
+        setStatus(.handshaking(attempt: 0))
     }
 
     public mutating func handleTimeout(at now: Instant) {
@@ -316,6 +357,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             || slot.packetsSent >= config.timers.rekeyAfterPackets {
             nextHandshakeAt = now
         }
+        if let at = failoverDeadline, now >= at { failover(at: now) }
         if let at = nextHandshakeAt, now >= at { startHandshake(at: now) }
         if let slot = current, now - (lastSentAt ?? slot.madeAt) >= config.timers.keepalive { keepaliveDue = true }
         if let at = reportAt, now >= at, let every = config.timers.report {

@@ -11,6 +11,9 @@ public struct AgentConfig: Sendable {
     public var psk: [UInt8]?
     /// Where the collector is, as the driver names addresses.
     public var collector: PeerAddress
+    /// Further collectors, in order, to move to when the current one stops decoding the
+    /// agent's windows (SPEC.md §11.7); after the last, the first again.
+    public var alternates: [CollectorTarget] = []
     /// Framing, including the block-failure target parity is sized for (SPEC.md §11.4
     /// recommends 0.003, which keeps p99 delivery under two round trips at 12 % loss).
     public var frame: FrameConfig
@@ -49,6 +52,13 @@ public struct AgentConfig: Sendable {
     }
 }
 
+/// A collector an agent may send to: its address and pinned static key.
+public struct CollectorTarget: Sendable, Equatable {
+    public var address: PeerAddress
+    public var key: PublicKey
+    public init(address: PeerAddress, key: PublicKey) { (self.address, self.key) = (address, key) }
+}
+
 /// Where the agent's session stands, for a person.
 public enum AgentStatus: Equatable, Sendable, CustomStringConvertible {
     /// No keys yet: initiations sent, none answered (attempt n).
@@ -79,6 +89,9 @@ public enum AgentEvent: Equatable, Sendable {
     case windowLost(WindowAddress)
     case windowRejected(WindowAddress, reason: UInt8)
     case statusChanged(AgentStatus)
+    /// The collector decoded none of the agent's windows for the failover time: the agent
+    /// moved to the next collector of its list (position `index`, from 0).
+    case collectorChanged(to: PeerAddress, index: Int)
 }
 
 /// What the agent sent and what became of it (what `flamewire simulate` reports).
@@ -108,6 +121,8 @@ public struct AgentStats: Equatable, Sendable {
     public var bytesPlain = 0
     public var bytesReceived = 0
     public var handshakes = 0
+    /// Moves to another collector (SPEC.md §11.7).
+    public var failovers = 0
     public var dropped: [SessionDropReason: Int] = [:]
     public var packetsAcked = 0
     public var packetsLost = 0

@@ -21,6 +21,9 @@ public struct SessionTimers: Sendable, Equatable {
     /// The agent reports silence when nothing authenticated arrived for this long while it
     /// had something to say.
     public var silence: Duration = .seconds(10)
+    /// An agent with several collectors moves to the next when the current one decoded none
+    /// of its windows for this long while some were outstanding (SPEC.md §11.7).
+    public var failover: Duration = .seconds(30)
     /// The collector acknowledges at least this soon after an unacknowledged DATA datagram.
     public var maxAckDelay: Duration = .milliseconds(25)
     /// ... and at once after this many DATA datagrams, or when a window completes.
