@@ -132,6 +132,14 @@ public final class CollectorRuntime: Sendable {
         var newest: [CollectorTallies.StreamKey: (epoch: UInt32, seq: UInt32)] = [:]
         var draining = false
         var lastFailure = ""
+        /// After a transient store failure (a full disk, ClickHouse away or slow), no store
+        /// attempt before this; the delay doubles per failure from 250 ms up to 8 s.
+        var retryAt: ContinuousClock.Instant?
+        var retryDelay: Duration = .zero
+        /// The newest window of each stream that failed to store, stored with the next
+        /// drain unless a newer window of the stream comes first: its cumulative state then
+        /// reaches the store even when the agent sends nothing more.
+        var unstored: [CollectorTallies.StreamKey: (WindowRecord, StoredWindow)] = [:]
     }
 
     public static func start(_ o: CollectorOptions) async throws -> CollectorRuntime {
@@ -195,7 +203,7 @@ public final class CollectorRuntime: Sendable {
         // reaches that the store does not hold yet (resolved in the decoder's dictionary).
         // Each stream's windows are kept in order: a late repair of an older window carries
         // nothing its stream's newer stored state does not already hold (superseded).
-        guard let (events, batch, delivered, seen, marks, superseded) = try? await endpoint.withEndpoint({ [known] c, _ in
+        guard let (events, decodedBatch, decodedDelivered, seen, marks, superseded) = try? await endpoint.withEndpoint({ [known] c, _ in
             let events = c.pollEvents()
             var batch: [(CollectorTallies.StreamKey, WindowRecord)] = []
             // The same windows for the delivery log; their commit time is set after it.
@@ -248,19 +256,40 @@ public final class CollectorRuntime: Sendable {
             }
         }
         ingest.withLock { $0.newest = marks }
+        // Windows that failed to store go first, unless a newer window of the stream is here.
+        var batch = decodedBatch, delivered = decodedDelivered
+        let retried = ingest.withLock { s -> [(CollectorTallies.StreamKey, WindowRecord, StoredWindow)] in
+            // An agent that connected again numbers its windows afresh: its keyframes follow.
+            let reconnected = Set(events.compactMap { e -> PublicKey? in if case .peerConnected(let k, _) = e { return k } else { return nil } })
+            let fresh = Set(batch.map(\.0))
+            let out = s.unstored.filter { !fresh.contains($0.key) && !reconnected.contains($0.key.agent) }.sorted { $0.key.stream < $1.key.stream }.map { ($0.key, $0.value.0, $0.value.1) }
+            s.unstored.removeAll()
+            return out
+        }
+        if !retried.isEmpty {
+            batch = retried.map { ($0.0, $0.1) } + batch
+            delivered = retried.map(\.2) + delivered
+        }
         if !batch.isEmpty {
             let store = self.store
             let rows = batch.map(\.1)
             let began = ContinuousClock.now
             defer { commitDuration.record(duration: ContinuousClock.now - began) }
-            let result: Result<[AppendOutcome], StoreError> = await (try? NIOThreadPool.singleton.runIfActive { () -> Result<[AppendOutcome], StoreError> in
-                do throws(StoreError) { return .success(try store.append(rows)) } catch { return .failure(error) }
-            }) ?? .failure(.invalid("the store's thread pool has stopped"))
+            // Backing off after a transient failure: these windows are not stored (their
+            // counts are in the next stored state), and decoding goes on meanwhile.
+            let waiting = ingest.withLock { s in s.retryAt.map { ContinuousClock.now < $0 } ?? false }
+            let result: Result<[AppendOutcome], StoreError> = waiting ? .failure(.server("backing off", transient: true)) :
+                await (try? NIOThreadPool.singleton.runIfActive { () -> Result<[AppendOutcome], StoreError> in
+                    do throws(StoreError) { return .success(try store.append(rows)) } catch { return .failure(error) }
+                }) ?? .failure(.invalid("the store's thread pool has stopped"))
             switch result {
             case .success(let outcomes):
                 ingest.withLock { s in
                     for (agent, ids) in seen where !ids.isEmpty { s.known[agent, default: []].formUnion(ids) }
+                    if !s.lastFailure.isEmpty { lines.append((.notice, "the store takes windows again")) }
                     s.lastFailure = ""
+                    s.retryAt = nil
+                    s.retryDelay = .zero
                 }
                 var durableMarks: [CollectorTallies.StreamKey: UInt32] = [:]
                 for (key, r) in batch { durableMarks[key] = max(durableMarks[key] ?? 0, r.seq) }
@@ -289,10 +318,16 @@ public final class CollectorRuntime: Sendable {
                 // and their cumulative states carry what this batch held.
                 ingest.withLock { s in
                     for (key, _) in batch { s.newest[key] = nil }
+                    for ((key, r), w) in zip(batch, delivered) { s.unstored[key] = (r, w) }
+                    guard !waiting else { return }
                     if s.lastFailure != "\(error)" { lines.append((.error, "cannot store \(rows.count) windows (will retry with the next ones): \(error)")) }
                     s.lastFailure = "\(error)"
+                    if error.isTransient {
+                        s.retryDelay = min(max(s.retryDelay * 2, .milliseconds(250)), .seconds(8))
+                        s.retryAt = ContinuousClock.now + s.retryDelay
+                    }
                 }
-                tallies.withLock { $0.storeFailures += 1; $0.windowsSuperseded += superseded }
+                tallies.withLock { if !waiting { $0.storeFailures += 1 }; $0.windowsSuperseded += superseded }
             }
         } else if superseded > 0 {
             tallies.withLock { $0.windowsSuperseded += superseded }

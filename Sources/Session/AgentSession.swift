@@ -22,7 +22,8 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     /// Every collector the agent may use: the configured one first, then the alternates.
     let targets: [CollectorTarget]
     var targetIndex = 0
-    /// When the collector in use last made progress: decoded a window, or became the one.
+    /// When the collector in use last made progress: decoded a window, completed a
+    /// handshake, or became the one.
     var progressAt: Instant = .zero
     public internal(set) var stats = AgentStats()
     public internal(set) var rtt = RttEstimator()
@@ -328,9 +329,17 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     }
 
     /// Moves to the next collector of the list: its address and key, no transport keys, a
-    /// handshake at once. Windows in flight stay; the new collector rejects those whose base
-    /// it lacks and the streams send keyframes (SPEC.md §11.7).
+    /// handshake at once. The new collector cannot rebuild bundles it never saw, so the
+    /// windows in flight are given up (superseded: each stream's next window carries its
+    /// cumulative state) and every stream that had some sends a keyframe of its current
+    /// state as soon as the keys are agreed (SPEC.md §11.7).
     mutating func failover(at now: Instant) {
+        let streams = Set(windows.keys.map(\.stream))
+        stats.windowsSuperseded += windows.count
+        windows.removeAll()
+        bundles.removeAll()
+        sender.restartAtNewReceiver()
+        for stream in streams.sorted() where pendingFlush[stream] == nil { pendingFlush[stream] = (now, 0, 0) }
         targetIndex = (targetIndex + 1) % targets.count
         let next = targets[targetIndex]
         config.collector = next.address
@@ -438,6 +447,8 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         pending = nil
         previous = current
         current = KeySlot(keys: keys, protection: SealedProtection(keys: keys), madeAt: now)
+        // A collector that completes a handshake is there: the failover clock starts again.
+        progressAt = now
         attempts = 0
         nextHandshakeAt = nil
         lastHeardAt = now

@@ -181,6 +181,13 @@ public struct StreamEncoder: Sendable {
         return .keyframeNext
     }
 
+    /// Forgets the base and the windows in flight: the next window is a keyframe (the agent
+    /// moved to a receiver that holds nothing of the stream).
+    public mutating func dropBase() {
+        base = nil
+        inFlight.removeAll()
+    }
+
     /// Starts a new epoch with the next window (for example after the receiver restarted).
     public mutating func resetEpoch() { newEpochPending = true }
 }

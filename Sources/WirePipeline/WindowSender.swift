@@ -220,6 +220,13 @@ public struct WindowSender: Sendable {
         return encoders[stream]!.baseRejected(base: base)
     }
 
+    /// Forgets every bundle and every stream's base: the next window of each stream is a
+    /// keyframe (the agent moved to a collector that holds nothing it sent before).
+    public mutating func restartAtNewReceiver() {
+        bundles.removeAll()
+        for id in encoders.keys { encoders[id]!.dropBase() }
+    }
+
     /// Stops repairing a bundle (every window decoded, superseded or too old); its queued
     /// symbols are skipped.
     public mutating func forget(_ id: UInt32) { bundles[id] = nil }
