@@ -17,7 +17,7 @@ import WireFrame
 
 /// Issue 10's many-collectors run on loopback: three `flamewire collect` processes share one
 /// ClickHouse database, each behind an impairment relay at 12 % loss; ten agents, started on
-/// different collectors, send cumulative counters; one collector is killed with SIGKILL mid-run, its agents move to the next
+/// different collectors, send the samples' real Go CPU profiles as back-to-back windows; one collector is killed with SIGKILL mid-run, its agents move to the next
 /// collector of their lists (SPEC.md §11.7), and at the end every collector that is left
 /// serves every agent's exact totals, whoever received the windows.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["FLAMEWIRE_CLICKHOUSE_URL"] != nil))
@@ -70,7 +70,7 @@ struct SharedStoreFailoverTests {
         for c in collectors { #expect(try await c!.waitFor("HTTP on"), "collector started: \(c!.log)") }
 
         // Agent i starts on collector i mod 3 and has the other two after it.
-        let fleet = try await CountingAgents(keys: agentKeys, service: "svc", seed: 20) { i, config in
+        let fleet = try await CountingAgents(keys: agentKeys, service: "svc", seed: 20, cpu: true) { i, config in
             let order = (0..<3).map { targets[(i + $0) % 3] }
             (config.collector, config.collectorKey) = (order[0].address, order[0].key)
             config.alternates = Array(order.dropFirst())
@@ -123,7 +123,7 @@ struct SharedStoreFailoverTests {
         // Every collector left serves every agent's exact total, whoever stored its windows.
         for c in 1..<3 {
             for i in agents.indices {
-                #expect(try await CountingAgents.foldedTotal(http: httpPorts[c], service: "svc\(i)") == fleet.total(i), "collector \(c), agent \(i)")
+                #expect(try await CountingAgents.foldedTotal(http: httpPorts[c], service: "svc\(i)", type: "cpu") == fleet.total(i), "collector \(c), agent \(i)")
             }
         }
         for r in relays {
@@ -241,34 +241,55 @@ struct SharedStoreFailoverTests {
     }
 }
 
-/// Agents (real sessions on loopback UDP, one mutex stream of cumulative counters each, as
-/// Go reports contentions) and what each has counted so far.
+/// Agents (real sessions on loopback UDP, one stream each) and what each has sent so far:
+/// either cumulative mutex counters (`cpu: false`, as Go reports contentions) or the real Go
+/// CPU profiles of the samples, one per round as back-to-back windows (`cpu: true`, as the
+/// agent sends Go's CPU endpoint).
 final class CountingAgents {
     let agents: [UDPEndpoint<AgentSession>]
     var counts: [[String: Int64]]
+    /// Samples sent per agent (CPU play).
+    var samplesSent: [Int64]
     var round = 0
     let service: String
+    let cpu: [Profile]?
 
     /// Agent i is named SERVICE-i; `configure` sets its collectors and timers.
-    init(keys: [PrivateKey], service: String, seed: UInt64, configure: (Int, inout AgentConfig) -> Void) async throws {
+    init(keys: [PrivateKey], service: String, seed: UInt64, cpu playCPU: Bool = false, configure: (Int, inout AgentConfig) -> Void) async throws {
+        cpu = playCPU ? try Samples.cpu.map { try Samples.profile($0) } : nil
         var agents: [UDPEndpoint<AgentSession>] = []
         for (i, key) in keys.enumerated() {
             var config = AgentConfig(staticKey: key, collectorKey: key.publicKey, collector: PeerAddress("127.0.0.1:9"), frame: try FrameConfig(fecTarget: 0.003),
                                      wallClockAtZero: TAI64N(unixSeconds: Int64(Date().timeIntervalSince1970), nanoseconds: 0), random: .seeded(seed + UInt64(i)))
             configure(i, &config)
             var session = AgentSession(config: config)
-            try session.addStream(1, info: StreamInfo(service: "\(service)\(i)", profileType: "mutex", columns: [ValueType(type: "samples", unit: "count")],
-                                                      columnKinds: [.counter]))
+            let info = cpu.map { StreamInfo(describing: $0[0], service: "\(service)\(i)", profileType: "cpu") }
+                ?? StreamInfo(service: "\(service)\(i)", profileType: "mutex", columns: [ValueType(type: "samples", unit: "count")], columnKinds: [.counter])
+            try session.addStream(1, info: info)
             agents.append(try await UDPEndpoint.bind(session, to: "127.0.0.1:0"))
         }
         self.agents = agents
         self.service = service
         counts = Array(repeating: [:], count: agents.count)
+        samplesSent = Array(repeating: 0, count: agents.count)
     }
 
-    /// Every agent counts more and submits its snapshot.
+    var type: String { cpu == nil ? "mutex" : "cpu" }
+
+    /// Every agent counts more and submits its snapshot (or its next CPU window).
     func submitRound() async throws {
         round += 1
+        if let cpu {
+            for (i, agent) in agents.enumerated() {
+                var p = cpu[(round + i) % cpu.count]
+                p.timeNanos = Int64(Date().timeIntervalSince1970 * 1e9)
+                let column = try #require(p.sampleTypes.firstIndex { $0.type == "samples" })
+                samplesSent[i] += p.samples.reduce(0) { $0 + $1.values[column] }
+                let window = p
+                _ = try await agent.withEndpoint { a, now in try a.submit(window, stream: 1, mode: .delta, takenAt: now, at: now) }
+            }
+            return
+        }
         for (i, agent) in agents.enumerated() {
             counts[i]["main;lock;step\(round % 5)", default: 0] += Int64(round + i)
             if round % 7 == 0 { counts[i]["main;rare;path\(round)"] = 1 }
@@ -280,11 +301,13 @@ final class CountingAgents {
         }
     }
 
-    func total(_ i: Int) -> Int64 { counts[i].values.reduce(0, +) }
+    /// What agent i sent in all: its counters' total, or the CPU samples of its windows.
+    func total(_ i: Int) -> Int64 { cpu == nil ? counts[i].values.reduce(0, +) : samplesSent[i] }
 
-    /// The total a collector's `/folded` serves for a service's mutex stream.
-    static func foldedTotal(http port: Int, service: String) async throws -> Int64 {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/folded?service=\(service)&type=mutex&agg=last")!)
+    /// The total a collector's `/folded` serves for a service's stream of `type` (its
+    /// `samples` column).
+    static func foldedTotal(http port: Int, service: String, type: String = "mutex") async throws -> Int64 {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/folded?service=\(service)&type=\(type)&sample=samples&agg=last")!)
         request.timeoutInterval = 20
         let (body, _) = try await URLSession.shared.data(for: request)
         return String(decoding: body, as: UTF8.self).split(separator: "\n").compactMap { $0.split(separator: " ").last.flatMap { Int64($0) } }.reduce(0, +)
