@@ -80,6 +80,10 @@ enum ClickHouseRetention {
         for (table, partition) in drop {
             try c.execute("ALTER TABLE \(db).\(table) DROP PARTITION \(partition)")
         }
+        // The streams' extents go with the days they describe (the same partition ids).
+        for partition in Set(drop.map(\.1)).sorted() {
+            try c.execute("ALTER TABLE \(db).stream_days DROP PARTITION \(partition)")
+        }
         return report
     }
 }

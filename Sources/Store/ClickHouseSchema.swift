@@ -24,6 +24,13 @@ enum ClickHouseSchema {
             CREATE TABLE IF NOT EXISTS \(db).windows (stream UInt64, time Int64, n UInt64, kind UInt8, duration Int64, seq UInt32,
                 reset UInt8, lineage UInt32, bytes UInt64) ENGINE = ReplacingMergeTree() PARTITION BY \(day) ORDER BY (stream, time, n)
             """,
+            // Each stream's extent per day, kept by ClickHouse as windows are inserted: listing
+            // streams reads this, not every window. min and max ignore a repeated insert.
+            """
+            CREATE MATERIALIZED VIEW IF NOT EXISTS \(db).stream_days ENGINE = AggregatingMergeTree() PARTITION BY day ORDER BY (stream, day)
+                AS SELECT stream, \(day) AS day, minState(time) AS first, maxState(time) AS last, maxState(n) AS windows
+                FROM \(db).windows GROUP BY stream, day
+            """,
             """
             CREATE TABLE IF NOT EXISTS \(db).samples (stream UInt64, time Int64, n UInt64, kind UInt8, lineage UInt32, stack UInt64,
                 values Array(Int64)) ENGINE = ReplacingMergeTree() PARTITION BY \(day) ORDER BY (stream, time, n, stack)

@@ -112,7 +112,7 @@ public final class ClickHouseStore: ProfileStore {
 
     static func readStreams(_ c: ClickHouseClient, db: String) throws(ClickHouseError) -> [StoredStream] {
         var extent: [UInt64: (Int64, Int64, UInt64)] = [:]
-        var r = try c.select("SELECT stream, min(time), max(time), max(n) FROM \(db).windows GROUP BY stream")
+        var r = try c.select("SELECT stream, minMerge(first), maxMerge(last), maxMerge(windows) FROM \(db).stream_days GROUP BY stream")
         while !r.atEnd { extent[try r.uint64()] = (try r.int64(), try r.int64(), try r.uint64()) }
         guard !extent.isEmpty else { return [] }
         r = try c.select("SELECT stream, any(agent), any(info) FROM \(db).streams GROUP BY stream")
