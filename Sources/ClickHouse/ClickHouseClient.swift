@@ -121,7 +121,7 @@ public final class ClickHouseClient: Sendable {
         }
     }
 
-    var where_: String { "\(endpoint.host):\(endpoint.port)" }
+    var hostPort: String { "\(endpoint.host):\(endpoint.port)" }
 
     func connect() throws(ClickHouseError) -> Int32 {
         var hints = addrinfo()
@@ -130,7 +130,7 @@ public final class ClickHouseClient: Sendable {
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
         guard rc == 0, let first = list else {
-            throw .connect(where_, "cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
+            throw .connect(hostPort, "cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(list) }
         var lastError = "no address"
@@ -148,7 +148,7 @@ public final class ClickHouseClient: Sendable {
             lastError = String(cString: strerror(errno))
             close(fd)
         }
-        throw .connect(where_, lastError)
+        throw .connect(hostPort, lastError)
     }
 
     func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(ClickHouseError) {
@@ -157,7 +157,7 @@ public final class ClickHouseClient: Sendable {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .io(where_, errno == EAGAIN ? "timed out after \(timeoutSeconds) s sending a request" : "sending: \(String(cString: strerror(errno)))")
+                throw .io(hostPort, errno == EAGAIN ? "timed out after \(timeoutSeconds) s sending a request" : "sending: \(String(cString: strerror(errno)))")
             }
             sent += n
         }
@@ -166,7 +166,7 @@ public final class ClickHouseClient: Sendable {
     /// Reads one response: status, body (Content-Length, chunked, or to the close) and
     /// whether the connection stays open.
     func readResponse(_ fd: Int32) throws(ClickHouseError) -> (Int, [UInt8], Bool) {
-        var reader = SocketReader(fd: fd, endpoint: where_, timeout: timeoutSeconds)
+        var reader = SocketReader(fd: fd, endpoint: hostPort, timeout: timeoutSeconds)
         let status = try reader.line()
         let parts = status.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let code = Int(parts[1]) else {

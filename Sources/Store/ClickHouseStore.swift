@@ -179,7 +179,7 @@ extension ClickHouseStore {
                 guard r.state.columns == r.info.columns.count else {
                     throw .invalid("window \(r.seq) of \(r.info.service) \(r.info.profileType) has \(r.state.columns) columns, its stream \(r.info.columns.count)")
                 }
-                ids.append(sharedStreamID(SQLiteStore.identity(agent: r.agent, info: r.info)))
+                ids.append(sharedStreamID(streamIdentity(agent: r.agent, info: r.info)))
             }
             // Another collector may have stored windows of a stream since this one did (its
             // agent moved there and back): such a head reloads.
@@ -196,7 +196,7 @@ extension ClickHouseStore {
                     // The stream's identity row: written again by every collector that meets it (one row after merges).
                     streamRows.uint64(UInt64(bitPattern: id))
                     streamRows.string(r.agent)
-                    streamRows.string(SQLiteStore.identity(agent: r.agent, info: r.info))
+                    streamRows.string(streamIdentity(agent: r.agent, info: r.info))
                     streamRows.string(r.info.service)
                     streamRows.string(r.info.profileType)
                     streamRows.string(r.info.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))

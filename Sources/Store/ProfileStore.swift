@@ -89,3 +89,12 @@ public protocol ProfileStore: Sendable {
     /// Disk use per agent per day.
     func usage() throws(StoreError) -> [UsageRow]
 }
+
+/// A stream's identity (Protocol/STORE.md §1), the same in every backend: agent key,
+/// service, profile type, labels (sorted `k=v`) and columns (`type/unit`), joined by U+001F.
+func streamIdentity(agent: String, info: StreamInfo) -> String {
+    var parts = [agent, info.service, info.profileType]
+    parts.append(info.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+    parts.append(info.columns.map { "\($0.type)/\($0.unit)" }.joined(separator: ","))
+    return parts.joined(separator: "\u{1f}")
+}

@@ -267,14 +267,6 @@ public final class SQLiteStore: ProfileStore {
 }
 
 extension SQLiteStore {
-    /// Stream identity: agent key, service, profile type, labels and columns.
-    static func identity(agent: String, info: StreamInfo) -> String {
-        var parts = [agent, info.service, info.profileType]
-        parts.append(info.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
-        parts.append(info.columns.map { "\($0.type)/\($0.unit)" }.joined(separator: ","))
-        return parts.joined(separator: "\u{1f}")
-    }
-
     /// The connection that writes, with each stream's newest committed point.
     struct Writer: Sendable {
         let db: SQLiteDatabase
@@ -323,7 +315,7 @@ extension SQLiteStore {
                         agent = db.lastInsertRowID
                         agentByKey[r.agent] = agent
                     }
-                    let identity = SQLiteStore.identity(agent: r.agent, info: r.info)
+                    let identity = streamIdentity(agent: r.agent, info: r.info)
                     var head: Head
                     if let id = streamByIdentity[identity], let h = heads[id] { head = h } else {
                         let q = try db.statement("INSERT INTO streams(agent, identity, service, type, labels, info) VALUES (?, ?, ?, ?, ?, ?)")

@@ -24,13 +24,20 @@ import WireFrame
 struct SharedStoreFailoverTests {
     typealias CollectorProcess = CollectorCrashTests.CollectorProcess
 
-    @Test func threeCollectorsOneClickHouseAKilledCollectorsAgentsMoveAndTotalsStayExact() async throws {
+    /// A fresh directory for a test's keys and logs; nil (the test recorded why) when the
+    /// `flamewire` binary the test runs is not built.
+    static func workDirectory(_ name: String) throws -> URL? {
         guard FileManager.default.isExecutableFile(atPath: FlameWireBinary.url.path) else {
             Issue.record("flamewire binary not found at \(FlameWireBinary.url.path): run 'swift build --build-tests' first")
-            return
+            return nil
         }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-shared-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func threeCollectorsOneClickHouseAKilledCollectorsAgentsMoveAndTotalsStayExact() async throws {
+        guard let dir = try Self.workDirectory("shared") else { return }
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try #require(ProcessInfo.processInfo.environment["FLAMEWIRE_CLICKHOUSE_URL"])
         let database = "fwshared_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
@@ -143,12 +150,7 @@ struct SharedStoreFailoverTests {
     /// again: the collectors keep decoding, so no agent moves; the durable watermark stands
     /// still while ClickHouse is away; afterwards every total is exact, nothing counted twice.
     @Test func aClickHouseOutageHoldsDurabilityAndMovesNoAgent() async throws {
-        guard FileManager.default.isExecutableFile(atPath: FlameWireBinary.url.path) else {
-            Issue.record("flamewire binary not found at \(FlameWireBinary.url.path): run 'swift build --build-tests' first")
-            return
-        }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flamewire-outage-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        guard let dir = try Self.workDirectory("outage") else { return }
         defer { try? FileManager.default.removeItem(at: dir) }
         let clickhouse = try PrivateClickHouse(port: 18224)
         defer { clickhouse.stop() }
