@@ -63,20 +63,8 @@ enum ClickHouseHeads {
         var meta: [UInt64: (n: UInt64, lineage: UInt32, last: Int64, base: UInt64)] = [:]
         while !r.atEnd { meta[try r.uint64()] = (try r.uint64(), try r.uint32(), try r.int64(), try r.uint64()) }
         guard !meta.isEmpty else { return [:] }
-        var rows: [UInt64: [(UInt64, [Int64])]] = [:]
-        let lineages = meta.mapValues { UInt64($0.lineage) }
-        r = try c.select("""
-            SELECT stream, stack, sumForEach(values), sumForEachIf(values, lineage = \(SQLText.perStream(lineages, type: "UInt32")))
-            FROM \(db).samples FINAL WHERE stream IN (\(SQLText.list(meta.keys))) AND \(SQLText.effective(bases: meta.mapValues(\.base)))
-            GROUP BY stream, stack
-            """)
-        while !r.atEnd {
-            let (stream, stack, a) = try r.stackRow(arrays: 2)
-            guard let info = streams[Int64(bitPattern: stream)] else { continue }
-            // Gauges: every delta since the stream began; counters: since the last reset.
-            let values = info.columnKinds.enumerated().map { c, kind in kind == .gauge ? at(a[0], c) : at(a[1], c) }
-            rows[stream, default: []].append((stack, values))
-        }
+        let rows = try ClickHouseHeads.agentRows(c, db: db, kinds: streams.reduce(into: [:]) { $0[UInt64(bitPattern: $1.key)] = $1.value.columnKinds },
+                                                 lineages: meta.mapValues { UInt64($0.lineage) }, bases: meta.mapValues(\.base))
         var out: [Int64: ClickHouseStore.Head] = [:]
         for (id, m) in meta {
             guard let info = streams[Int64(bitPattern: id)] else { continue }
@@ -85,6 +73,30 @@ enum ClickHouseHeads {
                                                               n: m.n, lineage: m.lineage, lastNanos: m.last)
         }
         return out
+    }
+}
+
+extension ClickHouseHeads {
+    /// Per stream and stack, the agent's state summed from the rows that count (§10.1),
+    /// optionally only those `before` a time: gauge columns from every row, counter columns
+    /// from the rows of the stream's lineage. What a head loads and what a retention base
+    /// holds. Rows of all zeros are left out.
+    static func agentRows(_ c: ClickHouseClient, db: String, kinds: [UInt64: [StreamInfo.ColumnKind]], lineages: [UInt64: UInt64],
+                          bases: [UInt64: UInt64], before: Int64? = nil) throws(ClickHouseError) -> [UInt64: [(UInt64, [Int64])]] {
+        var r = try c.select("""
+            SELECT stream, stack, sumForEach(values), sumForEachIf(values, lineage = \(SQLText.perStream(lineages, type: "UInt32")))
+            FROM \(db).samples FINAL
+            WHERE stream IN (\(SQLText.list(lineages.keys)))\(before.map { " AND time < \($0)" } ?? "") AND \(SQLText.effective(bases: bases))
+            GROUP BY stream, stack
+            """)
+        var rows: [UInt64: [(UInt64, [Int64])]] = [:]
+        while !r.atEnd {
+            let (stream, stack, a) = try r.stackRow(arrays: 2)
+            guard let k = kinds[stream] else { throw .malformed("stream \(stream) has no identity row") }
+            let values = k.enumerated().map { c, kind in kind == .gauge ? at(a[0], c) : at(a[1], c) }
+            if values.contains(where: { $0 != 0 }) { rows[stream, default: []].append((stack, values)) }
+        }
+        return rows
     }
 }
 

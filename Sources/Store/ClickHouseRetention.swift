@@ -49,23 +49,16 @@ enum ClickHouseRetention {
                 let id = try r.uint64(), bytes = try r.bytesValue()
                 kinds[id] = (try? StreamInfo(serializedBytes: bytes))?.columnKinds
             }
-            r = try c.select("""
-                SELECT stream, stack, sumForEach(values), sumForEachIf(values, lineage = \(SQLText.perStream(lineage, type: "UInt32")))
-                FROM \(db).samples FINAL
-                WHERE stream IN (\(SQLText.list(last.keys))) AND time < \(keep) AND \(SQLText.effective(bases: oldBase))
-                GROUP BY stream, stack
-                """)
             var samples = RowBinaryWriter()
             var bytes: [UInt64: Int] = [:]
-            while !r.atEnd {
-                let (stream, stack, a) = try r.stackRow(arrays: 2)
-                guard let k = kinds[stream] else { throw .malformed("stream \(stream) has no identity row") }
-                let values = k.enumerated().map { c, kind in kind == .gauge ? at(a[0], c) : at(a[1], c) }
-                guard values.contains(where: { $0 != 0 }) else { continue }
+            let sums = try ClickHouseHeads.agentRows(c, db: db, kinds: kinds, lineages: lineage, bases: oldBase, before: keep)
+            for (stream, rows) in sums.sorted(by: { $0.key < $1.key }) {
                 let start = samples.bytes.count
-                samples.uint64(stream); samples.int64(keep); samples.uint64(last[stream]!); samples.uint8(1)
-                samples.uint32(UInt32(lineage[stream]!)); samples.uint64(stack); samples.int64Array(values)
-                bytes[stream, default: 0] += samples.bytes.count - start
+                for (stack, values) in rows {
+                    samples.uint64(stream); samples.int64(keep); samples.uint64(last[stream]!); samples.uint8(1)
+                    samples.uint32(UInt32(lineage[stream]!)); samples.uint64(stack); samples.int64Array(values)
+                }
+                bytes[stream] = samples.bytes.count - start
             }
             var windows = RowBinaryWriter()
             for (id, n) in last.sorted(by: { $0.key < $1.key }) {

@@ -82,13 +82,14 @@ public final class ClickHouseStore: ProfileStore {
             var r = try c.select("SELECT stream, any(agent) FROM \(db).streams GROUP BY stream")
             while !r.atEnd { agents[try r.uint64()] = try r.string() }
             var rows: [String: UsageRow] = [:]
+            let days = Self.utcDays()
             r = try c.select("""
                 SELECT stream, intDiv(time, \(ClickHouseRetention.dayNanos)) - (time < 0 AND time % \(ClickHouseRetention.dayNanos) != 0) AS day,
                        sum(bytes), countIf(kind = 0)
                 FROM \(db).windows FINAL GROUP BY stream, day
                 """)
             while !r.atEnd {
-                let stream = try r.uint64(), day = Self.utcDay(try r.int64()), bytes = try r.uint64(), windows = try r.uint64()
+                let stream = try r.uint64(), day = days(try r.int64()), bytes = try r.uint64(), windows = try r.uint64()
                 let agent = agents[stream] ?? "?"
                 var row = rows[agent + " " + day] ?? UsageRow(agent: agent, day: day, bytes: 0, windows: 0)
                 row.bytes += Int64(bytes)
@@ -99,13 +100,13 @@ public final class ClickHouseStore: ProfileStore {
         }
     }
 
-    /// yyyy-mm-dd of a day number since 1970 (UTC).
-    static func utcDay(_ day: Int64) -> String {
+    /// yyyy-mm-dd of a day number since 1970 (UTC), one formatter for all rows.
+    static func utcDays() -> (Int64) -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: Date(timeIntervalSince1970: Double(day) * 86_400))
+        return { f.string(from: Date(timeIntervalSince1970: Double($0) * 86_400)) }
     }
 
     // MARK: Reading

@@ -110,13 +110,7 @@ struct SharedStoreFailoverTests {
         }
         // Until every agent's windows are decoded (bounded), and a little longer for the
         // commits behind them.
-        for _ in 0..<300 {
-            var inFlight = 0
-            for agent in agents { inFlight += try await agent.withEndpoint { a, _ in a.windowsInFlight } }
-            if inFlight == 0 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try await Task.sleep(for: .milliseconds(500))
+        try await fleet.waitUntilDecoded(tries: 300)
         for (i, agent) in agents.enumerated() {
             let (failovers, newest, durable, inFlight) = try await agent.withEndpoint { a, _ in
                 (a.stats.failovers, a.encoder(1)?.lastSeq ?? 0, a.durable[1] ?? 0, a.windowsInFlight)
@@ -220,13 +214,7 @@ struct SharedStoreFailoverTests {
             }
             if !behind { break }
         }
-        for _ in 0..<100 {
-            var inFlight = 0
-            for agent in agents { inFlight += try await agent.withEndpoint { a, _ in a.windowsInFlight } }
-            if inFlight == 0 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try await Task.sleep(for: .milliseconds(500))
+        try await fleet.waitUntilDecoded(tries: 100)
         for (i, agent) in agents.enumerated() {
             let (newest, durable) = try await agent.withEndpoint { a, _ in (a.encoder(1)?.lastSeq ?? 0, a.durable[1] ?? 0) }
             #expect(durable == newest, "agent \(i): newest window \(newest) durable (\(durable)) after ClickHouse returned")
@@ -304,6 +292,18 @@ final class CountingAgents {
     }
 
     /// What agent i sent in all: its counters' total, or the CPU samples of its windows.
+    /// Until no agent has a window undecoded (at most `tries` × 100 ms), then half a second
+    /// more for the commits behind the last ones.
+    func waitUntilDecoded(tries: Int) async throws {
+        for _ in 0..<tries {
+            var inFlight = 0
+            for agent in agents { inFlight += try await agent.withEndpoint { a, _ in a.windowsInFlight } }
+            if inFlight == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+    }
+
     func total(_ i: Int) -> Int64 { cpu == nil ? counts[i].values.reduce(0, +) : samplesSent[i] }
 
     /// The total a collector's `/folded` serves for a service's stream of `type` (its
