@@ -142,10 +142,14 @@ public final class CollectorRuntime: Sendable {
         var unstored: [CollectorTallies.StreamKey: (WindowRecord, StoredWindow)] = [:]
     }
 
+    /// The UDP receive buffer the collector asks for: room for about 6,000 full datagrams,
+    /// the bursts a thousand agents send while a drain or a keyframe holds the event loop.
+    public static let receiveBuffer = 8 << 20
+
     public static func start(_ o: CollectorOptions) async throws -> CollectorRuntime {
         let session = CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk))
         let store = try o.store ?? SQLiteStore(path: ":memory:")
-        return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32)), store: store,
+        return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32, receiveBuffer: Self.receiveBuffer)), store: store,
                                 logger: o.logger, onStored: o.onStored)
     }
 

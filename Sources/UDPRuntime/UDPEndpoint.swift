@@ -13,11 +13,19 @@ public struct UDPOptions: Sendable {
     /// The largest datagram read; anything longer is truncated by the kernel and then
     /// refused by the session (it cannot authenticate).
     public var maxDatagram: Int
+    /// The kernel receive buffer to ask for (SO_RCVBUF), in bytes; nil keeps the system's
+    /// default (about 208 KiB on Linux). A collector that many agents send to needs room for
+    /// the bursts that arrive while it decodes: a full buffer drops datagrams, which the
+    /// agents then repair, adding load exactly when there is too much. The kernel caps the
+    /// request at `net.core.rmem_max` unless the process may exceed it (CAP_NET_ADMIN, with
+    /// SO_RCVBUFFORCE); `UDPEndpoint.receiveBufferBytes` says what was granted.
+    public var receiveBuffer: Int?
 
-    public init(dscp: DSCP? = nil, vectorReads: Int = 16, maxDatagram: Int = 2048) {
+    public init(dscp: DSCP? = nil, vectorReads: Int = 16, maxDatagram: Int = 2048, receiveBuffer: Int? = nil) {
         self.dscp = dscp
         self.vectorReads = max(1, vectorReads)
         self.maxDatagram = max(64, maxDatagram)
+        self.receiveBuffer = receiveBuffer.map { max(4096, $0) }
     }
 }
 
@@ -75,16 +83,31 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
                 throw RuntimeError.bindFailed(address, "cannot set DSCP \(dscp): \(error)")
             }
         }
+        var granted: Int?
+        if let bytes = options.receiveBuffer {
+            // SO_RCVBUFFORCE passes rmem_max where the process may (root here); else SO_RCVBUF.
+            let force = ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: CInt(SO_RCVBUFFORCE)))
+            if (try? await channel.setOption(force, value: bytes).get()) == nil {
+                try? await channel.setOption(.socketOption(.so_rcvbuf), value: bytes).get()
+            }
+            // Linux reports twice what it keeps for data (the rest is bookkeeping).
+            granted = (try? await channel.getOption(.socketOption(.so_rcvbuf)).get()).map { Int($0) / 2 }
+        }
         try await loop.submit {
             core.channel = channel
             core.pump()
         }.get()
-        return UDPEndpoint(channel: channel, core: core)
+        return UDPEndpoint(channel: channel, core: core, receiveBufferBytes: granted)
     }
 
-    init(channel: Channel, core: Core) {
+    /// The receive buffer the kernel granted for `UDPOptions.receiveBuffer` (bytes for data,
+    /// as requested; nil when none was asked for).
+    public let receiveBufferBytes: Int?
+
+    init(channel: Channel, core: Core, receiveBufferBytes: Int? = nil) {
         self.channel = channel
         self.core = core
+        self.receiveBufferBytes = receiveBufferBytes
     }
 
     /// The address the socket is bound to (with the port the kernel chose).

@@ -104,6 +104,11 @@ public struct StreamEncoder: Sendable {
     /// does not hold (a window of it could not define that stack).
     public mutating func setState(_ s: StreamState) throws(StreamError) {
         guard s.columns == info.columns.count else { throw .columnCount(s.columns, limit: info.columns.count) }
+        // The same stacks as now (a source whose stacks settled): checked and counted already.
+        if s.ids == state.ids && !state.isEmpty {
+            state = s
+            return
+        }
         var frames = 0
         for id in s.ids {
             guard let stack = dictionary.stacks[id] else { throw .unknownStack(id) }

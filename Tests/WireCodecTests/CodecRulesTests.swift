@@ -28,6 +28,31 @@ let foldedInfo = StreamInfo(service: "t", profileType: "cpu", columns: [FoldedRe
         #expect(FoldedWriter.text(rebuilt, sampleIndex: 0) == FoldedWriter.text(try foldedProfile(text), sampleIndex: 0))
     }
 
+    /// A source that hands the encoder whole states (`setState`) with the same stacks as
+    /// before skips the per-stack check; the states must still travel exactly, and a state
+    /// with a stack the dictionary lacks must still be refused.
+    @Test func setStateWithTheSameStacksTakesNewValues() throws {
+        var tx = StreamEncoder(stream: 1, info: foldedInfo)
+        var rx = StreamDecoder()
+        try tx.ingest(try foldedProfile("a;b 3\na;c 4\nd 1\n"), mode: .snapshot)
+        let first = tx.nextWindow()
+        _ = try rx.decode(first.payload)
+        tx.acknowledge(seq: first.header.seq)
+        var expected = tx.state
+        for k in 2...4 {
+            expected = expected.mapValues { _, v in v * Int64(k) }
+            try tx.setState(expected)
+            #expect(tx.state == expected)
+            let w = tx.nextWindow()
+            #expect(try rx.decode(w.payload).state == expected)
+            tx.acknowledge(seq: w.header.seq)
+        }
+        let unknown: EntryID = 0xDEAD_BEEF
+        let foreign = try #require(StreamState(columns: 1, ids: (tx.state.ids.filter { $0 != unknown } + [unknown]).sorted(), cells: Array(repeating: 1, count: tx.state.count + 1)))
+        #expect(throws: StreamError.unknownStack(unknown)) { try tx.setState(foreign) }
+        #expect(tx.state == expected)
+    }
+
     @Test func gaugesSendRemovals() throws {
         let info = StreamInfo(service: "t", profileType: "goroutine", columns: [FoldedReader.valueType], columnKinds: [.gauge])
         var tx = StreamEncoder(stream: 1, info: info)

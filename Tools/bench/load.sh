@@ -23,6 +23,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n 8192 || true
 bench_machine load.sh
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# Datagrams dropped because a socket's receive buffer was full, machine-wide (loopback: the collector's).
+rcvbuf_errors() { awk '/^Udp:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; n = 1 } else print $c }' /proc/net/snmp; }
 stored() { curl -sf http://127.0.0.1:17380/metrics | awk '/^flamewire_windows_stored_total/ { print $2 }'; }
 collector=""
 # Waits for the collector's graceful stop (it finishes its writes), so the next run's ports are free.
@@ -54,9 +56,10 @@ run() {
     until grep -q "warmed up" "$work/gen.out" 2>/dev/null; do sleep 0.5; kill -0 $genpid 2>/dev/null || break; done
     sleep 3
     local c0 w0 t0 c1 w1 t1 peak
-    c0=$(cpu_seconds $collector); w0=$(stored); t0=$(date +%s.%N)
+    c0=$(cpu_seconds $collector); w0=$(stored); t0=$(date +%s.%N); d0=$(rcvbuf_errors)
     sleep "$seconds"
-    c1=$(cpu_seconds $collector); w1=$(stored); t1=$(date +%s.%N)
+    c1=$(cpu_seconds $collector); w1=$(stored); t1=$(date +%s.%N); d1=$(rcvbuf_errors)
+    echo "load.sh: [$label] datagrams the kernel dropped at full UDP receive buffers meanwhile (UdpRcvbufErrors, whole machine): $((d1 - d0))" >&2
     peak=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$collector/status")
     wait $genpid || true
     kill $collector 2>/dev/null || true; wait $collector 2>/dev/null || true; collector=""

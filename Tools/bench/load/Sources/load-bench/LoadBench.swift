@@ -89,6 +89,7 @@ import WireFrame
         let steps = Int(seconds) + 2
         let cpuReplay = Replay.cumulative(increments: cpuStates, from: cpuStates[1], count: steps)
         let heapReplay = Replay.growing(snapshots: heapStates, gauges: heapInfo.columnKinds.map { $0 == .gauge }, count: steps)
+        say("load-bench: replayed states: " + Replay.describe(cpu: cpuReplay, heap: heapReplay))
 
         // Each agent sends a CPU and a heap window once a second, agents spread over the second.
         let sent = SentCounter()
@@ -121,12 +122,40 @@ import WireFrame
         let settled = await decoded()
         say(String(format: "load-bench: sent %d windows in %.1f s (%.0f windows/s offered); acknowledged decoded %.0f windows/s during the run, %d more in the 5 s after",
                      sent.value, elapsed, Double(sent.value) / elapsed, Double(atEnd - before) / elapsed, settled - atEnd))
+        var totals = (handshakes: 0, windowsRejected: 0, windowsSuperseded: 0, windowsLost: 0, bytesSource: 0, bytesRepair: 0)
+        for e in endpoints {
+            guard let st = try? await e.withEndpoint({ a, _ in a.stats }) else { continue }
+            totals.handshakes += st.handshakes
+            totals.windowsRejected += st.windowsRejected
+            totals.windowsSuperseded += st.windowsSuperseded
+            totals.windowsLost += st.windowsLost
+            totals.bytesSource += st.bytesSource
+            totals.bytesRepair += st.bytesRepair
+        }
+        say(String(format: "load-bench: agents' sessions: %.2f handshakes per agent, %d windows rejected, %d superseded, %d lost; %.1f MB of windows, %.1f MB of repair",
+                   Double(totals.handshakes) / Double(max(1, agents)), totals.windowsRejected, totals.windowsSuperseded, totals.windowsLost,
+                   Double(totals.bytesSource) / 1e6, Double(totals.bytesRepair) / 1e6))
         for e in endpoints { await e.close() }
     }
 }
 
 /// The states a load agent replays after its warm-up.
 enum Replay {
+    /// Stacks per state and the share of rows that change from one state to the next (what
+    /// a window carries), for the run's log.
+    static func describe(cpu: [StreamState], heap: [StreamState]) -> String {
+        func one(_ name: String, _ states: [StreamState]) -> String {
+            let pairs = zip(states, states.dropFirst())
+            let changed = pairs.map { $0.1.increment(since: $0.0).count }.reduce(0, +)
+            let added = pairs.map { $0.1.ids(notIn: $0.0).count + $0.0.ids(notIn: $0.1).count }.reduce(0, +)
+            let rows = states.map(\.count).reduce(0, +)
+            return String(format: "%@ %d–%d stacks, %.1f %% of rows change per window, %d stacks come or go in all",
+                          name, states.map(\.count).min() ?? 0, states.map(\.count).max() ?? 0,
+                          100 * Double(changed) / Double(max(1, rows)), added)
+        }
+        return one("cpu", cpu) + "; " + one("heap", heap)
+    }
+
     /// CPU: each state adds the next increment (the warm-up's profiles in turn) to the last.
     static func cumulative(increments: [StreamState], from start: StreamState, count: Int) -> [StreamState] {
         var out: [StreamState] = [], s = start
@@ -135,11 +164,17 @@ enum Replay {
     }
 
     /// Heap: counters grow by the step between the first two snapshots (negative cells, a
-    /// sampling artefact, left out), gauges take the snapshots' levels in turn; starts after
-    /// the last snapshot the warm-up sent, so no state goes below it.
+    /// sampling artefact, left out), gauges take the snapshots' levels in turn; starts at
+    /// the larger of the warm-up snapshots' counters, so no state goes below one the
+    /// warm-up sent. Every state holds every stack either snapshot holds, as Go's heap
+    /// profile keeps a stack's cumulative allocations for the life of the process: a stack
+    /// does not leave the profile when its in-use memory drops to zero.
     static func growing(snapshots: [StreamState], gauges: [Bool], count: Int) -> [StreamState] {
         let step = snapshots[1].increment(since: snapshots[0]).mapValues { c, v in gauges[c] ? 0 : max(0, v) }
-        var counters = snapshots[snapshots.count - 1].mapValues { c, v in gauges[c] ? 0 : v }
+        let last = snapshots[snapshots.count - 1].mapValues { c, v in gauges[c] ? 0 : v }
+        var counters = snapshots.dropLast().reduce(last) { top, s in
+            top.adding(s.mapValues { c, v in gauges[c] ? 0 : v }.increment(since: top).mapValues { _, v in max(0, v) })
+        }
         var out: [StreamState] = []
         for k in 0..<count {
             counters = counters.adding(step)
