@@ -25,6 +25,10 @@ enum CollectorMetricsText {
         }
         metric("flamewire_datagrams_received_total", "counter", "UDP datagrams read.", [("", udp.datagramsIn)])
         metric("flamewire_bytes_received_total", "counter", "UDP payload bytes read.", [("", udp.bytesIn)])
+        if let drops = await collector.endpoint.receiveDrops() {
+            metric("flamewire_receive_buffer_drops_total", "counter",
+                   "UDP datagrams the kernel dropped at the collector's full receive buffer (the collector was behind; agents repair them).", [("", drops)])
+        }
         metric("flamewire_datagrams_sent_total", "counter", "UDP datagrams written (acknowledgements, handshake and cookie replies).", [("", udp.datagramsOut)])
         metric("flamewire_bytes_sent_total", "counter", "UDP payload bytes written.", [("", sent)])
         metric("flamewire_cookie_replies_total", "counter", "Cookie replies sent under a handshake flood.", [("", cookies)])

@@ -139,6 +139,17 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
         return try await core.eventLoop.submit { core.counters }.get()
     }
 
+    /// Datagrams the kernel dropped at this socket because its receive buffer was full
+    /// (Linux `SO_MEMINFO`, `SK_MEMINFO_DROPS`): they never reached the endpoint, so no
+    /// session counter sees them. Nil where the kernel does not say.
+    public func receiveDrops() async -> Int? {
+        guard let provider = channel as? SocketOptionProvider else { return nil }
+        // SK_MEMINFO_VARS (9) 32-bit counters; SO_MEMINFO is 55 on Linux.
+        typealias MemInfo = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+        let info: EventLoopFuture<MemInfo> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(55))
+        return (try? await info.get()).map { Int($0.8) }
+    }
+
     /// Closes the socket and stops the timer; the endpoint's state stays readable.
     public func close() async {
         let core = self.core

@@ -203,6 +203,7 @@ import Pprof
         _ = try await get("/")
         let metrics = try await get("/metrics")
         #expect(metrics.contains("flamewire_datagrams_received_total"), "the collector's own series come first")
+        #expect(metrics.contains("\nflamewire_receive_buffer_drops_total 0\n"), "the kernel's drops at the collector's socket, none here: \(metrics)")
         let healthz = metrics.split(separator: "\n").first { $0.hasPrefix("hb_requests{") && $0.contains("\"/healthz\"") && $0.contains("\"200\"") }
         #expect(healthz?.hasSuffix(" 1") == true, "\(metrics)")
         #expect(metrics.contains("# TYPE http_server_request_duration histogram") || metrics.contains("http_server_request_duration_bucket"), "\(metrics)")
