@@ -29,6 +29,10 @@ public struct CollectorOptions: Sendable {
     public var logger: Logger
     /// Called after each commit with the windows it stored (`collect --window-log`).
     public var onStored: (@Sendable ([StoredWindow]) -> Void)?
+    /// A drain that finds more events than this is behind (its store was starved or slow):
+    /// it stores only the newest window of each stream (STORE.md §7). Drains run every
+    /// 10 ms under load, so a collector that keeps up finds a few dozen.
+    public var coalesceAbove = 512
 
     public init(listen: String, staticKey: PrivateKey, allowed: Set<PublicKey>, psk: [UInt8]? = nil, store: (any ProfileStore)? = nil,
                 logger: Logger = .silent, onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
@@ -95,6 +99,10 @@ public struct CollectorTallies: Sendable, Equatable {
     /// Older windows that arrived after a newer one of their stream was stored (repairs
     /// that came late): their values are in the newer state, so they are not stored.
     public var windowsSuperseded = 0
+    /// Windows not stored on their own because the collector was behind (a drain found more
+    /// than `CollectorOptions.coalesceAbove` events): a newer window of their stream, stored
+    /// in the same commit, carries their counts.
+    public var windowsCoalesced = 0
     /// Capture-to-durable delay of the stored windows whose capture time is known, per
     /// profile type.
     public var delay: [String: DelayHistogram] = [:]
@@ -120,6 +128,7 @@ public final class CollectorRuntime: Sendable {
     let ingest = Mutex(IngestState())
     public let logger: Logger
     let onStored: (@Sendable ([StoredWindow]) -> Void)?
+    let coalesceAbove: Int
     /// Through swift-metrics (a no-op unless the process bootstrapped a backend, as
     /// `collect` does with Prometheus): how long each store commit took.
     let commitDuration = Metrics.Timer(label: "flamewire_store_commit_duration_seconds")
@@ -146,19 +155,21 @@ public final class CollectorRuntime: Sendable {
     /// the bursts a thousand agents send while a drain or a keyframe holds the event loop.
     public static let receiveBuffer = 8 << 20
 
+
     public static func start(_ o: CollectorOptions) async throws -> CollectorRuntime {
         let session = CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk))
         let store = try o.store ?? SQLiteStore(path: ":memory:")
         return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32, receiveBuffer: Self.receiveBuffer)), store: store,
-                                logger: o.logger, onStored: o.onStored)
+                                logger: o.logger, onStored: o.onStored, coalesceAbove: o.coalesceAbove)
     }
 
     init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, logger: Logger = .silent,
-         onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
+         onStored: (@Sendable ([StoredWindow]) -> Void)? = nil, coalesceAbove: Int = 512) {
         self.endpoint = endpoint
         self.store = store
         self.logger = logger
         self.onStored = onStored
+        self.coalesceAbove = coalesceAbove
     }
 
     public var counts: CollectorTallies { tallies.withLock { $0 } }
@@ -207,7 +218,8 @@ public final class CollectorRuntime: Sendable {
         // reaches that the store does not hold yet (resolved in the decoder's dictionary).
         // Each stream's windows are kept in order: a late repair of an older window carries
         // nothing its stream's newer stored state does not already hold (superseded).
-        guard let (events, decodedBatch, decodedDelivered, seen, marks, superseded) = try? await endpoint.withEndpoint({ [known] c, _ in
+        let coalesceAbove = self.coalesceAbove
+        guard let (events, decodedBatch, decodedDelivered, seen, marks, superseded, coalesced) = try? await endpoint.withEndpoint({ [known] c, _ in
             let events = c.pollEvents()
             var batch: [(CollectorTallies.StreamKey, WindowRecord)] = []
             // The same windows for the delivery log; their commit time is set after it.
@@ -215,6 +227,12 @@ public final class CollectorRuntime: Sendable {
             var seen: [String: Set<EntryKey>] = [:]
             var marks = start
             var superseded = 0
+            // A drain this far behind stores the newest window of each stream and epoch: its
+            // cumulative state carries the counts of the older ones (STORE.md §7), and the
+            // commit stays one row per stream however long the store was starved.
+            let behind = events.count > coalesceAbove
+            var position: [CollectorTallies.StreamKey: (index: Int, epoch: UInt32)] = [:]
+            var coalesced = 0
             for e in events {
                 if case .peerConnected(let key, _) = e {
                     // A new session of an agent numbers its streams and windows afresh.
@@ -237,12 +255,23 @@ public final class CollectorRuntime: Sendable {
                                                  known: known[agent] ?? [], seen: &s)
                 if !s.isEmpty { seen[agent] = s }
                 let captured = Self.captureEnd(h, wall: wall)
-                batch.append((k, WindowRecord(agent: agent, info: w.info, timeNanos: captured ?? wall, durationNanos: h.durationNanos,
-                                              seq: h.seq, state: w.state, entries: entries)))
-                delivered.append(StoredWindow(agent: agent, service: w.info.service, type: w.info.profileType, stream: h.stream, epoch: h.epoch,
-                                              seq: h.seq, capturedNanos: captured, storedNanos: 0))
+                var record = WindowRecord(agent: agent, info: w.info, timeNanos: captured ?? wall, durationNanos: h.durationNanos,
+                                          seq: h.seq, state: w.state, entries: entries)
+                let window = StoredWindow(agent: agent, service: w.info.service, type: w.info.profileType, stream: h.stream, epoch: h.epoch,
+                                          seq: h.seq, capturedNanos: captured, storedNanos: 0)
+                if behind, let p = position[k], p.epoch == h.epoch {
+                    // The older window's new entries were marked seen: this record writes them.
+                    record.entries = batch[p.index].1.entries + record.entries
+                    batch[p.index] = (k, record)
+                    delivered[p.index] = window
+                    coalesced += 1
+                } else {
+                    position[k] = (batch.count, h.epoch)
+                    batch.append((k, record))
+                    delivered.append(window)
+                }
             }
-            return (events, batch, delivered, seen, marks, superseded)
+            return (events, batch, delivered, seen, marks, superseded, coalesced)
         }) else { return }
         var lines: [(Logger.Level, String)] = []
         tallies.withLock { t in
@@ -313,9 +342,13 @@ public final class CollectorRuntime: Sendable {
                 tallies.withLock { t in
                     t.windowsStored += rows.count
                     t.windowsSuperseded += superseded
+                    t.windowsCoalesced += coalesced
                     for w in stored { if let d = w.delaySeconds { t.delay[w.type, default: DelayHistogram()].record(d) } }
                 }
                 onStored?(stored)
+                if coalesced > 0 {
+                    lines.append((.notice, "behind: \(events.count) events waited for one commit; stored the newest window of each stream (\(coalesced) older windows coalesced into them)"))
+                }
                 lines.append((.debug, "stored \(rows.count) windows (\(superseded) superseded) in \(Int(((ContinuousClock.now - began) / .milliseconds(1)).rounded())) ms"))
             case .failure(let error):
                 // Not durable: the newest-window marks go back so the next windows are stored,

@@ -70,6 +70,9 @@ enum CollectorMetricsText {
         for (agent, p) in paths { out += "flamewire_agent_loss_seen{agent=\"\(agent)\"} \(String(format: "%.4f", p.lossSeen))\n" }
         metric("flamewire_windows_stored_total", "counter", "Windows committed to the store (then reported durable to the agent).", [("", counts.windowsStored)])
         metric("flamewire_windows_superseded_total", "counter", "Late windows not stored because a newer window of their stream was.", [("", counts.windowsSuperseded)])
+        metric("flamewire_windows_coalesced_total", "counter",
+               "Windows not stored on their own because the collector was behind: a newer window of their stream, stored in the same commit, carries their counts.",
+               [("", counts.windowsCoalesced)])
         out += "# HELP flamewire_window_delay_seconds From a window's capture (its profile's end, agent clock) to its commit, per profile type.\n"
         out += "# TYPE flamewire_window_delay_seconds histogram\n"
         for (type, h) in counts.delay.sorted(by: { $0.key < $1.key }) {

@@ -190,7 +190,7 @@ struct CollectCommand: AsyncParsableCommand {
         }
         for a in agents { if let r = a.path.report { print("agent \(a.agent.base64.prefix(12))… reported: \(r)") } }
         let drops = dropped.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
-        print("streams \(streams.count); windows decoded \(counts.decoded.values.reduce(0, +)), stored \(counts.windowsStored)\(data.map { " in \($0)" } ?? ""); "
+        print("streams \(streams.count); windows decoded \(counts.decoded.values.reduce(0, +)), stored \(counts.windowsStored)\(counts.windowsCoalesced > 0 ? " (\(counts.windowsCoalesced) more coalesced while behind)" : "")\(data.map { " in \($0)" } ?? ""); "
               + "FEC blocks recovered \(recovered); datagrams dropped: \(drops.isEmpty ? "none" : drops)\(written.isEmpty ? "" : "; wrote \(written.count) files to \(out ?? "")")")
     }
 }

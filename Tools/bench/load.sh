@@ -7,14 +7,23 @@
 # in the same run, and the ratios. Goal (issue 9): 1,000 agents, about 2,000 windows/s
 # decoded and stored, on this 2-core machine, within 4 GB.
 #
-#   Tools/bench/load.sh [--agents N] [--seconds S] [--baseline BIN] [--no-build]
+# With --pin CPU the collector runs on that CPU alone and the generator on the others, so
+# the collector's capacity per core shows apart from the generator's share.
+#
+#   Tools/bench/load.sh [--agents N] [--seconds S] [--baseline BIN] [--pin CPU] [--no-build]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-agents=1000; seconds=20; build=1; baseline=""
+agents=1000; seconds=20; build=1; baseline=""; pin=""
 . "$here/lib/build.sh"
-bench_args load.sh 10 "agents:agents seconds:seconds baseline:baseline" "$@"
+bench_args load.sh 13 "agents:agents seconds:seconds baseline:baseline pin:pin" "$@"
 [[ -z "$baseline" || -x "$baseline" ]] || { echo "load.sh: --baseline $baseline is not an executable" >&2; exit 2; }
+collector_cpus=(); generator_cpus=()
+if [[ -n "$pin" ]]; then
+    [[ "$pin" =~ ^[0-9]+$ && "$pin" -lt "$(nproc)" && "$(nproc)" -gt 1 ]] || { echo "load.sh: --pin takes a CPU number below $(nproc), and needs two CPUs" >&2; exit 2; }
+    others=$(seq 0 $(($(nproc) - 1)) | grep -vx "$pin" | paste -sd,)
+    collector_cpus=(taskset -c "$pin"); generator_cpus=(taskset -c "$others")
+fi
 out="$here/out"; mkdir -p "$out"
 gen="$(bench_binary load-bench "$here/load" "$here/load/.build-bench" "$out" "$root" "$build")"
 if [[ $build -eq 1 ]]; then (cd "$root" && swift build -c release --product flamewire >"$out/load-flamewire-build.log" 2>&1); fi
@@ -38,7 +47,7 @@ run() {
     rm -rf "$work"; mkdir -p "$work"
     "$gen" --write-allow "$work/agents.allow" --agents "$agents"
     "$b" keygen "$work/collector.key" >/dev/null
-    "$b" collect --listen 127.0.0.1:17300 --key "$work/collector.key" --allow-file "$work/agents.allow" --data "$work/load.db" \
+    "${collector_cpus[@]}" "$b" collect --listen 127.0.0.1:17300 --key "$work/collector.key" --allow-file "$work/agents.allow" --data "$work/load.db" \
         --http 127.0.0.1:17380 >"$work/collect.out" 2>"$work/collect.log" &
     collector=$!
     local i=0
@@ -49,7 +58,7 @@ run() {
         fi
     done
     local idle_rss; idle_rss=$(rss_mb $collector)
-    "$gen" --collector 127.0.0.1:17300 --collector-key "$("$b" pubkey "$work/collector.key")" --agents "$agents" --seconds "$seconds" \
+    "${generator_cpus[@]}" "$gen" --collector 127.0.0.1:17300 --collector-key "$("$b" pubkey "$work/collector.key")" --agents "$agents" --seconds "$seconds" \
         --samples "$root/../shared/samples/go119" > >(sed -u "s/^/[$label] /" | tee "$work/gen.out") &
     local genpid=$!
     # Measure the collector over the steady part (after the warm-up line).
