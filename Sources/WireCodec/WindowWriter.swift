@@ -180,7 +180,11 @@ struct WindowWriter {
         // One merge walk over the two sorted states: removed base rows, changed base rows,
         // and stacks new to the base.
         var removed: [Int] = []
-        var changed: [(ref: Int, values: [Int64], old: [Int64]?, new: [Int64])] = []
+        // Rows with values, flat: their reference, their change, their base values (new
+        // stacks have none) and their new values, `columns` each.
+        var changedRefs: [Int] = []
+        var deltas: [Int64] = [], olds: [Int64] = [], news: [Int64] = []
+        var hasOld: [Bool] = []
         var newRows: [Int] = []
         let a = baseState.ids, b = state.ids
         var i = 0, j = 0
@@ -195,8 +199,14 @@ struct WindowWriter {
                 var same = true
                 for c in 0..<columns where baseState.cells[i * columns + c] != state.cells[j * columns + c] { same = false; break }
                 if !same {
-                    let o = Array(baseState.values(row: i)), v = Array(state.values(row: j))
-                    changed.append((i, (0..<columns).map { v[$0] &- o[$0] }, o, v))
+                    changedRefs.append(i)
+                    hasOld.append(true)
+                    for c in 0..<columns {
+                        let o = baseState.cells[i * columns + c], v = state.cells[j * columns + c]
+                        deltas.append(v &- o)
+                        olds.append(o)
+                        news.append(v)
+                    }
                 }
                 i += 1
                 j += 1
@@ -282,30 +292,46 @@ struct WindowWriter {
             }
             if !sameLabels { labels(s.labels) }
             // Every stack defined has a row of values, after the changed base stacks.
-            let v = Array(state[id]!)
-            changed.append((base.stacks.count + i, v, nil, v))
+            let row = state.row(of: id)!
+            changedRefs.append(base.stacks.count + i)
+            hasOld.append(false)
+            for c in 0..<columns {
+                let v = state.cells[row * columns + c]
+                deltas.append(v)
+                olds.append(0)
+                news.append(v)
+            }
         }
 
-        // Per column, choose the predictor (none, 1 or 2) that makes the values smallest.
+        // Per column, choose the predictor (none, 1, 2 or 3) that makes the values smallest.
+        // One row at a time is copied into reused buffers: no allocation per row.
+        let rows = changedRefs.count
         var predictors = [UInt32](repeating: 0, count: columns)
-        var residuals = changed.map(\.values)
-        if columns > 1 {
+        var residuals = deltas
+        if columns > 1 && rows > 0 {
+            var delta = [Int64](repeating: 0, count: columns), old = delta, new = delta
+            var column = [Int64](repeating: 0, count: rows)
             for c in 1..<columns {
-                var best = changed.reduce(0) { $0 + Prediction.varintSize($1.values[c]) }
+                var best = 0
+                for i in 0..<rows { best += Prediction.varintSize(deltas[i * columns + c]) }
                 for p: UInt32 in c >= 3 ? [1, 2, 3] : (c == 2 ? [1, 3] : [1]) {
                     var refs = Prediction.References(columns: columns)
                     var cost = 0
-                    var column = [Int64](repeating: 0, count: changed.count)
-                    for (i, ch) in changed.enumerated() {
-                        let guess = Prediction.predict(c, predictor: p, delta: ch.values, refs: refs, base: ch.old, new: ch.new)
-                        column[i] = ch.values[c] &- guess
+                    for i in 0..<rows {
+                        for k in 0..<columns {
+                            delta[k] = deltas[i * columns + k]
+                            old[k] = olds[i * columns + k]
+                            new[k] = news[i * columns + k]
+                        }
+                        let guess = Prediction.predict(c, predictor: p, delta: delta, refs: refs, base: hasOld[i] ? old : nil, new: new)
+                        column[i] = delta[c] &- guess
                         cost += Prediction.varintSize(column[i])
-                        refs.update(newValues: ch.new)
+                        refs.update(newValues: new)
                     }
                     if cost < best {
                         best = cost
                         predictors[c] = p
-                        for i in residuals.indices { residuals[i][c] = column[i] }
+                        for i in 0..<rows { residuals[i * columns + c] = column[i] }
                     }
                 }
             }
@@ -325,27 +351,26 @@ struct WindowWriter {
         w.locations = locations
         w.stacks = stacks
         w.salts = salts
-        w.changed = gaps(changed.prefix { $0.ref < base.stacks.count }.map(\.ref))
+        w.changed = gaps(Array(changedRefs.prefix { $0 < base.stacks.count }))
         if columns > 1 {
             // Presence bits pay when many values are zero.
-            let zeros = residuals.reduce(0) { $0 + $1.filter { $0 == 0 }.count }
-            if zeros * 8 > changed.count * columns {
-                var masks = [UInt8](repeating: 0, count: (changed.count * columns + 7) / 8)
-                var bit = 0
+            var zeros = 0
+            for v in residuals where v == 0 { zeros += 1 }
+            if zeros * 8 > rows * columns {
+                var masks = [UInt8](repeating: 0, count: (rows * columns + 7) / 8)
                 var present: [Int64] = []
-                for r in residuals {
-                    for v in r {
-                        if v != 0 { masks[bit >> 3] |= 1 << UInt8(bit & 7); present.append(v) }
-                        bit += 1
-                    }
+                present.reserveCapacity(residuals.count - zeros)
+                for (bit, v) in residuals.enumerated() where v != 0 {
+                    masks[bit >> 3] |= 1 << UInt8(bit & 7)
+                    present.append(v)
                 }
                 w.valueMasks = Data(masks)
                 w.values = present
             } else {
-                w.values = residuals.flatMap { $0 }
+                w.values = residuals
             }
         } else {
-            w.values = residuals.flatMap { $0 }
+            w.values = residuals
         }
         if predictors.contains(where: { $0 != 0 }) { w.predictors = predictors }
         w.frameContext = useContext
