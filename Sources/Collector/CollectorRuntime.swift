@@ -141,6 +141,8 @@ public final class CollectorRuntime: Sendable {
         var newest: [CollectorTallies.StreamKey: (epoch: UInt32, seq: UInt32)] = [:]
         var draining = false
         var lastFailure = ""
+        /// Whether the last drain was behind (coalesced windows): logged when it turns.
+        var behind = false
         /// After a transient store failure (a full disk, ClickHouse away or slow), no store
         /// attempt before this; the delay doubles per failure from 250 ms up to 8 s.
         var retryAt: ContinuousClock.Instant?
@@ -155,7 +157,6 @@ public final class CollectorRuntime: Sendable {
     /// the bursts a thousand agents send while a drain or a keyframe holds the event loop.
     public static let receiveBuffer = 8 << 20
 
-
     public static func start(_ o: CollectorOptions) async throws -> CollectorRuntime {
         let session = CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk))
         let store = try o.store ?? SQLiteStore(path: ":memory:")
@@ -163,8 +164,8 @@ public final class CollectorRuntime: Sendable {
                                 logger: o.logger, onStored: o.onStored, coalesceAbove: o.coalesceAbove)
     }
 
-    init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, logger: Logger = .silent,
-         onStored: (@Sendable ([StoredWindow]) -> Void)? = nil, coalesceAbove: Int = 512) {
+    init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, logger: Logger,
+         onStored: (@Sendable ([StoredWindow]) -> Void)?, coalesceAbove: Int) {
         self.endpoint = endpoint
         self.store = store
         self.logger = logger
@@ -346,8 +347,14 @@ public final class CollectorRuntime: Sendable {
                     for w in stored { if let d = w.delaySeconds { t.delay[w.type, default: DelayHistogram()].record(d) } }
                 }
                 onStored?(stored)
-                if coalesced > 0 {
-                    lines.append((.notice, "behind: \(events.count) events waited for one commit; stored the newest window of each stream (\(coalesced) older windows coalesced into them)"))
+                let turned = ingest.withLock { s -> Bool in
+                    defer { s.behind = coalesced > 0 }
+                    return s.behind != (coalesced > 0)
+                }
+                if turned && coalesced > 0 {
+                    lines.append((.notice, "behind: \(events.count) events waited for one commit; storing the newest window of each stream until it catches up (older windows coalesced into them, counted in flamewire_windows_coalesced_total)"))
+                } else if turned {
+                    lines.append((.notice, "caught up: every window is stored again"))
                 }
                 lines.append((.debug, "stored \(rows.count) windows (\(superseded) superseded) in \(Int(((ContinuousClock.now - began) / .milliseconds(1)).rounded())) ms"))
             case .failure(let error):
