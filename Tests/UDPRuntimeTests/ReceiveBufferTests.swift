@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Noise
 import SansIO
 import Session
@@ -18,8 +19,9 @@ import UDPRuntime
     static func datagramsRead(through options: UDPOptions) async throws -> (read: Int, granted: Int?, drops: Int?) {
         var random = SessionRandom(.seeded(4))
         let session = CollectorSession(config: CollectorConfig(staticKey: PrivateKey(using: &random), allowedAgents: [], random: .seeded(5)))
-        let endpoint = try await UDPEndpoint.bind(session, to: "127.0.0.1:0", options: options)
-        defer { Task { await endpoint.close() } }
+        // A loop of its own: the test blocks it, and other suites' endpoints must not wait.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let endpoint = try await UDPEndpoint.bind(session, to: "127.0.0.1:0", options: options, group: group)
         let port = try #require(endpoint.localAddress?.port)
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         try #require(fd >= 0)
@@ -51,7 +53,10 @@ import UDPRuntime
             still = now == read ? still + 1 : 0
             read = now
         }
-        return (read, endpoint.receiveBufferBytes, await endpoint.receiveDrops())
+        let drops = await endpoint.receiveDrops()
+        await endpoint.close()
+        try await group.shutdownGracefully()
+        return (read, endpoint.receiveBufferBytes, drops)
     }
 
     @Test func aBurstWhileTheLoopIsBusyIsKept() async throws {
