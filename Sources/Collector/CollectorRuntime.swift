@@ -160,8 +160,11 @@ public final class CollectorRuntime: Sendable {
     public static func start(_ o: CollectorOptions) async throws -> CollectorRuntime {
         let session = CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk))
         let store = try o.store ?? SQLiteStore(path: ":memory:")
-        return CollectorRuntime(endpoint: try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32, receiveBuffer: Self.receiveBuffer)), store: store,
-                                logger: o.logger, onStored: o.onStored, coalesceAbove: o.coalesceAbove)
+        let endpoint = try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32, receiveBuffer: Self.receiveBuffer))
+        if let granted = endpoint.receiveBufferBytes, granted < Self.receiveBuffer {
+            o.logger.notice("the kernel granted a UDP receive buffer of \(granted >> 10) KiB of the \(Self.receiveBuffer >> 10) KiB asked for: bursts from many agents may be dropped and repaired; raise net.core.rmem_max")
+        }
+        return CollectorRuntime(endpoint: endpoint, store: store, logger: o.logger, onStored: o.onStored, coalesceAbove: o.coalesceAbove)
     }
 
     init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, logger: Logger,

@@ -118,9 +118,6 @@ struct CollectCommand: AsyncParsableCommand {
         let collector: CollectorRuntime
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
         options.logger.info("listening on \(collector.endpoint.localAddress.map { PeerAddresses.peer($0).value } ?? listen), public key \(options.staticKey.publicKey.base64)")
-        if let granted = collector.endpoint.receiveBufferBytes, granted < CollectorRuntime.receiveBuffer {
-            options.logger.notice("the kernel granted a UDP receive buffer of \(granted / 1024) KiB of the \(CollectorRuntime.receiveBuffer >> 10) KiB asked for: bursts from many agents may be dropped and repaired; raise net.core.rmem_max")
-        }
         var service = CollectorService(collector)
         service.retention = keep
         if let allowFile {
