@@ -130,6 +130,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                 report = nil
                 reportPacket = 0
             }
+            if slots[connection]?.confirmed == false { confirm(connection, forgetting: &forgotten) }
             if pn > highestPacket {
                 highestPacket = pn
                 self.address = address
@@ -145,6 +146,26 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             if ackDeadline == nil { ackDeadline = now + maxAckDelay }
             return forgotten
         }
+
+        /// The first datagram under a key set: the agent holds it, so it becomes *current*; the
+        /// current set becomes *previous* and the previous one goes (SPEC.md §11.5).
+        mutating func confirm(_ connection: UInt32, forgetting forgotten: inout [UInt32]) {
+            slots[connection]!.confirmed = true
+            let older = slots.filter { $0.key != connection && $0.value.confirmed }.sorted { $0.value.madeAt > $1.value.madeAt }
+            for (i, _) in older.dropFirst() {
+                slots[i] = nil
+                forgotten.append(i)
+            }
+        }
+
+        /// A new initiation's key set (*next*): it replaces an earlier set no datagram came
+        /// under yet (the agent, retrying, no longer holds it), never the sets in use.
+        mutating func addNext(_ index: UInt32, _ slot: Slot) -> [UInt32] {
+            let unused = slots.filter { !$0.value.confirmed }.map(\.key)
+            for i in unused { slots[i] = nil }
+            slots[index] = slot
+            return unused
+        }
     }
 
     /// Opened DATA symbols land here (`SealedProtection.openData(_:header:into:)`).
@@ -155,6 +176,9 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var protection: SealedProtection
         var madeAt: Instant
         var replay = ReplayWindow()
+        /// A datagram came under these keys, so the agent holds them (*current* or
+        /// *previous*); until then they are *next*, made by answering an initiation.
+        var confirmed = false
     }
 
     public init(config: CollectorConfig) {
@@ -210,6 +234,10 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     }
 
     public var peerKeys: [PublicKey] { Array(peers.keys) }
+
+    /// How many sets of transport keys the collector holds for `agent` (at most three:
+    /// current, previous and next, SPEC.md §11.5).
+    public func keySets(of agent: PublicKey) -> Int { peers[agent]?.slots.count ?? 0 }
 
     /// What the collector sees of one agent's path: datagrams authenticated, the share of
     /// packet numbers up to the highest that never arrived (loss seen here, before repair;
@@ -374,12 +402,9 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var peer = peers[got.peerStatic] ?? Peer(key: got.peerStatic, address: address, replyIndex: index)
         let isNew = peers[got.peerStatic] == nil
         peer.address = address
-        // Keep the previous keys for datagrams still in flight under them; older ones go.
-        for (i, s) in peer.slots where peer.slots.count >= 2 && s.madeAt < (peer.slots.values.map(\.madeAt).max() ?? s.madeAt) {
-            peer.slots[i] = nil
-            connections[i] = nil
-        }
-        peer.slots[index] = Slot(keys: keys, protection: SealedProtection(keys: keys), madeAt: now)
+        // The keys in use (current, and previous for datagrams still in flight under them)
+        // stay until a datagram comes under the new ones; an unanswered earlier set goes.
+        for i in peer.addNext(index, Slot(keys: keys, protection: SealedProtection(keys: keys), madeAt: now)) { connections[i] = nil }
         peers[got.peerStatic] = peer
         if isNew { events.append(.peerConnected(got.peerStatic, address: address)) }
         outbox.append(Transmit(datagram: response, destination: address))
@@ -514,14 +539,15 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
 
 extension CollectorSession.Peer {
     /// The acknowledgement of everything this peer sent so far, under the keys of its
-    /// newest authenticated packet (or its newest keys if those are gone); nil when there
+    /// newest authenticated packet (or its newest keys in use if those are gone); nil when there
     /// is nothing to say or no keys.
     mutating func acknowledgement(at now: Instant, repairLimit: Duration) -> Transmit? {
         // Whatever happens below, this acknowledgement is done: no timer stays in the past.
         unacked = 0
         ackNow = false
         ackDeadline = nil
-        guard let slot = slots[replyIndex] ?? slots.values.max(by: { $0.madeAt < $1.madeAt }) else { return nil }
+        guard let slot = slots[replyIndex] ?? slots.values.filter(\.confirmed).max(by: { $0.madeAt < $1.madeAt })
+            ?? slots.values.max(by: { $0.madeAt < $1.madeAt }) else { return nil }
         var frames: [ControlFrame] = []
         if !received.isEmpty {
             let delay = largestReceivedAt.map { now - $0 } ?? .zero
