@@ -317,7 +317,9 @@ extension SQLiteStore {
                     }
                     let identity = streamIdentity(agent: r.agent, info: r.info)
                     var head: Head
-                    if let id = streamByIdentity[identity], let h = heads[id] { head = h } else {
+                    // Taken out while it changes (put back below), so its states are not
+                    // shared with the dictionary and change in place.
+                    if let id = streamByIdentity[identity], let h = heads.removeValue(forKey: id) { head = h } else {
                         let q = try db.statement("INSERT INTO streams(agent, identity, service, type, labels, info) VALUES (?, ?, ?, ?, ?, ?)")
                         q.bind(1, agent)
                         q.bind(2, identity)

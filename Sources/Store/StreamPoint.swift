@@ -29,8 +29,10 @@ public struct StreamPoint: Sendable, Equatable {
     /// Applies one stored window: its delta, and whether the agent's counters started over.
     public mutating func apply(delta: StreamState, reset: Bool, gauges: [Bool]) {
         if reset { offset = running.mapValues { c, v in gauges[c] ? 0 : v } }
-        running = running.adding(delta)
-        if gauges.contains(true) { gaugeSum = gaugeSum.adding(running, columns: gauges) }
+        // In place: a settled stream's window costs its changed rows and one pass over the
+        // gauge sums, not two new states.
+        running.add(delta)
+        if gauges.contains(true) { gaugeSum.add(running, columns: gauges) }
         windows += 1
     }
 

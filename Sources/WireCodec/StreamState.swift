@@ -109,6 +109,77 @@ public struct StreamState: Equatable, Sendable {
         })
     }
 
+    /// Adds `other` into this state (`self = adding(other)`), in place when this state holds
+    /// every stack of `other`: a window's increment added to a running total whose stacks
+    /// settled costs its own rows, not a new array of every row.
+    public mutating func add(_ other: StreamState) {
+        guard !other.isEmpty else { return }
+        guard other.columns == columns, let rows = rows(of: other, allowingMissing: nil) else {
+            self = adding(other)
+            return
+        }
+        addInPlace(other, rows: rows) { _ in true }
+    }
+
+    /// Adds `other`'s values in the columns `mask` selects (`self = adding(other, columns:
+    /// mask)`), in place when this state holds every stack of `other` that has a selected
+    /// value other than zero.
+    public mutating func add(_ other: StreamState, columns mask: [Bool]) {
+        let n = columns
+        precondition(other.columns == n && mask.count == n, "add(_:columns:) needs states and a mask of the same columns")
+        guard let rows = rows(of: other, allowingMissing: { j in
+            for c in 0..<n where mask[c] && other.cells[j * n + c] != 0 { return false }
+            return true
+        }) else {
+            self = adding(other, columns: mask)
+            return
+        }
+        addInPlace(other, rows: rows) { mask[$0] }
+    }
+
+    /// For each row of `other`, its row in this state, or -1 for a row this state lacks
+    /// that `allowingMissing(j)` accepts; nil when some row is missing and not accepted.
+    private func rows(of other: StreamState, allowingMissing: ((Int) -> Bool)?) -> [Int]? {
+        var rows: [Int] = []
+        rows.reserveCapacity(other.count)
+        let a = ids, b = other.ids
+        // Few rows against many (a window's increment): a search each; else one merge walk.
+        let search = b.count * 16 < a.count
+        var i = 0
+        for (j, id) in b.enumerated() {
+            if search {
+                var lo = i, hi = a.count
+                while lo < hi {
+                    let mid = (lo &+ hi) >> 1
+                    if a[mid] < id { lo = mid &+ 1 } else { hi = mid }
+                }
+                i = lo
+            } else {
+                while i < a.count && a[i] < id { i += 1 }
+            }
+            if i < a.count && a[i] == id {
+                rows.append(i)
+                i += 1
+            } else {
+                guard let allowingMissing, allowingMissing(j) else { return nil }
+                rows.append(-1)
+            }
+        }
+        return rows
+    }
+
+    private mutating func addInPlace(_ other: StreamState, rows: [Int], selected: (Int) -> Bool) {
+        let n = columns
+        let take = (0..<n).map(selected)
+        other.cells.withUnsafeBufferPointer { o in
+            cells.withUnsafeMutableBufferPointer { c in
+                for (j, i) in rows.enumerated() where i >= 0 {
+                    for k in 0..<n where take[k] { c[i * n + k] &+= o[j * n + k] }
+                }
+            }
+        }
+    }
+
     /// One merge walk over this state and `other` (same columns): rows only this state
     /// holds are kept as they are; a row only `other` holds is kept when `onlyOther(j, &out)`
     /// appends its values and returns true; a row both hold gets the values `both(i, j, &out)`

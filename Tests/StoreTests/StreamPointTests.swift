@@ -80,6 +80,40 @@ final class StreamPointTests: XCTestCase {
         }
     }
 
+    /// `add` (in place when the state holds the other's stacks) is `adding`, on large states
+    /// with sparse increments (searched) and dense ones (merged), with and without stacks the
+    /// state lacks, zero rows and a column mask.
+    func testAddingInPlaceEqualsAdding() {
+        var rng = SplitMix64(state: 23)
+        func state(universe: Int, keep: Int) -> StreamState {
+            var ids: [EntryID] = [], cells: [Int64] = []
+            for id in 1...universe where Int.random(in: 0..<keep, using: &rng) == 0 {
+                ids.append(EntryID(id))
+                for _ in 0..<3 { cells.append(Int.random(in: 0..<4, using: &rng) == 0 ? 0 : Int64.random(in: -50...500, using: &rng)) }
+            }
+            return StreamState(columns: 3, ids: ids, cells: cells)!
+        }
+        let mask = [false, true, true]
+        var inPlace = 0
+        for round in 0..<300 {
+            let a = state(universe: 2_000, keep: 1 + round % 3)
+            var b = state(universe: 2_000, keep: [1, 2, 40, 400][round % 4])
+            // Half the rounds: only stacks `a` holds, so the in-place path runs.
+            if round % 5 < 3, let r = StreamState(columns: 3, ids: b.ids.filter { a.row(of: $0) != nil },
+                                                   cells: b.ids.indices.filter { a.row(of: b.ids[$0]) != nil }.flatMap { Array(b.values(row: $0)) }) {
+                b = r
+                inPlace += 1
+            }
+            var x = a
+            x.add(b)
+            XCTAssertEqual(x, a.adding(b))
+            var y = a
+            y.add(b, columns: mask)
+            XCTAssertEqual(y, a.adding(b, columns: mask))
+        }
+        XCTAssertGreaterThan(inPlace, 100)
+    }
+
     func testAResetIsFoundWhenOneCounterColumnGoesDown() {
         var point = StreamPoint(columns: 2)
         let gauges = [false, true]

@@ -10,7 +10,6 @@ import WireCodec
 /// against the same read on a store that keeps no checkpoints (every window replayed).
 @main struct StoreBench {
     static func main() throws {
-        setlinebuf(stdout)
         var args = Array(CommandLine.arguments.dropFirst())
         func value(_ name: String, _ fallback: String) -> String {
             guard let i = args.firstIndex(of: name), i + 1 < args.count else { return fallback }
@@ -30,12 +29,12 @@ import WireCodec
         let profile = try PprofDecoder.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: samples + "/heap-015.pb.gz"))))
         let windows = Int(hours * 3_600_000 / Double(intervalMs))
         let baselineWindows = Int(baselineHours * 3_600_000 / Double(intervalMs))
-        print("store-bench: \(profile.samples.count) heap stacks, \(windows) windows at \(intervalMs) ms (\(hours) h)")
+        say("store-bench: \(profile.samples.count) heap stacks, \(windows) windows at \(intervalMs) ms (\(hours) h)")
 
         var results: [(String, Double, String)] = []
         func report(_ name: String, _ v: Double, _ unit: String) {
             results.append((name, v, unit))
-            print(String(format: "  %-46@ %12.3f %@", name as NSString, v, unit as NSString))
+            say(String(format: "  %-46@ %12.3f %@", name as NSString, v, unit as NSString))
         }
 
         let withCheckpoints = try SQLiteStore(path: dir + "/checkpoints.db")
@@ -129,3 +128,6 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// One line on standard output, unbuffered, so a long run shows its figures as they come.
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
