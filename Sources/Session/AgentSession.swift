@@ -189,6 +189,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         }
         windows[w.address] = WindowState(takenAt: takenAt)
         stats.windowsSent += 1
+        if w.isKeyframe { stats.keyframesSent += 1 }
         return .sent(w.address)
     }
 

@@ -97,6 +97,10 @@ public enum AgentEvent: Equatable, Sendable {
 /// What the agent sent and what became of it (what `flamewire simulate` reports).
 public struct AgentStats: Equatable, Sendable {
     public var windowsSent = 0
+    /// Windows sent with no base (a stream's first, and after a rejected base, a new epoch
+    /// or a move to another collector): each defines every stack of its state, so each
+    /// costs the agent and the collector many times a delta.
+    public var keyframesSent = 0
     /// Bundles the windows went out in (SPEC.md §6.2).
     public var bundlesSent = 0
     public var windowsDecoded = 0

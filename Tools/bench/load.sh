@@ -31,6 +31,9 @@ bin="$(cd "$root" && swift build -c release --show-bin-path)/flamewire"
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 || true
 bench_machine load.sh
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+# Minor page faults: pages the kernel zeroed for the process (memory growing, or malloc
+# handing pages back and taking them again).
+minor_faults() { awk '{ print $10 }' "/proc/$1/stat"; }
 rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 # Datagrams dropped because a socket's receive buffer was full, machine-wide (loopback: the collector's).
 rcvbuf_errors() { awk '/^Udp:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; n = 1 } else print $c }' /proc/net/snmp; }
@@ -65,10 +68,11 @@ run() {
     until grep -q "warmed up" "$work/gen.out" 2>/dev/null; do sleep 0.5; kill -0 $genpid 2>/dev/null || break; done
     sleep 3
     local c0 w0 t0 c1 w1 t1 peak
-    c0=$(cpu_seconds $collector); w0=$(stored); t0=$(date +%s.%N); d0=$(rcvbuf_errors)
+    c0=$(cpu_seconds $collector); w0=$(stored); t0=$(date +%s.%N); d0=$(rcvbuf_errors); f0=$(minor_faults $collector); m0=$(rss_mb $collector)
     sleep "$seconds"
-    c1=$(cpu_seconds $collector); w1=$(stored); t1=$(date +%s.%N); d1=$(rcvbuf_errors)
+    c1=$(cpu_seconds $collector); w1=$(stored); t1=$(date +%s.%N); d1=$(rcvbuf_errors); f1=$(minor_faults $collector); m1=$(rss_mb $collector)
     echo "load.sh: [$label] datagrams the kernel dropped at full UDP receive buffers meanwhile (UdpRcvbufErrors, whole machine): $((d1 - d0))" >&2
+    echo "load.sh: [$label] collector page faults meanwhile: $((f1 - f0)) ($(( (f1 - f0) * 4 / 1024 )) MB of zeroed pages; resident memory $m0 → $m1 MB)" >&2
     peak=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$collector/status")
     wait $genpid || true
     kill $collector 2>/dev/null || true; wait $collector 2>/dev/null || true; collector=""

@@ -86,6 +86,8 @@ import WireFrame
             return n
         }
         let before = await decoded()
+        var keyframesBefore = 0
+        for e in endpoints { keyframesBefore += (try? await e.withEndpoint { a, _ in a.stats.keyframesSent }) ?? 0 }
         let steps = Int(seconds) + 2
         let cpuReplay = Replay.cumulative(increments: cpuStates, from: cpuStates[1], count: steps)
         let heapReplay = Replay.growing(snapshots: heapStates, gauges: heapInfo.columnKinds.map { $0 == .gauge }, count: steps)
@@ -122,18 +124,19 @@ import WireFrame
         let settled = await decoded()
         say(String(format: "load-bench: sent %d windows in %.1f s (%.0f windows/s offered); acknowledged decoded %.0f windows/s during the run, %d more in the 5 s after",
                      sent.value, elapsed, Double(sent.value) / elapsed, Double(atEnd - before) / elapsed, settled - atEnd))
-        var totals = (handshakes: 0, windowsRejected: 0, windowsSuperseded: 0, windowsLost: 0, bytesSource: 0, bytesRepair: 0)
+        var totals = (handshakes: 0, keyframes: 0, windowsRejected: 0, windowsSuperseded: 0, windowsLost: 0, bytesSource: 0, bytesRepair: 0)
         for e in endpoints {
             guard let st = try? await e.withEndpoint({ a, _ in a.stats }) else { continue }
             totals.handshakes += st.handshakes
+            totals.keyframes += st.keyframesSent
             totals.windowsRejected += st.windowsRejected
             totals.windowsSuperseded += st.windowsSuperseded
             totals.windowsLost += st.windowsLost
             totals.bytesSource += st.bytesSource
             totals.bytesRepair += st.bytesRepair
         }
-        say(String(format: "load-bench: agents' sessions: %.2f handshakes per agent, %d windows rejected, %d superseded, %d lost; %.1f MB of windows, %.1f MB of repair",
-                   Double(totals.handshakes) / Double(max(1, agents)), totals.windowsRejected, totals.windowsSuperseded, totals.windowsLost,
+        say(String(format: "load-bench: agents' sessions: %.2f handshakes per agent, %d keyframes after the warm-up, %d windows rejected, %d superseded, %d lost; %.1f MB of windows, %.1f MB of repair",
+                   Double(totals.handshakes) / Double(max(1, agents)), totals.keyframes - keyframesBefore, totals.windowsRejected, totals.windowsSuperseded, totals.windowsLost,
                    Double(totals.bytesSource) / 1e6, Double(totals.bytesRepair) / 1e6))
         for e in endpoints { await e.close() }
     }
