@@ -35,6 +35,7 @@ extension AgentSession {
             return
         }
         lastHeardAt = now
+        waitingSince = nil
         for f in frames { apply(f, at: now) }
         flushPending()
         updateStatus(at: now)

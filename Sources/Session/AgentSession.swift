@@ -115,6 +115,11 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     var judged = 0
     var lastSentAt: Instant?
     var lastHeardAt: Instant?
+    /// The first DATA sent since the collector was last heard: the silence clock runs from
+    /// the later of the two (WireGuard's rule), so an agent that sent nothing for a while
+    /// (a quiet `--watch` directory or folded input) does not count its own idle time as
+    /// the collector's silence.
+    var waitingSince: Instant?
     var keepaliveDue = false
     /// When the next REPORT is due (set once the keys are first agreed), and whether one is.
     var reportAt: Instant?
@@ -292,6 +297,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
                 b.deadline = now + max(rtt.probeTimeout(maxAckDelay: config.timers.maxAckDelay), rtt.smoothed * config.timers.repairFactor)
             }
         }
+        if waitingSince == nil { waitingSince = now }
         if out.isRepair { stats.bytesRepair += out.bytes.count } else if out.isSource { stats.bytesSource += out.bytes.count } else {
             stats.bytesFEC += out.bytes.count
         }
@@ -315,7 +321,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             if !keepaliveDue { consider((lastSentAt ?? slot.madeAt) + config.timers.keepalive) }
             if !reportDue { consider(reportAt) }
             if sender.queuedCount > 0 || sender.openBytes > 0 { consider(pacer.nextSend(config.frame.maxDatagram)) }
-            if status == .established && !windows.isEmpty { consider((lastHeardAt ?? slot.madeAt) + config.timers.silence) }
+            if status == .established && !windows.isEmpty { consider(silenceFrom(madeAt: slot.madeAt) + config.timers.silence) }
         }
         consider(failoverDeadline)
         return t
@@ -353,6 +359,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         attempts = 0
         nextHandshakeAt = now
         lastHeardAt = nil
+        waitingSince = nil
         keepaliveDue = false
         reportDue = false
         progressAt = now
@@ -453,6 +460,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         attempts = 0
         nextHandshakeAt = nil
         lastHeardAt = now
+        waitingSince = nil
         stats.handshakes += 1
         events.append(.established(handshakes: stats.handshakes))
         if let sentAt = pendingSentAt, rtt.samples == 0 {
@@ -471,10 +479,17 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         events.append(.statusChanged(s))
     }
 
+    /// Where the silence clock starts (SPEC.md §11.5 `SILENCE`): the later of the last
+    /// datagram heard from the collector and the first DATA sent since.
+    func silenceFrom(madeAt: Instant) -> Instant {
+        let heard = lastHeardAt ?? madeAt
+        guard let w = waitingSince, w > heard else { return heard }
+        return w
+    }
+
     mutating func updateStatus(at now: Instant) {
-        guard current != nil else { return }
-        let heard = lastHeardAt ?? .zero
-        let quiet = now - heard
+        guard let slot = current else { return }
+        let quiet = now - silenceFrom(madeAt: slot.madeAt)
         if quiet >= config.timers.silence && (!windows.isEmpty || sender.queuedCount > 0) {
             // Keys the collector does not answer to (it restarted, or a forged response with
             // another index got in first) are useless: handshake again, as WireGuard does.

@@ -41,3 +41,22 @@ import Testing
         #expect(sim.a.stats.windowsRejected == 0)
     }
 }
+
+extension KeySetTests {
+    /// A path slower than the handshake retry (1.6 s RTT): the agent's first initiation is
+    /// answered after it has sent a second, so the collector makes two key sets and the agent
+    /// keeps the second. Every acknowledgement must reach the agent under keys it holds.
+    @Test func aSlowFirstHandshakeLeavesNoAcknowledgementUnderUnusedKeys() throws {
+        let h = Harness()
+        let link = LinkConfig(delay: .milliseconds(800))
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig(), link: link, seed: 9)
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(30), total: total)
+        try sim.run(until: .zero + .seconds(45))
+        #expect(sim.a.stats.dropped[.unexpectedResponse, default: 0] >= 1, "the first response came after the retry")
+        #expect(sim.b.keySets(of: h.agentKey.publicKey) == 1, "the unused set is gone once the used one is confirmed")
+        #expect(sim.a.stats.dropped[.unknownConnection, default: 0] == 0, "\(sim.a.stats.dropped) \(sim.a.stats)")
+        #expect(sim.a.stats.windowsLost == 0)
+        #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
+    }
+}

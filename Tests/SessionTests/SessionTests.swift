@@ -106,6 +106,38 @@ import WireFrame
     }
 }
 
+@Suite struct IdleAgentTests {
+    /// An agent that sent nothing for longer than `SILENCE` (a quiet `--watch` directory, a
+    /// pause in folded input) and then sends again is not "silent": the clock runs from its
+    /// first DATA after it last heard the collector, as WireGuard's does. Before, its first
+    /// window after the pause counted the pause as the collector's silence, so it
+    /// handshook again and its acknowledgements went out under keys it no longer used.
+    @Test func aPauseLongerThanSilenceIsNoSilence() throws {
+        let h = Harness()
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(5), total: total)
+        sim.scheduleRepeating(firstAt: .zero + .seconds(25)) { a, _, now in
+            guard now < .zero + .seconds(35) else { return nil }
+            total.value += 1
+            _ = try? a.submit(try foldedProfile("main;work 1\nmain;idle \(total.value % 3 + 1)\n"), stream: 1, mode: .delta,
+                              takenAt: now, at: now)
+            return now + .milliseconds(200)
+        }
+        var statuses: Set<String> = []
+        sim.scheduleRepeating(firstAt: .zero + .seconds(1)) { a, _, now in
+            statuses.insert("\(a.status)")
+            return now < .zero + .seconds(40) ? now + .milliseconds(100) : nil
+        }
+        try sim.run(until: .zero + .seconds(45))
+        #expect(sim.a.stats.handshakes == 1, "no handshake after the pause: \(sim.a.stats)")
+        #expect(statuses == ["established"], "\(statuses)")
+        #expect(sim.a.stats.dropped.isEmpty, "\(sim.a.stats.dropped)")
+        #expect(Harness.totalsEqual(sim, agent: h.agentKey.publicKey))
+        #expect(sim.a.stats.windowsDecoded + sim.a.stats.windowsSuperseded == total.value)
+    }
+}
+
 @Suite struct CollectorRestartTests {
     /// A collector that restarts loses its sessions and stream states: the agent hears
     /// nothing, handshakes again after `SILENCE`, and its keyframes rebuild exact totals.

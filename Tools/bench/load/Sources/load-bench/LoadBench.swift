@@ -86,8 +86,7 @@ import WireFrame
             return n
         }
         let before = await decoded()
-        var keyframesBefore = 0
-        for e in endpoints { keyframesBefore += (try? await e.withEndpoint { a, _ in a.stats.keyframesSent }) ?? 0 }
+        let warmUp = await Totals(endpoints)
         let steps = Int(seconds) + 2
         let cpuReplay = Replay.cumulative(increments: cpuStates, from: cpuStates[1], count: steps)
         let heapReplay = Replay.growing(snapshots: heapStates, gauges: heapInfo.columnKinds.map { $0 == .gauge }, count: steps)
@@ -124,20 +123,9 @@ import WireFrame
         let settled = await decoded()
         say(String(format: "load-bench: sent %d windows in %.1f s (%.0f windows/s offered); acknowledged decoded %.0f windows/s during the run, %d more in the 5 s after",
                      sent.value, elapsed, Double(sent.value) / elapsed, Double(atEnd - before) / elapsed, settled - atEnd))
-        var totals = (handshakes: 0, keyframes: 0, windowsRejected: 0, windowsSuperseded: 0, windowsLost: 0, bytesSource: 0, bytesRepair: 0)
-        for e in endpoints {
-            guard let st = try? await e.withEndpoint({ a, _ in a.stats }) else { continue }
-            totals.handshakes += st.handshakes
-            totals.keyframes += st.keyframesSent
-            totals.windowsRejected += st.windowsRejected
-            totals.windowsSuperseded += st.windowsSuperseded
-            totals.windowsLost += st.windowsLost
-            totals.bytesSource += st.bytesSource
-            totals.bytesRepair += st.bytesRepair
-        }
-        say(String(format: "load-bench: agents' sessions: %.2f handshakes per agent, %d keyframes after the warm-up, %d windows rejected, %d superseded, %d lost; %.1f MB of windows, %.1f MB of repair",
-                   Double(totals.handshakes) / Double(max(1, agents)), totals.keyframes - keyframesBefore, totals.windowsRejected, totals.windowsSuperseded, totals.windowsLost,
-                   Double(totals.bytesSource) / 1e6, Double(totals.bytesRepair) / 1e6))
+        let all = await Totals(endpoints)
+        say("load-bench: agents' sessions, warm-up: " + warmUp.line(agents: agents))
+        say("load-bench: agents' sessions, after the warm-up: " + all.minus(warmUp).line(agents: agents))
         for e in endpoints { await e.close() }
     }
 }
@@ -184,6 +172,49 @@ enum Replay {
             out.append(counters.adding(snapshots[k % snapshots.count].mapValues { c, v in gauges[c] ? v : 0 }))
         }
         return out
+    }
+}
+
+/// The agents' session figures, summed.
+struct Totals {
+    var handshakes = 0, keyframes = 0, windowsRejected = 0, windowsSuperseded = 0, windowsLost = 0, bytesSource = 0, bytesRepair = 0
+    /// Datagrams the agents dropped, by reason.
+    var dropped: [String: Int] = [:]
+
+    init() {}
+
+    init(_ endpoints: [UDPEndpoint<AgentSession>]) async {
+        for e in endpoints {
+            guard let st = try? await e.withEndpoint({ a, _ in a.stats }) else { continue }
+            handshakes += st.handshakes
+            keyframes += st.keyframesSent
+            windowsRejected += st.windowsRejected
+            windowsSuperseded += st.windowsSuperseded
+            windowsLost += st.windowsLost
+            bytesSource += st.bytesSource
+            bytesRepair += st.bytesRepair
+            for (k, v) in st.dropped { dropped["\(k)", default: 0] += v }
+        }
+    }
+
+    func minus(_ o: Totals) -> Totals {
+        var t = Totals()
+        t.handshakes = handshakes - o.handshakes
+        t.keyframes = keyframes - o.keyframes
+        t.windowsRejected = windowsRejected - o.windowsRejected
+        t.windowsSuperseded = windowsSuperseded - o.windowsSuperseded
+        t.windowsLost = windowsLost - o.windowsLost
+        t.bytesSource = bytesSource - o.bytesSource
+        t.bytesRepair = bytesRepair - o.bytesRepair
+        for (k, v) in dropped where v != o.dropped[k] ?? 0 { t.dropped[k] = v - (o.dropped[k] ?? 0) }
+        return t
+    }
+
+    func line(agents: Int) -> String {
+        String(format: "%.2f handshakes per agent, %d keyframes, %d windows rejected, %d superseded, %d lost; %.1f MB of windows, %.1f MB of repair",
+               Double(handshakes) / Double(max(1, agents)), keyframes, windowsRejected, windowsSuperseded, windowsLost,
+               Double(bytesSource) / 1e6, Double(bytesRepair) / 1e6)
+            + (dropped.isEmpty ? "" : "; dropped at the agents: " + dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
 }
 
