@@ -43,11 +43,11 @@ struct Harness {
                               forward: link, backward: link, seed: seed)
     }
 
-    /// An agent with one counter stream that submits `a N` every `period` until `until`,
+    /// An agent with one counter stream that submits `a N` every `period` from `start` until `until`,
     /// and what it submitted in total.
     static func feed(_ sim: Simulation<AgentSession, CollectorSession>, period: Duration = .milliseconds(200),
-                     until end: Instant, total: Counter) {
-        sim.scheduleRepeating(firstAt: .zero + .milliseconds(5)) { a, _, now in
+                     from start: Instant = .zero + .milliseconds(5), until end: Instant, total: Counter) {
+        sim.scheduleRepeating(firstAt: start) { a, _, now in
             guard now < end else { return nil }
             total.value += 1
             _ = try? a.submit(try foldedProfile("main;work \(1)\nmain;idle \(total.value % 3 + 1)\n"), stream: 1, mode: .delta,

@@ -117,13 +117,7 @@ import WireFrame
         let sim = try h.simulation(agent: try h.agentConfig(), collector: h.collectorConfig())
         let total = Counter()
         Harness.feed(sim, until: .zero + .seconds(5), total: total)
-        sim.scheduleRepeating(firstAt: .zero + .seconds(25)) { a, _, now in
-            guard now < .zero + .seconds(35) else { return nil }
-            total.value += 1
-            _ = try? a.submit(try foldedProfile("main;work 1\nmain;idle \(total.value % 3 + 1)\n"), stream: 1, mode: .delta,
-                              takenAt: now, at: now)
-            return now + .milliseconds(200)
-        }
+        Harness.feed(sim, from: .zero + .seconds(25), until: .zero + .seconds(35), total: total)
         var statuses: Set<String> = []
         sim.scheduleRepeating(firstAt: .zero + .seconds(1)) { a, _, now in
             statuses.insert("\(a.status)")
