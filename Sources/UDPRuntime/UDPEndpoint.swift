@@ -61,8 +61,10 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
         let local = try PeerAddresses.socketAddress(address)
         let loop = group.next()
         let core = Core(endpoint: endpoint, eventLoop: loop)
+        // No SO_REUSEADDR: on UDP it lets a bind to port 0 return a port another such socket
+        // holds (the kernel then delivers both sockets' datagrams to one), and lets a second
+        // process bind a taken port. UDP has no TIME_WAIT, so a restart rebinds without it.
         let bootstrap = DatagramBootstrap(group: loop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.datagramVectorReadMessageCount, value: options.vectorReads)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: options.maxDatagram * options.vectorReads))
             .channelInitializer { channel in
