@@ -69,8 +69,8 @@ public final class Relay: Sendable {
         let core = Core(config: config, forward: forward, listenAddress: listen, upstream: up, downstream: down, eventLoop: loop)
         let channel: Channel
         do {
+            // No SO_REUSEADDR (see UDPEndpoint.bind): a second relay on a taken port fails.
             channel = try await DatagramBootstrap(group: loop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(ListenHandler(core: core)) }
                 }
