@@ -148,12 +148,8 @@ public struct StreamState: Equatable, Sendable {
         var i = 0
         for (j, id) in b.enumerated() {
             if search {
-                var lo = i, hi = a.count
-                while lo < hi {
-                    let mid = (lo &+ hi) >> 1
-                    if a[mid] < id { lo = mid &+ 1 } else { hi = mid }
-                }
-                i = lo
+                let from = i
+                i = from + partitionPoint(a.count - from) { a[from + $0] < id }
             } else {
                 while i < a.count && a[i] < id { i += 1 }
             }
