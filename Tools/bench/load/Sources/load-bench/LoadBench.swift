@@ -177,44 +177,36 @@ enum Replay {
 
 /// The agents' session figures, summed.
 struct Totals {
-    var handshakes = 0, keyframes = 0, windowsRejected = 0, windowsSuperseded = 0, windowsLost = 0, bytesSource = 0, bytesRepair = 0
-    /// Datagrams the agents dropped, by reason.
-    var dropped: [String: Int] = [:]
+    /// The figures summed, by name; the datagrams the agents dropped as `dropped <reason>`.
+    var sums: [String: Int] = [:]
+    static var figures: [(String, KeyPath<AgentStats, Int>)] { [
+        ("handshakes", \.handshakes), ("keyframes", \.keyframesSent), ("rejected", \.windowsRejected),
+        ("superseded", \.windowsSuperseded), ("lost", \.windowsLost), ("bytesSource", \.bytesSource), ("bytesRepair", \.bytesRepair),
+    ] }
 
     init() {}
 
     init(_ endpoints: [UDPEndpoint<AgentSession>]) async {
         for e in endpoints {
             guard let st = try? await e.withEndpoint({ a, _ in a.stats }) else { continue }
-            handshakes += st.handshakes
-            keyframes += st.keyframesSent
-            windowsRejected += st.windowsRejected
-            windowsSuperseded += st.windowsSuperseded
-            windowsLost += st.windowsLost
-            bytesSource += st.bytesSource
-            bytesRepair += st.bytesRepair
-            for (k, v) in st.dropped { dropped["\(k)", default: 0] += v }
+            for (name, path) in Self.figures { sums[name, default: 0] += st[keyPath: path] }
+            for (k, v) in st.dropped { sums["dropped \(k)", default: 0] += v }
         }
     }
 
     func minus(_ o: Totals) -> Totals {
         var t = Totals()
-        t.handshakes = handshakes - o.handshakes
-        t.keyframes = keyframes - o.keyframes
-        t.windowsRejected = windowsRejected - o.windowsRejected
-        t.windowsSuperseded = windowsSuperseded - o.windowsSuperseded
-        t.windowsLost = windowsLost - o.windowsLost
-        t.bytesSource = bytesSource - o.bytesSource
-        t.bytesRepair = bytesRepair - o.bytesRepair
-        for (k, v) in dropped where v != o.dropped[k] ?? 0 { t.dropped[k] = v - (o.dropped[k] ?? 0) }
+        for (k, v) in sums { t.sums[k] = v - (o.sums[k] ?? 0) }
         return t
     }
 
     func line(agents: Int) -> String {
-        String(format: "%.2f handshakes per agent, %d keyframes, %d windows rejected, %d superseded, %d lost; %.1f MB of windows, %.1f MB of repair",
-               Double(handshakes) / Double(max(1, agents)), keyframes, windowsRejected, windowsSuperseded, windowsLost,
-               Double(bytesSource) / 1e6, Double(bytesRepair) / 1e6)
-            + (dropped.isEmpty ? "" : "; dropped at the agents: " + dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        func n(_ k: String) -> Int { sums[k] ?? 0 }
+        let dropped = sums.filter { $0.key.hasPrefix("dropped ") && $0.value != 0 }.sorted { $0.key < $1.key }
+        return String(format: "%.2f handshakes per agent, %d keyframes, %d windows rejected, %d superseded, %d lost; %.1f MB of windows, %.1f MB of repair",
+                      Double(n("handshakes")) / Double(max(1, agents)), n("keyframes"), n("rejected"), n("superseded"), n("lost"),
+                      Double(n("bytesSource")) / 1e6, Double(n("bytesRepair")) / 1e6)
+            + (dropped.isEmpty ? "" : "; dropped at the agents: " + dropped.map { "\($0.key.dropFirst(8)) \($0.value)" }.joined(separator: ", "))
     }
 }
 
