@@ -37,7 +37,7 @@ extension CollectorRuntime {
     /// Replaces the allow list with `keys`; agents no longer on it lose their sessions at once.
     /// Returns a line for the log.
     public func setAllowedAgents(_ keys: Set<PublicKey>) async -> String {
-        guard let revoked = try? await endpoint.withEndpoint({ c, _ in c.setAllowedAgents(keys) }) else {
+        guard let revoked = try? await endpoint.withEach({ c, _ in c.setAllowedAgents(keys) }).joined() else {
             return "allow list: the collector is closing"
         }
         let gone = revoked.map { String($0.base64.prefix(12)) + "…" }.sorted()

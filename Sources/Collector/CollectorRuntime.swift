@@ -33,6 +33,9 @@ public struct CollectorOptions: Sendable {
     /// it stores only the newest window of each stream (STORE.md §7). Drains run every
     /// 10 ms under load, so a collector that keeps up finds a few dozen.
     public var coalesceAbove = 512
+    /// Sessions spread over this many cores, each on its own socket and event loop sharing
+    /// `listen` (`CollectorShard`): decoding takes more than one core only this way.
+    public var shards = 1
 
     public init(listen: String, staticKey: PrivateKey, allowed: Set<PublicKey>, psk: [UInt8]? = nil, store: (any ProfileStore)? = nil,
                 logger: Logger = .silent, onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
@@ -117,12 +120,14 @@ public struct CollectorTallies: Sendable, Equatable {
     }
 }
 
-/// `flamewire collect`: a `CollectorSession` on a real UDP socket. Its events are drained
+/// `flamewire collect`: `CollectorSession`s on real UDP sockets, one per shard (core), all on
+/// the listen address (`UDPEndpointGroup`, `CollectorShard`). Their events are drained
 /// continuously: every decoded window goes to the store in one transaction per drain, and
 /// only once that commit returned does the session report the window durable (DURABLE in
 /// the next ACK), so a crash at any moment loses nothing an agent was told is stored.
 public final class CollectorRuntime: Sendable {
-    public let endpoint: UDPEndpoint<CollectorSession>
+    /// The collector's sockets: one per shard, all on `listen`.
+    public let endpoint: UDPEndpointGroup<CollectorSession>
     public let store: any ProfileStore
     let tallies = Mutex(CollectorTallies())
     let ingest = Mutex(IngestState())
@@ -158,16 +163,19 @@ public final class CollectorRuntime: Sendable {
     public static let receiveBuffer = 8 << 20
 
     public static func start(_ o: CollectorOptions) async throws -> CollectorRuntime {
-        let session = CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk))
         let store = try o.store ?? SQLiteStore(path: ":memory:")
-        let endpoint = try await UDPEndpoint.bind(session, to: o.listen, options: UDPOptions(vectorReads: 32, receiveBuffer: Self.receiveBuffer))
+        let ledger = ShardLedger(), shards = max(1, o.shards)
+        let endpoint = try await UDPEndpointGroup.bind(shards: shards, to: o.listen, options: UDPOptions(vectorReads: 32, receiveBuffer: Self.receiveBuffer)) { i in
+            CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk,
+                                                     shard: shards > 1 ? CollectorShard(index: i, count: shards, ledger: ledger) : nil))
+        }
         if let granted = endpoint.receiveBufferBytes, granted < Self.receiveBuffer {
             o.logger.notice("the kernel granted a UDP receive buffer of \(granted >> 10) KiB of the \(Self.receiveBuffer >> 10) KiB asked for: bursts from many agents may be dropped and repaired; raise net.core.rmem_max")
         }
         return CollectorRuntime(endpoint: endpoint, store: store, logger: o.logger, onStored: o.onStored, coalesceAbove: o.coalesceAbove)
     }
 
-    init(endpoint: UDPEndpoint<CollectorSession>, store: any ProfileStore, logger: Logger,
+    init(endpoint: UDPEndpointGroup<CollectorSession>, store: any ProfileStore, logger: Logger,
          onStored: (@Sendable ([StoredWindow]) -> Void)?, coalesceAbove: Int) {
         self.endpoint = endpoint
         self.store = store
@@ -222,61 +230,24 @@ public final class CollectorRuntime: Sendable {
         // reaches that the store does not hold yet (resolved in the decoder's dictionary).
         // Each stream's windows are kept in order: a late repair of an older window carries
         // nothing its stream's newer stored state does not already hold (superseded).
-        let coalesceAbove = self.coalesceAbove
-        guard let (events, decodedBatch, decodedDelivered, seen, marks, superseded, coalesced) = try? await endpoint.withEndpoint({ [known] c, _ in
-            let events = c.pollEvents()
-            var batch: [(CollectorTallies.StreamKey, WindowRecord)] = []
-            // The same windows for the delivery log; their commit time is set after it.
-            var delivered: [StoredWindow] = []
-            var seen: [String: Set<EntryKey>] = [:]
-            var marks = start
-            var superseded = 0
-            // A drain this far behind stores the newest window of each stream and epoch: its
-            // cumulative state carries the counts of the older ones (STORE.md §7), and the
-            // commit stays one row per stream however long the store was starved.
-            let behind = events.count > coalesceAbove
-            var position: [CollectorTallies.StreamKey: (index: Int, epoch: UInt32)] = [:]
-            var coalesced = 0
-            for e in events {
-                if case .peerConnected(let key, _) = e {
-                    // A new session of an agent numbers its streams and windows afresh.
-                    marks = marks.filter { $0.key.agent != key }
-                    continue
-                }
-                guard case .windowDecoded(let key, let w) = e, !w.isDuplicate,
-                      let dictionary = c.receiver(of: key)?.decoder(w.header.stream)?.dictionary else { continue }
-                let h = w.header
-                let k = CollectorTallies.StreamKey(agent: key, stream: h.stream)
-                let last = marks[k]
-                if let last, last.epoch == h.epoch, last.seq >= h.seq { superseded += 1; continue }
-                marks[k] = (h.epoch, h.seq)
-                let agent = key.base64
-                var s = seen[agent] ?? []
-                // When the window before it is stored (or in this batch), only the stacks
-                // it gained can reach entries the store lacks.
-                let follows = last.map { $0.epoch == h.epoch && $0.seq == w.previousSeq } ?? false
-                let entries = dictionary.entries(reachingStacks: follows ? w.state.ids(notIn: w.previousState) : w.state.ids,
-                                                 known: known[agent] ?? [], seen: &s)
-                if !s.isEmpty { seen[agent] = s }
-                let captured = Self.captureEnd(h, wall: wall)
-                var record = WindowRecord(agent: agent, info: w.info, timeNanos: captured ?? wall, durationNanos: h.durationNanos,
-                                          seq: h.seq, state: w.state, entries: entries)
-                let window = StoredWindow(agent: agent, service: w.info.service, type: w.info.profileType, stream: h.stream, epoch: h.epoch,
-                                          seq: h.seq, capturedNanos: captured, storedNanos: 0)
-                if behind, let p = position[k], p.epoch == h.epoch {
-                    // The older window's new entries were marked seen: this record writes them.
-                    record.entries = batch[p.index].1.entries + record.entries
-                    batch[p.index] = (k, record)
-                    delivered[p.index] = window
-                    coalesced += 1
-                } else {
-                    position[k] = (batch.count, h.epoch)
-                    batch.append((k, record))
-                    delivered.append(window)
-                }
-            }
-            return (events, batch, delivered, seen, marks, superseded, coalesced)
+        let coalesceAbove = max(1, self.coalesceAbove / endpoint.shards.count)
+        // Each shard at once, on its own loop: its agents are its own (CollectorShard), so the
+        // takes never share a stream and merge without conflict.
+        guard let takes = try? await endpoint.withEach({ [known] c, _ in
+            Self.take(from: &c, known: known, start: start, wall: wall, coalesceAbove: coalesceAbove)
         }) else { return }
+        var events: [CollectorEvent] = [], decodedBatch: [(CollectorTallies.StreamKey, WindowRecord)] = [], decodedDelivered: [StoredWindow] = []
+        var seen: [String: Set<EntryKey>] = [:], superseded = 0, coalesced = 0
+        var marks = start.filter { m in !takes.contains { $0.reconnected.contains(m.key.agent) } }
+        for t in takes {
+            events += t.events
+            decodedBatch += t.batch
+            decodedDelivered += t.delivered
+            seen.merge(t.seen) { $0.union($1) }
+            marks.merge(t.marks) { _, new in new }
+            superseded += t.superseded
+            coalesced += t.coalesced
+        }
         var lines: [(Logger.Level, String)] = []
         tallies.withLock { t in
             for e in events {
@@ -331,7 +302,8 @@ public final class CollectorRuntime: Sendable {
                 var durableMarks: [CollectorTallies.StreamKey: UInt32] = [:]
                 for (key, r) in batch { durableMarks[key] = max(durableMarks[key] ?? 0, r.seq) }
                 let durable = durableMarks
-                _ = try? await endpoint.withEndpoint { c, _ in
+                // Each shard marks the agents it holds (setDurable ignores the others).
+                _ = try? await endpoint.withEach { c, _ in
                     for (key, seq) in durable { c.setDurable(agent: key.agent, stream: key.stream, seq: seq) }
                 }
                 for (r, o) in zip(rows, outcomes) where o.reset {
@@ -394,27 +366,27 @@ public final class CollectorRuntime: Sendable {
     /// Every stream of every agent in the live sessions, without rebuilding profiles.
     public func summaries() async throws -> [StreamSummary] {
         let decodedCounts = counts.decoded
-        return try await endpoint.withEndpoint { c, _ -> [StreamSummary] in
-            var out: [StreamSummary] = []
-            for key in c.peerKeys.sorted(by: { $0.base64 < $1.base64 }) {
+        return try await endpoint.withEach { c, _ -> [(String, StreamSummary)] in
+            var out: [(String, StreamSummary)] = []
+            for key in c.peerKeys {
                 guard let rx = c.receiver(of: key) else { continue }
                 for stream in rx.streams {
                     guard let d = rx.decoder(stream), let info = d.info, let seq = d.heldSequences.last else { continue }
-                    out.append(StreamSummary(agent: key, stream: stream, info: info, seq: seq,
-                                             windowsDecoded: decodedCounts[.init(agent: key, stream: stream)] ?? 0))
+                    out.append((key.base64, StreamSummary(agent: key, stream: stream, info: info, seq: seq,
+                                                          windowsDecoded: decodedCounts[.init(agent: key, stream: stream)] ?? 0)))
                 }
             }
             return out
-        }
+        }.joined().sorted { ($0.0, $0.1.stream) < ($1.0, $1.1.stream) }.map(\.1)
     }
 
     /// Every agent with a session, by key.
     public func agents() async throws -> [AgentSummary] {
-        try await endpoint.withEndpoint { c, _ in
-            c.peerKeys.sorted { $0.base64 < $1.base64 }.compactMap { k in
+        try await endpoint.withEach { c, _ in
+            c.peerKeys.compactMap { k in
                 c.path(of: k).map { AgentSummary(agent: k, address: c.address(of: k)?.value ?? "", path: $0) }
             }
-        }
+        }.joined().sorted { $0.agent.base64 < $1.agent.base64 }
     }
 
     /// The stored streams whose info passes `include`, each aggregated over `range`;
@@ -456,5 +428,41 @@ extension CollectorRuntime {
         } catch {
             logger.error("retention: \(error)")
         }
+    }
+}
+
+/// The sessions' counters, summed over the collector's shards.
+public struct SessionTotals: Sendable {
+    /// Datagrams dropped unanswered, by reason.
+    public var dropped: [SessionDropReason: Int] = [:]
+    /// Agents with a session.
+    public var agents = 0
+    public var bytesSent = 0
+    public var cookieRepliesSent = 0
+    /// Datagrams a shard read and handed to the shard owning their agent.
+    public var forwarded = 0
+    /// Agents per shard (one entry per shard).
+    public var agentsPerShard: [Int] = []
+}
+
+extension CollectorRuntime {
+    /// The sessions' counters over all shards.
+    public func sessionTotals() async throws -> SessionTotals {
+        let each = try await endpoint.withEach { c, _ in (c.dropped, c.peerKeys.count, c.bytesSent, c.cookieRepliesSent, c.forwardedOut) }
+        var t = SessionTotals()
+        for (dropped, agents, sent, cookies, forwarded) in each {
+            t.dropped.merge(dropped, uniquingKeysWith: +)
+            t.agents += agents
+            t.bytesSent += sent
+            t.cookieRepliesSent += cookies
+            t.forwarded += forwarded
+            t.agentsPerShard.append(agents)
+        }
+        return t
+    }
+
+    /// Runs `body` on the session (the shard) that holds `agent`'s session; nil when none does.
+    public func withSession<T: Sendable>(of agent: PublicKey, _ body: @escaping @Sendable (inout CollectorSession) -> T) async throws -> T? {
+        try await endpoint.withEach { c, _ in c.address(of: agent) == nil ? nil : body(&c) }.compactMap { $0 }.first
     }
 }

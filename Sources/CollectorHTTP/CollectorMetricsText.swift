@@ -10,9 +10,8 @@ import Session
 enum CollectorMetricsText {
     static func render(_ collector: CollectorRuntime) async throws -> String {
         let udp = try await collector.endpoint.counters()
-        let (dropped, peers, sent, cookies) = try await collector.endpoint.withEndpoint { c, _ in
-            (c.dropped, c.peerKeys.count, c.bytesSent, c.cookieRepliesSent)
-        }
+        let totals = try await collector.sessionTotals()
+        let (dropped, peers, sent, cookies) = (totals.dropped, totals.agents, totals.bytesSent, totals.cookieRepliesSent)
         let paths = try await collector.agents().map { ($0.agent.base64, $0.path) }
         let streams = try await collector.summaries()
         let counts = collector.counts
@@ -35,6 +34,10 @@ enum CollectorMetricsText {
         metric("flamewire_datagrams_dropped_total", "counter", "Datagrams dropped without an answer, by reason.",
                SessionDropReason.allCases.map { ("reason=\"\($0.rawValue)\"", dropped[$0] ?? 0) })
         metric("flamewire_agents", "gauge", "Agents with a session.", [("", peers)])
+        metric("flamewire_shard_agents", "gauge", "Agents with a session, per shard of the collector (collect --shards).",
+               totals.agentsPerShard.enumerated().map { ("shard=\"\($0.offset)\"", $0.element) })
+        metric("flamewire_datagrams_forwarded_total", "counter",
+               "Datagrams a shard read and handed to the shard holding their agent's session (an agent whose address changed).", [("", totals.forwarded)])
         func labels(_ s: StreamSummary) -> String {
             "agent=\"\(s.agent.base64)\",service=\"\(escape(s.info.service))\",type=\"\(escape(s.info.profileType))\""
         }

@@ -57,6 +57,8 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: "Stop after this long, e.g. 60s (default: until SIGINT/SIGTERM).") var duration: String?
     @Option(name: .customLong("log-level"), help: "Least severe events logged to standard error: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+    @Option(help: "Decode on this many cores: one socket and session shard each, sharing --listen (default: the machine's cores, at most 8).")
+    var shards: Int?
     @Option(name: .customLong("window-log"), help: "Append one JSON line per stored window to this file: its stream, sequence, capture and commit times (ns since 1970).")
     var windowLog: String?
 
@@ -76,6 +78,8 @@ struct CollectCommand: AsyncParsableCommand {
             if let allowFile { allowed.formUnion(try AllowList.read(allowFile)) }
             options = CollectorOptions(listen: listen, staticKey: staticKey, allowed: allowed, psk: try pskFile.map { try KeyFile.readPresharedKey($0) },
                                        logger: try LogLevelOption.logger("flamewire collect", level: logLevel))
+            if let shards, !(1...64).contains(shards) { throw CLIError("--shards \(shards): give 1 to 64") }
+            options.shards = shards ?? min(8, ProcessInfo.processInfo.activeProcessorCount)
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
             every = try LinkConfig.parseDuration(writeEvery)
             keep = try retention.map { text -> Duration in
@@ -117,7 +121,7 @@ struct CollectCommand: AsyncParsableCommand {
         let metrics = ProcessMetrics.bootstrap()
         let collector: CollectorRuntime
         do { collector = try await CollectorRuntime.start(options) } catch { throw CLIError("\(error)") }
-        options.logger.info("listening on \(collector.endpoint.localAddress.map { PeerAddresses.peer($0).value } ?? listen), public key \(options.staticKey.publicKey.base64)")
+        options.logger.info("listening on \(collector.endpoint.localAddress.map { PeerAddresses.peer($0).value } ?? listen) (\(options.shards) shard\(options.shards == 1 ? "" : "s")), public key \(options.staticKey.publicKey.base64)")
         var service = CollectorService(collector)
         service.retention = keep
         if let allowFile {
@@ -177,7 +181,7 @@ struct CollectCommand: AsyncParsableCommand {
         if let out {
             do { written = try ProfileExport.write(streams, to: out) } catch { throw CLIError("writing \(out): \(error)") }
         }
-        let dropped = try await collector.endpoint.withEndpoint { c, _ in c.dropped }
+        let dropped = try await collector.sessionTotals().dropped
         let agents = try await collector.agents()
         let recovered = agents.reduce(0) { $0 + $1.path.blocksRecovered }
         let counts = collector.counts

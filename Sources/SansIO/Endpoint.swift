@@ -21,6 +21,36 @@ public protocol DatagramEndpoint {
     func nextWakeup() -> Instant?
     /// Runs timers due at `now` (repair, acknowledgement delay, keepalive, handshake retry).
     mutating func handleTimeout(at now: Instant)
+    /// A datagram that belongs to another shard of this endpoint, or nil. Only an endpoint
+    /// that is one of several shards sharing one address forwards (a collector spread over
+    /// cores); the driver delivers it to that shard's `receiveForwarded`. Drained like
+    /// `pollTransmit`, after every receive.
+    mutating func pollForward() -> ForwardedDatagram?
+    /// Handles a datagram another shard forwarded: as `receive`, except that it is never
+    /// forwarded again (so two shards cannot pass one datagram back and forth).
+    mutating func receiveForwarded(_ datagram: [UInt8], from address: PeerAddress, at now: Instant)
+}
+
+extension DatagramEndpoint {
+    /// An endpoint that is not sharded forwards nothing.
+    public mutating func pollForward() -> ForwardedDatagram? { nil }
+    public mutating func receiveForwarded(_ datagram: [UInt8], from address: PeerAddress, at now: Instant) {
+        receive(datagram, from: address, at: now)
+    }
+}
+
+/// A datagram one shard of an endpoint hands to the shard that owns it, with the address it
+/// came from (replies go there, as if the owner had read it itself).
+public struct ForwardedDatagram: Sendable, Equatable {
+    /// The shard that owns it (0 ..< shard count).
+    public var shard: Int
+    public var datagram: [UInt8]
+    public var source: PeerAddress
+    public init(shard: Int, datagram: [UInt8], source: PeerAddress) {
+        self.shard = shard
+        self.datagram = datagram
+        self.source = source
+    }
 }
 
 /// An opaque peer address, as the driver names it (so an endpoint can tell peers apart

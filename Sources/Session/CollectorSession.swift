@@ -19,9 +19,12 @@ public struct CollectorConfig: Sendable {
     /// Most agents with live sessions at once (memory bound under a flood of valid keys).
     public var maxPeers: Int
     public var random: RandomSource
+    /// This session's place among the shards of a collector spread over cores (nil: the
+    /// collector is one session). `maxPeers` and `loadThreshold` then hold per shard.
+    public var shard: CollectorShard?
 
     public init(staticKey: PrivateKey, allowedAgents: Set<PublicKey>, psk: [UInt8]? = nil, timers: SessionTimers = SessionTimers(),
-                loadThreshold: Int = 50, maxPeers: Int = 10_000, random: RandomSource = .system) {
+                loadThreshold: Int = 50, maxPeers: Int = 10_000, random: RandomSource = .system, shard: CollectorShard? = nil) {
         self.staticKey = staticKey
         self.allowedAgents = allowedAgents
         self.psk = psk
@@ -29,6 +32,7 @@ public struct CollectorConfig: Sendable {
         self.loadThreshold = loadThreshold
         self.maxPeers = maxPeers
         self.random = random
+        self.shard = shard
     }
 }
 
@@ -52,6 +56,8 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     public internal(set) var dropped: [SessionDropReason: Int] = [:]
     public internal(set) var bytesSent = 0
     public internal(set) var cookieRepliesSent = 0
+    /// Datagrams handed to the shard that owns them (`CollectorShard`).
+    public internal(set) var forwardedOut = 0
     /// The newest initiation timestamp accepted per agent key: persist it and give it back
     /// (`restoreTimestamps`) after a restart, so an old initiation cannot be replayed.
     public internal(set) var acceptedTimestamps: [PublicKey: TAI64N] = [:]
@@ -61,6 +67,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     var peers: [PublicKey: Peer] = [:]
     var connections: [UInt32: PublicKey] = [:]
     var outbox: [Transmit] = []
+    var forwards: [ForwardedDatagram] = []
     var events: [CollectorEvent] = []
     var initiationsThisSecond = 0
     var currentSecond: Int64 = -1
@@ -200,6 +207,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     public mutating func setAllowedAgents(_ keys: Set<PublicKey>) -> [PublicKey] {
         config.allowedAgents = keys
         let revoked = peers.keys.filter { !keys.contains($0) }
+        config.shard?.ledger.retain(keys)
         for k in revoked {
             for index in peers[k]!.slots.keys { connections[index] = nil }
             peers[k] = nil
@@ -286,15 +294,27 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     // MARK: - DatagramEndpoint
 
     public mutating func receive(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+        receive(d, from: address, at: now, forwarded: false)
+    }
+
+    public mutating func receiveForwarded(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+        receive(d, from: address, at: now, forwarded: true)
+    }
+
+    public mutating func pollForward() -> ForwardedDatagram? {
+        forwards.isEmpty ? nil : forwards.removeFirst()
+    }
+
+    mutating func receive(_ d: [UInt8], from address: PeerAddress, at now: Instant, forwarded: Bool) {
         let type: WireFrame.DatagramType
         do { type = try WireFrame.DatagramType.of(d) } catch {
             count(SessionDropReason(error.reason))
             return
         }
         switch type {
-        case .handshakeInitiation: receiveInitiation(d, from: address, at: now)
-        case .data: receiveData(d, from: address, at: now)
-        case .ack: receiveControl(d, from: address, at: now)
+        case .handshakeInitiation: receiveInitiation(d, from: address, at: now, forwarded: forwarded)
+        case .data: receiveData(d, from: address, at: now, forwarded: forwarded)
+        case .ack: receiveControl(d, from: address, at: now, forwarded: forwarded)
         case .handshakeResponse, .cookieReply: count(.unexpectedType)
         }
     }
@@ -352,14 +372,26 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         return t
     }
 
-    mutating func receiveInitiation(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+    /// Hands `d` to the shard that gave out `connection` when that is another shard (an
+    /// agent whose address moved it to this shard's socket). False: it is this shard's.
+    mutating func forward(_ d: [UInt8], connection: UInt32, from address: PeerAddress, forwarded: Bool) -> Bool {
+        guard let shard = config.shard, !forwarded else { return false }
+        let owner = shard.owner(ofConnection: connection)
+        guard owner != shard.index else { return false }
+        forwards.append(ForwardedDatagram(shard: owner, datagram: d, source: address))
+        forwardedOut += 1
+        return true
+    }
+
+    mutating func receiveInitiation(_ d: [UInt8], from address: PeerAddress, at now: Instant, forwarded: Bool = false) {
         let second = now.nanoseconds / 1_000_000_000
         if second != currentSecond {
             currentSecond = second
             initiationsThisSecond = 0
         }
         initiationsThisSecond += 1
-        let underLoad = initiationsThisSecond > config.loadThreshold
+        // The shard that read a forwarded initiation checked its mac2 already.
+        let underLoad = !forwarded && initiationsThisSecond > config.loadThreshold
         cookieChecker.rotateSecretIfNeeded(at: now, using: &random)
         let source = Array(address.value.utf8)
         let verdict: CookieChecker.Verdict
@@ -382,6 +414,16 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             count(.unknownAgent)
             return
         }
+        if let shard = config.shard {
+            let owner = shard.ledger.claim(got.peerStatic, for: shard.index)
+            if owner != shard.index {
+                // Another shard holds this agent's session: the initiation is answered there.
+                guard !forwarded else { count(.misrouted); return }
+                forwards.append(ForwardedDatagram(shard: owner, datagram: d, source: address))
+                forwardedOut += 1
+                return
+            }
+        }
         if let last = acceptedTimestamps[got.peerStatic], got.timestamp <= last {
             count(.replayedInitiation)
             return
@@ -390,8 +432,13 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             count(.tooManyPeers)
             return
         }
-        var index = UInt32(truncatingIfNeeded: random.next())
-        while connections[index] != nil || index == 0 { index = UInt32(truncatingIfNeeded: random.next()) }
+        let shard = config.shard
+        func draw() -> UInt32 {
+            let r = UInt32(truncatingIfNeeded: random.next())
+            return shard?.connectionID(from: r) ?? r
+        }
+        var index = draw()
+        while connections[index] != nil || index == 0 { index = draw() }
         let response: [UInt8], keys: TransportKeys
         do { (response, keys) = try got.respond(localIndex: index, psk: config.psk, using: &random) } catch {
             count(.badInitiation)
@@ -444,13 +491,14 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         body(&peer!)
     }
 
-    mutating func receiveData(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+    mutating func receiveData(_ d: [UInt8], from address: PeerAddress, at now: Instant, forwarded: Bool = false) {
         let h: DatagramHeader
         do { h = try DatagramHeader.parse(d) } catch {
             count(SessionDropReason(error.reason))
             return
         }
         guard let key = connections[h.connectionID] else {
+            if forward(d, connection: h.connectionID, from: address, forwarded: forwarded) { return }
             count(.unknownConnection)
             return
         }
@@ -502,11 +550,12 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         }
     }
 
-    mutating func receiveControl(_ d: [UInt8], from address: PeerAddress, at now: Instant) {
+    mutating func receiveControl(_ d: [UInt8], from address: PeerAddress, at now: Instant, forwarded: Bool = false) {
         guard let (connection, pn) = ControlDatagram.header(d) else {
             count(.tooShort)
             return
         }
+        if connections[connection] == nil, forward(d, connection: connection, from: address, forwarded: forwarded) { return }
         guard let (key, slot) = slot(for: connection, packetNumber: pn) else { return }
         guard let payload = ControlDatagram.open(d, packetNumber: pn, keys: slot.keys) else {
             count(.authenticationFailed)

@@ -35,6 +35,10 @@ public enum SessionDropReason: String, CaseIterable, Sendable, Hashable, Compara
     case replayedInitiation = "replayed_initiation"
     /// An initiation from a new agent when `maxPeers` sessions are live.
     case tooManyPeers = "too_many_peers"
+    /// An initiation another shard of this collector forwarded, for an agent that shard
+    /// found owned elsewhere and this shard does not own either (the allow list was reloaded
+    /// meanwhile); the agent's next initiation finds its owner.
+    case misrouted = "misrouted"
     /// An authenticated CONTROL datagram whose frames do not parse.
     case malformedControl = "malformed_control"
     /// A cookie reply that does not open or answers no initiation of ours.

@@ -40,6 +40,16 @@ public struct UDPCounters: Sendable, Equatable {
     /// Socket errors reported by the kernel (an ICMP port unreachable, say); the socket
     /// stays open and the session's own timers decide what happens next.
     public var socketErrors = 0
+    /// Datagrams another shard read and handed to this endpoint (`UDPEndpointGroup`); they
+    /// are counted in `datagramsIn` of the shard that read them.
+    public var forwardedIn = 0
+
+    /// The counts of several endpoints together.
+    public static func + (a: UDPCounters, b: UDPCounters) -> UDPCounters {
+        UDPCounters(datagramsIn: a.datagramsIn + b.datagramsIn, bytesIn: a.bytesIn + b.bytesIn, datagramsOut: a.datagramsOut + b.datagramsOut,
+                    bytesOut: a.bytesOut + b.bytesOut, unaddressable: a.unaddressable + b.unaddressable,
+                    socketErrors: a.socketErrors + b.socketErrors, forwardedIn: a.forwardedIn + b.forwardedIn)
+    }
 }
 
 /// One sans-IO endpoint (`AgentSession`, `CollectorSession`, anything that is a
@@ -56,8 +66,11 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
     let core: Core
 
     /// Binds `address` (`ip:port`; port 0 picks a free one) and starts driving `endpoint`.
+    /// With `reusePort` the socket joins the other sockets bound to the same address with it
+    /// (SO_REUSEPORT: the kernel spreads datagrams over them by the sender's address); only
+    /// `UDPEndpointGroup` asks for it, on a port it has checked is free.
     public static func bind(_ endpoint: E, to address: String, options: UDPOptions = UDPOptions(),
-                            group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> UDPEndpoint<E> {
+                            group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, reusePort: Bool = false) async throws -> UDPEndpoint<E> {
         let local = try PeerAddresses.socketAddress(address)
         let loop = group.next()
         let core = Core(endpoint: endpoint, eventLoop: loop)
@@ -65,6 +78,7 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
         // holds (the kernel then delivers both sockets' datagrams to one), and lets a second
         // process bind a taken port. UDP has no TIME_WAIT, so a restart rebinds without it.
         let bootstrap = DatagramBootstrap(group: loop)
+            .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: CInt(SO_REUSEPORT))), value: reusePort ? 1 : 0)
             .channelOption(.datagramVectorReadMessageCount, value: options.vectorReads)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: options.maxDatagram * options.vectorReads))
             .channelInitializer { channel in
@@ -158,6 +172,7 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
         try? await core.eventLoop.submit {
             core.timer.cancel()
             core.closed = true
+            core.route = nil  // it holds the group's other endpoints
         }.get()
         try? await channel.close().get()
     }
@@ -172,6 +187,9 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
         var counters = UDPCounters()
         var closed = false
         var afterReads: (@Sendable (inout E) -> Void)?
+        /// Where datagrams the endpoint forwards go (`UDPEndpointGroup` sets it); without it
+        /// they are dropped and counted.
+        var route: (@Sendable (ForwardedDatagram) -> Void)?
         /// Socket addresses of the peer addresses the endpoint sent to, bounded.
         var resolved: [PeerAddress: SocketAddress] = [:]
         static var maxResolved: Int { 4096 }
@@ -211,7 +229,20 @@ public final class UDPEndpoint<E: DatagramEndpoint & Sendable>: Sendable {
                 wrote = true
             }
             if wrote { channel.flush() }
+            for _ in 0..<4096 {
+                guard let f = endpoint.pollForward() else { break }
+                if let route { route(f) } else { counters.unaddressable += 1 }
+            }
             arm()
+        }
+
+        /// A datagram another shard's endpoint read and forwarded here (on this loop).
+        func receiveForwarded(_ f: ForwardedDatagram) {
+            guard !closed else { return }
+            counters.forwardedIn += 1
+            endpoint.receiveForwarded(f.datagram, from: f.source, at: now())
+            pump()
+            afterReads?(&endpoint)
         }
 
         func address(of peer: PeerAddress) -> SocketAddress? {

@@ -149,7 +149,7 @@ import WireCodec
         // in the session and in the store (counters summed over all windows, gauges last).
         for l in live {
             let agentState = try await agent.endpoint.withEndpoint { a, _ in a.encoder(l.stream)?.state }
-            let d = try await collector.endpoint.withEndpoint { c, _ in c.receiver(of: agentKey.publicKey)?.decoder(l.stream)?.state(seq: l.seq) }
+            let d = try await collector.withSession(of: agentKey.publicKey) { c in c.receiver(of: agentKey.publicKey)?.decoder(l.stream)?.state(seq: l.seq) } ?? nil
             #expect(agentState != nil && d == agentState, "stream \(l.info.profileType): the collector's state equals the agent's")
             let stored = try #require(streams.first { $0.info == l.info })
             let totals = (0..<stored.profile.sampleTypes.count).map { c in stored.profile.samples.reduce(Int64(0)) { $0 + $1.values[c] } }
@@ -178,7 +178,7 @@ import WireCodec
         let r = try await relay.counters()
         #expect(r.upstream.droppedRandomLoss > 0, "the relay lost datagrams: \(r.upstream)")
         // The collector sees the loss and rebuilt blocks from parity (what /metrics reports).
-        let path = try #require(try await collector.endpoint.withEndpoint { c, _ in c.path(of: agentKey.publicKey) })
+        let path = try #require(try await collector.withSession(of: agentKey.publicKey) { c in c.path(of: agentKey.publicKey) } ?? nil)
         #expect(path.lossSeen > 0.02 && path.lossSeen < 0.3, "loss seen at the collector behind a 12 % relay: \(path)")
         #expect(path.blocksRecovered > 0, "FEC recovered blocks: \(path)")
 

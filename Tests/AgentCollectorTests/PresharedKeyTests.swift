@@ -36,7 +36,7 @@ import WireCodec
             try await Task.sleep(for: .milliseconds(100))
         }
         let bad = try await agent.endpoint.withEndpoint { a, _ in a.stats.dropped[.badResponse] ?? 0 }
-        let refused = try await collector.endpoint.withEndpoint { c, _ in c.dropped[.badInitiation] ?? 0 }
+        let refused = try await collector.sessionTotals().dropped[.badInitiation] ?? 0
         loop.cancel()
         await agent.close()
         await collector.close()

@@ -161,6 +161,7 @@ import WireFrame
         #expect(metrics.contains("# TYPE flamewire_datagrams_dropped_total counter"))
         #expect(metrics.contains("flamewire_datagrams_dropped_total{reason=\"replayed\"} 0"), "every reason, from zero")
         #expect(metrics.contains("flamewire_agents 1"))
+        #expect(metrics.contains("flamewire_shard_agents{shard=\"0\"} 1") && metrics.contains("flamewire_datagrams_forwarded_total 0"), "one shard here")
         let decodedLine = metrics.split(separator: "\n").first { $0.hasPrefix("flamewire_windows_decoded_total{") && $0.contains("service=\"web\"") }
         #expect(decodedLine?.hasSuffix(" 5") == true, "\(decodedLine ?? "no windows line")")
 
@@ -186,7 +187,7 @@ import WireFrame
         // the one that counts all five.
         let agentKey = try await f.agent.withEndpoint { a, _ in a.config.staticKey.publicKey }
         let reportBy = ContinuousClock.now + .seconds(25)
-        while ContinuousClock.now < reportBy, try await f.collector.endpoint.withEndpoint({ c, _ in (c.path(of: agentKey)?.report?.windowsSent ?? 0) < 5 }) {
+        while ContinuousClock.now < reportBy, (try await f.collector.withSession(of: agentKey, { c in c.path(of: agentKey)?.report?.windowsSent ?? 0 }) ?? 0) < 5 {
             try await Task.sleep(for: .milliseconds(50))
         }
         let reported = String(decoding: try await Self.get(f.base + "/metrics").body, as: UTF8.self)

@@ -8,15 +8,18 @@
 # decoded and stored, on this 2-core machine, within 4 GB.
 #
 # With --pin CPU the collector runs on that CPU alone and the generator on the others, so
-# the collector's capacity per core shows apart from the generator's share.
+# the collector's capacity per core shows apart from the generator's share. --shards N runs
+# this build's collector on N shards (`collect --shards`; default: its own default, the
+# machine's cores); --baseline-shards M the baseline's, so `--baseline BIN --shards 2
+# --baseline-shards 1` with BIN this very build compares one core's decoding with two.
 #
-#   Tools/bench/load.sh [--agents N] [--seconds S] [--baseline BIN] [--pin CPU] [--no-build]
+#   Tools/bench/load.sh [--agents N] [--seconds S] [--baseline BIN] [--shards N] [--baseline-shards M] [--pin CPU] [--no-build]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-agents=1000; seconds=20; build=1; baseline=""; pin=""
+agents=1000; seconds=20; build=1; baseline=""; pin=""; shards=""; baseline_shards=""
 . "$here/lib/build.sh"
-bench_args load.sh 13 "agents:agents seconds:seconds baseline:baseline pin:pin" "$@"
+bench_args load.sh 16 "agents:agents seconds:seconds baseline:baseline pin:pin shards:shards baseline-shards:baseline_shards" "$@"
 [[ -z "$baseline" || -x "$baseline" ]] || { echo "load.sh: --baseline $baseline is not an executable" >&2; exit 2; }
 collector_cpus=(); generator_cpus=()
 if [[ -n "$pin" ]]; then
@@ -46,12 +49,14 @@ trap '[[ -n "$collector" ]] && { kill $collector 2>/dev/null; wait $collector 2>
 results="$out/load-results.tsv"
 printf 'label\tagents\toffered_per_s\tstored_per_s\tcollector_core_pct\tms_per_window\tpeak_mb\tkb_per_agent\n' >"$results"
 run() {
-    local b="$1" label="$2" work="$out/load-$2"
+    local b="$1" label="$2" work="$out/load-$2" n="${3:-}"
+    local sharding=()
+    [[ -n "$n" ]] && sharding=(--shards "$n")
     rm -rf "$work"; mkdir -p "$work"
     "$gen" --write-allow "$work/agents.allow" --agents "$agents"
     "$b" keygen "$work/collector.key" >/dev/null
     "${collector_cpus[@]}" "$b" collect --listen 127.0.0.1:17300 --key "$work/collector.key" --allow-file "$work/agents.allow" --data "$work/load.db" \
-        --http 127.0.0.1:17380 >"$work/collect.out" 2>"$work/collect.log" &
+        --http 127.0.0.1:17380 "${sharding[@]}" >"$work/collect.out" 2>"$work/collect.log" &
     collector=$!
     local i=0
     until curl -sf http://127.0.0.1:17380/healthz >/dev/null; do
@@ -74,6 +79,8 @@ run() {
     echo "load.sh: [$label] datagrams the kernel dropped at full UDP receive buffers meanwhile (UdpRcvbufErrors, whole machine): $((d1 - d0))" >&2
     echo "load.sh: [$label] collector page faults meanwhile: $((f1 - f0)) ($(( (f1 - f0) * 4 / 1024 )) MB of zeroed pages; resident memory $m0 → $m1 MB)" >&2
     peak=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$collector/status")
+    curl -sf http://127.0.0.1:17380/metrics | awk -v l="$label" '/^flamewire_shard_agents/ { split($1, p, "\""); per = per (per == "" ? "" : ", ") "shard " p[2] ": " $2 }
+        /^flamewire_datagrams_forwarded_total/ { f = $2 } END { if (per != "") printf "load.sh: [%s] agents per shard: %s; datagrams forwarded between shards: %d\n", l, per, f > "/dev/stderr" }' || true
     wait $genpid || true
     kill $collector 2>/dev/null || true; wait $collector 2>/dev/null || true; collector=""
     local offered; offered=$(sed -n 's/.*(\([0-9.]*\) windows\/s offered).*/\1/p' "$work/gen.out")
@@ -85,8 +92,8 @@ run() {
         print $11, $9, $10, rate, cpu, ms, $8, ($8 - $7) * 1024 / $9 }' >>"$results"
 }
 
-[[ -n "$baseline" ]] && run "$baseline" baseline
-run "$bin" this
+[[ -n "$baseline" ]] && run "$baseline" baseline "$baseline_shards"
+run "$bin" this "$shards"
 if [[ -n "$baseline" ]]; then
     awk -F'\t' 'NR == 2 { b = $6; bs = $4 } NR == 3 && b > 0 && bs > 0 {
         printf "load.sh: this build / baseline: %.2f× the collector time per stored window, %.2f× the windows stored per second\n", $6 / b, $4 / bs }' "$results"

@@ -4,6 +4,7 @@ import Noise
 import Pprof
 import Profile
 import SansIO
+import Synchronization
 import Session
 import WireCodec
 import WireFrame
@@ -53,6 +54,7 @@ struct SessionBench {
         do {
             let c = try capture(o)
             try receivePath(o, c)
+            try shards(o, c)
             try aead(o, c)
             try flood(o, c)
         } catch {
@@ -475,6 +477,69 @@ struct SessionBench {
         record("receive", "receiver_symbol_only", "us_per_datagram", rs * 1e6)
         record("receive", "transport", "datagrams_per_second", transportRate)
         record("receive", "decode", "us_per_window", decodePerWindow * 1e6)
+    }
+
+    // MARK: - Shards: the receive path on every core at once
+
+    /// What `collect --shards N` buys: N sessions, each on its own thread with its own agent,
+    /// receiving (and decoding, polling events and acknowledging) at once, against one
+    /// session alone, measured in the same run. The sessions share nothing, so the ratio is
+    /// what the machine gives (cores, memory bandwidth, the allocator), not what locks take.
+    static func shards(_ o: Options, _ c: Captured) throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let passes = max(3, o.runs / 3)
+        // Wall seconds for `k` threads each making `passes` passes over the captured datagrams.
+        // Each thread its own capture: copies of one session would share its keys' cipher
+        // contexts (one lock each), which shards never do (an agent's keys live on one shard).
+        var own = [c]
+        while own.count < max(2, cores) { own.append(try capture(o)) }
+        let captures = own
+        func run(_ k: Int) throws -> Double {
+            let failures = Mutex(0)
+            let start = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            for i in 0..<k {
+                let collector = captures[i].collector, data = captures[i].data, at = captures[i].now, windows = captures[i].windows
+                Thread.detachNewThread {
+                    start.wait()
+                    var local: UInt64 = 0
+                    for _ in 0..<passes {
+                        var s = collector
+                        var decoded = 0
+                        for d in data {
+                            s.receive(d, from: agentAddress, at: at)
+                            for e in s.pollEvents() { if case .windowDecoded = e { decoded += 1 } }
+                            while let t = s.pollTransmit(at: at) { local &+= UInt64(t.datagram.count) }
+                        }
+                        if decoded != windows { failures.withLock { $0 += 1 } }
+                    }
+                    if local == 42 { print("") }
+                    done.signal()
+                }
+            }
+            let clock = ContinuousClock()
+            let t = clock.now
+            for _ in 0..<k { start.signal() }
+            for _ in 0..<k { done.wait() }
+            let wall = seconds(clock.now - t)
+            if failures.withLock({ $0 }) > 0 { throw Failure("shards: a pass decoded fewer windows than captured") }
+            return wall
+        }
+        _ = try run(1)  // warm-up
+        var rows: [[String]] = []
+        var one = 0.0
+        for k in Set([1, 2, cores]).sorted() {
+            let wall = median(try (0..<3).map { _ in try run(k) })
+            let rate = Double(k * passes * c.data.count) / wall
+            if k == 1 { one = rate }
+            rows.append(["\(k)", fmt(rate, 0), fmt(rate / Double(k), 0), fmt(rate / one, 2) + "×", fmt(rate / one / Double(k) * 100, 0) + " %"])
+            record("shards", "\(k)", "datagrams_per_second", rate)
+        }
+        print("""
+
+        1b. Sessions on several cores at once (collect --shards): each thread its own session and agent, \(passes) passes each, \
+        receive + events + acknowledgements, every window decoded (median of 3 runs; \(cores) cores here)
+        """)
+        table(["sessions", "datagrams/s", "per session", "vs one session alone", "scaling"], rows)
     }
 
     // MARK: - ChaCha20-Poly1305: swift-crypto against libcrypto
