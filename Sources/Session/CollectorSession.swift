@@ -429,6 +429,8 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             return
         }
         guard peers[got.peerStatic] != nil || peers.count < config.maxPeers else {
+            // A full shard keeps no claim on the agent: a shard with room may take it.
+            config.shard?.ledger.release(got.peerStatic, from: config.shard!.index)
             count(.tooManyPeers)
             return
         }

@@ -37,7 +37,7 @@ public struct CollectorShard: Sendable {
 
 /// Which shard owns each agent key. The first shard to read a valid initiation of a key
 /// takes it; the key stays there (its streams' state cannot move between cores) until the
-/// allow list drops it.
+/// allow list drops it, or goes back when that shard refused it (`maxPeers`).
 public final class ShardLedger: Sendable {
     let owners = Mutex<[PublicKey: Int]>([:])
 
@@ -54,6 +54,11 @@ public final class ShardLedger: Sendable {
 
     /// The shard that owns `key`, if any.
     public func owner(of key: PublicKey) -> Int? { owners.withLock { $0[key] } }
+
+    /// Forgets `key`'s owner if it is `shard` (which holds no session of it).
+    public func release(_ key: PublicKey, from shard: Int) {
+        owners.withLock { o in if o[key] == shard { o[key] = nil } }
+    }
 
     /// Forgets the owner of every key not in `allowed` (the allow list was reloaded).
     public func retain(_ allowed: Set<PublicKey>) {

@@ -166,3 +166,23 @@ import Testing
         }
     }
 }
+
+extension CollectorShardTests {
+    /// A shard with `maxPeers` sessions refuses a new agent and keeps no claim on it, so a
+    /// shard with room can take the agent when its datagrams reach that one.
+    @Test func aFullShardLeavesTheAgentToAnother() throws {
+        let h = Harness()
+        let ledger = ShardLedger()
+        var c = h.collectorConfig()
+        c.maxPeers = 0
+        c.shard = CollectorShard(index: 0, count: 2, ledger: ledger)
+        var full = CollectorSession(config: c)
+        var a = AgentSession(config: try h.agentConfig())
+        a.handleTimeout(at: .zero)
+        let initiation = try #require(a.pollTransmit(at: .zero) as Transmit?)
+        full.receive(initiation.datagram, from: Harness.agentAddress, at: .zero)
+        #expect(full.dropped[.tooManyPeers] == 1)
+        #expect(ledger.owner(of: h.agentKey.publicKey) == nil)
+        #expect(ledger.claim(h.agentKey.publicKey, for: 1) == 1)
+    }
+}
