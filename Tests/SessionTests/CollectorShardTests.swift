@@ -115,18 +115,29 @@ import Testing
         #expect(Self.totalsEqual(sim, on: 0, agent: key))
     }
 
+    /// Shard `index` of `count` on `ledger`.
+    static func shard(_ h: Harness, _ index: Int, of count: Int, ledger: ShardLedger, maxPeers: Int = 10_000) -> CollectorSession {
+        var c = h.collectorConfig()
+        c.maxPeers = maxPeers
+        c.shard = CollectorShard(index: index, count: count, ledger: ledger)
+        return CollectorSession(config: c)
+    }
+
+    /// The agent's first initiation.
+    static func initiation(_ h: Harness) throws -> Transmit {
+        var a = AgentSession(config: try h.agentConfig())
+        a.handleTimeout(at: .zero)
+        return try #require(a.pollTransmit(at: .zero) as Transmit?)
+    }
+
     /// A forwarded datagram is never forwarded again, even when the ledger's owner changed
     /// meanwhile (the allow list was reloaded): it is dropped and counted.
     @Test func aForwardedInitiationIsNotForwardedAgain() throws {
         let h = Harness()
         let ledger = ShardLedger()
         _ = ledger.claim(h.agentKey.publicKey, for: 1)
-        var c = h.collectorConfig()
-        c.shard = CollectorShard(index: 0, count: 2, ledger: ledger)
-        var shard = CollectorSession(config: c)
-        var a = AgentSession(config: try h.agentConfig())
-        a.handleTimeout(at: .zero)
-        let initiation = try #require(a.pollTransmit(at: .zero) as Transmit?)
+        var shard = Self.shard(h, 0, of: 2, ledger: ledger)
+        let initiation = try Self.initiation(h)
         shard.receive(initiation.datagram, from: Harness.agentAddress, at: .zero)
         #expect(shard.pollForward() == ForwardedDatagram(shard: 1, datagram: initiation.datagram, source: Harness.agentAddress))
         shard.receiveForwarded(initiation.datagram, from: Harness.agentAddress, at: .zero)
@@ -139,20 +150,16 @@ import Testing
     @Test(arguments: [2, 3, 5, 8]) func connectionIDsNameTheirShard(count: Int) throws {
         let h = Harness()
         let ledger = ShardLedger()
+        let initiation = try Self.initiation(h)
         for index in 0..<count {
-            var c = h.collectorConfig()
-            c.shard = CollectorShard(index: index, count: count, ledger: ledger)
-            var shard = CollectorSession(config: c)
-            var a = AgentSession(config: try h.agentConfig())
-            a.handleTimeout(at: .zero)
-            let initiation = try #require(a.pollTransmit(at: .zero) as Transmit?)
+            var shard = Self.shard(h, index, of: count, ledger: ledger)
             _ = ledger.claim(h.agentKey.publicKey, for: index)
             shard.receive(initiation.datagram, from: Harness.agentAddress, at: .zero)
             let response = try #require(shard.pollTransmit(at: .zero) as Transmit?)
             // The collector's index in the response (bytes 1..<5, big-endian, SPEC.md §10.2).
             let id = response.datagram[1..<5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             #expect(id != 0 && Int(id % UInt32(count)) == index)
-            #expect(c.shard!.owner(ofConnection: id) == index)
+            #expect(CollectorShard(index: index, count: count, ledger: ledger).owner(ofConnection: id) == index)
             ledger.retain([])
         }
         for r in [UInt32.max, UInt32.max - 1, 0, 1, 1 << 31] {
@@ -173,13 +180,8 @@ extension CollectorShardTests {
     @Test func aFullShardLeavesTheAgentToAnother() throws {
         let h = Harness()
         let ledger = ShardLedger()
-        var c = h.collectorConfig()
-        c.maxPeers = 0
-        c.shard = CollectorShard(index: 0, count: 2, ledger: ledger)
-        var full = CollectorSession(config: c)
-        var a = AgentSession(config: try h.agentConfig())
-        a.handleTimeout(at: .zero)
-        let initiation = try #require(a.pollTransmit(at: .zero) as Transmit?)
+        var full = Self.shard(h, 0, of: 2, ledger: ledger, maxPeers: 0)
+        let initiation = try Self.initiation(h)
         full.receive(initiation.datagram, from: Harness.agentAddress, at: .zero)
         #expect(full.dropped[.tooManyPeers] == 1)
         #expect(ledger.owner(of: h.agentKey.publicKey) == nil)
