@@ -146,6 +146,7 @@ func expectOneLineError(_ r: CLI.Result, contains fragment: String, sourceLocati
                            contains: "is not a directory")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--data", dir + "/no/such/dir/x.db"]), contains: "cannot open the store")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--retention", "soon"]), contains: "soon")
+        expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--shards", "0"]), contains: "--shards 0: give 1 to 64")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--window-log", dir + "/no/such/dir/w.jsonl"]),
                            contains: "--window-log: cannot open")
         expectOneLineError(try CLI.run(["collect", "--key", key, "--allow", pub, "--http", "0.0.0.0:7080"]), contains: "is not loopback")
