@@ -238,7 +238,8 @@ public final class CollectorRuntime: Sendable {
         }) else { return }
         var events: [CollectorEvent] = [], decodedBatch: [(CollectorTallies.StreamKey, WindowRecord)] = [], decodedDelivered: [StoredWindow] = []
         var seen: [String: Set<EntryKey>] = [:], superseded = 0, coalesced = 0
-        var marks = start.filter { m in !takes.contains { $0.reconnected.contains(m.key.agent) } }
+        let reconnected = takes.reduce(into: Set<PublicKey>()) { $0.formUnion($1.reconnected) }
+        var marks = reconnected.isEmpty ? start : start.filter { !reconnected.contains($0.key.agent) }
         for t in takes {
             events += t.events
             decodedBatch += t.batch
@@ -435,14 +436,14 @@ extension CollectorRuntime {
 public struct SessionTotals: Sendable {
     /// Datagrams dropped unanswered, by reason.
     public var dropped: [SessionDropReason: Int] = [:]
-    /// Agents with a session.
-    public var agents = 0
     public var bytesSent = 0
     public var cookieRepliesSent = 0
     /// Datagrams a shard read and handed to the shard owning their agent.
     public var forwarded = 0
-    /// Agents per shard (one entry per shard).
+    /// Agents with a session, per shard (one entry per shard).
     public var agentsPerShard: [Int] = []
+    /// Agents with a session.
+    public var agents: Int { agentsPerShard.reduce(0, +) }
 }
 
 extension CollectorRuntime {
@@ -452,7 +453,6 @@ extension CollectorRuntime {
         var t = SessionTotals()
         for (dropped, agents, sent, cookies, forwarded) in each {
             t.dropped.merge(dropped, uniquingKeysWith: +)
-            t.agents += agents
             t.bytesSent += sent
             t.cookieRepliesSent += cookies
             t.forwarded += forwarded

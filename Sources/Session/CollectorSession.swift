@@ -378,9 +378,13 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         guard let shard = config.shard, !forwarded else { return false }
         let owner = shard.owner(ofConnection: connection)
         guard owner != shard.index else { return false }
-        forwards.append(ForwardedDatagram(shard: owner, datagram: d, source: address))
-        forwardedOut += 1
+        handOff(d, to: owner, from: address)
         return true
+    }
+
+    mutating func handOff(_ d: [UInt8], to shard: Int, from address: PeerAddress) {
+        forwards.append(ForwardedDatagram(shard: shard, datagram: d, source: address))
+        forwardedOut += 1
     }
 
     mutating func receiveInitiation(_ d: [UInt8], from address: PeerAddress, at now: Instant, forwarded: Bool = false) {
@@ -418,9 +422,7 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
             let owner = shard.ledger.claim(got.peerStatic, for: shard.index)
             if owner != shard.index {
                 // Another shard holds this agent's session: the initiation is answered there.
-                guard !forwarded else { count(.misrouted); return }
-                forwards.append(ForwardedDatagram(shard: owner, datagram: d, source: address))
-                forwardedOut += 1
+                if forwarded { count(.misrouted) } else { handOff(d, to: owner, from: address) }
                 return
             }
         }
