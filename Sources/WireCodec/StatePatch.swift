@@ -20,21 +20,31 @@ public struct StatePatch: Sendable, Equatable {
         let n = older.columns
         columns = n
         let a = older.ids, b = newer.ids
-        var i = 0, j = 0
-        while i < a.count || j < b.count {
-            if j == b.count || (i < a.count && a[i] < b[j]) {
-                changedIDs.append(a[i])
-                changedCells.append(contentsOf: older.values(row: i))
-                i += 1
-            } else if i == a.count || b[j] < a[i] {
-                addedIDs.append(b[j])
-                j += 1
-            } else {
-                if older.values(row: i) != newer.values(row: j) {
-                    changedIDs.append(a[i])
-                    changedCells.append(contentsOf: older.values(row: i))
+        // One merge walk over both states' rows, comparing values in place (this runs for
+        // every window a receiver holds, over every row of the state).
+        older.cells.withUnsafeBufferPointer { oc in
+            newer.cells.withUnsafeBufferPointer { nc in
+                func differ(_ i: Int, _ j: Int) -> Bool {
+                    for c in 0..<n where oc[i * n + c] != nc[j * n + c] { return true }
+                    return false
                 }
-                i += 1; j += 1
+                var i = 0, j = 0
+                while i < a.count || j < b.count {
+                    if j == b.count || (i < a.count && a[i] < b[j]) {
+                        changedIDs.append(a[i])
+                        changedCells.append(contentsOf: oc[i * n ..< (i + 1) * n])
+                        i += 1
+                    } else if i == a.count || b[j] < a[i] {
+                        addedIDs.append(b[j])
+                        j += 1
+                    } else {
+                        if differ(i, j) {
+                            changedIDs.append(a[i])
+                            changedCells.append(contentsOf: oc[i * n ..< (i + 1) * n])
+                        }
+                        i += 1; j += 1
+                    }
+                }
             }
         }
     }

@@ -114,6 +114,10 @@ public struct StreamState: Equatable, Sendable {
     /// settled costs its own rows, not a new array of every row.
     public mutating func add(_ other: StreamState) {
         guard !other.isEmpty else { return }
+        if other.columns == columns && other.ids == ids {
+            addInPlace(other, rows: nil) { _ in true }
+            return
+        }
         guard other.columns == columns, let rows = rows(of: other, allowingMissing: nil) else {
             self = adding(other)
             return
@@ -127,6 +131,11 @@ public struct StreamState: Equatable, Sendable {
     public mutating func add(_ other: StreamState, columns mask: [Bool]) {
         let n = columns
         precondition(other.columns == n && mask.count == n, "add(_:columns:) needs states and a mask of the same columns")
+        // The same stacks (a running total added into its sum): row for row.
+        if other.ids == ids {
+            addInPlace(other, rows: nil) { mask[$0] }
+            return
+        }
         guard let rows = rows(of: other, allowingMissing: { j in
             for c in 0..<n where mask[c] && other.cells[j * n + c] != 0 { return false }
             return true
@@ -164,11 +173,19 @@ public struct StreamState: Equatable, Sendable {
         return rows
     }
 
-    private mutating func addInPlace(_ other: StreamState, rows: [Int], selected: (Int) -> Bool) {
+    /// Adds `other`'s row j into row `rows[j]` (skipped when -1; row j itself when `rows`
+    /// is nil: both states hold the same stacks), in the columns `selected` takes.
+    private mutating func addInPlace(_ other: StreamState, rows: [Int]?, selected: (Int) -> Bool) {
         let n = columns
         let take = (0..<n).map(selected)
         other.cells.withUnsafeBufferPointer { o in
             cells.withUnsafeMutableBufferPointer { c in
+                guard let rows else {
+                    for r in 0..<other.count {
+                        for k in 0..<n where take[k] { c[r * n + k] &+= o[r * n + k] }
+                    }
+                    return
+                }
                 for (j, i) in rows.enumerated() where i >= 0 {
                     for k in 0..<n where take[k] { c[i * n + k] &+= o[j * n + k] }
                 }
@@ -231,6 +248,21 @@ public struct StreamState: Equatable, Sendable {
         var i = 0, j = 0
         let a = ids, b = previous.ids
         let pn = previous.columns
+        if n == pn && a == b {
+            // The same stacks (a settled stream): row for row, reading the values in place.
+            cells.withUnsafeBufferPointer { x in
+                previous.cells.withUnsafeBufferPointer { y in
+                    for r in 0..<a.count {
+                        var any = false
+                        for c in 0..<n where x[r * n + c] != y[r * n + c] { any = true; break }
+                        guard any else { continue }
+                        outIDs.append(a[r])
+                        for c in 0..<n { out.append(x[r * n + c] &- y[r * n + c]) }
+                    }
+                }
+            }
+            return StreamState(columns: n, sortedIDs: outIDs, cells: out)
+        }
         @inline(__always) func emit(_ id: EntryID, _ row: (Int) -> Int64) {
             var any = false
             for c in 0..<n where row(c) != 0 { any = true; break }

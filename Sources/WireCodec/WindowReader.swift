@@ -258,18 +258,25 @@ struct WindowReader {
         out.reserveCapacity(cells)
         var rowOf = [Int](repeating: -1, count: stackLimit)
         var bi = 0, fi = 0
+        if keptCount == baseCount && freshRows.isEmpty && baseState.count == baseCount && baseState.columns == columns {
+            // The same stacks as the base (most deltas): its rows as they are, copied once.
+            ids = base.stacks
+            out = baseState.cells
+            for r in 0..<baseCount { rowOf[r] = r }
+            bi = baseCount
+        }
         while bi < baseCount || fi < freshRows.count {
             if bi < baseCount && !kept[bi] { bi += 1; continue }
             if fi == freshRows.count || (bi < baseCount && base.stacks[bi] < freshRows[fi].id) {
                 rowOf[bi] = ids.count
                 ids.append(base.stacks[bi])
-                for c in 0..<columns { out.append(baseState.cells[bi * columns + c]) }
+                out.append(contentsOf: baseState.cells[bi * columns ..< (bi + 1) * columns])
                 bi += 1
             } else {
                 let id = freshRows[fi].id
                 let row = ids.count
                 ids.append(id)
-                for _ in 0..<columns { out.append(0) }
+                out.append(contentsOf: repeatElement(0, count: columns))
                 while fi < freshRows.count && freshRows[fi].id == id { rowOf[freshRows[fi].ref] = row; fi += 1 }
             }
         }
@@ -316,7 +323,8 @@ struct WindowReader {
                 r = baseCount + i - w.changed.count
             }
             let row = rowOf[r]
-            let old: [Int64]? = r < baseCount ? Array(baseState.values(row: r)) : nil
+            // The base row, for predictors that look at it (none: no copy).
+            let old: [Int64]? = r < baseCount && !w.predictors.isEmpty ? Array(baseState.values(row: r)) : nil
             for c in 0..<columns { v[c] = out[row * columns + c] }
             for c in 0..<columns {
                 var d = values[i * columns + c]

@@ -104,14 +104,47 @@ final class StreamPointTests: XCTestCase {
                 b = r
                 inPlace += 1
             }
-            var x = a
-            x.add(b)
-            XCTAssertEqual(x, a.adding(b))
-            var y = a
-            y.add(b, columns: mask)
-            XCTAssertEqual(y, a.adding(b, columns: mask))
+            assertAddEqualsAdding(a, b, mask: mask)
         }
         XCTAssertGreaterThan(inPlace, 100)
+    }
+
+    /// States with the same stacks (a settled stream: the common case) take row-for-row
+    /// paths in `add`, `add(_:columns:)` and `increment(since:)`; they give what the merge
+    /// walks give: checked against `adding` and against a per-row reference.
+    func testSameStacksRowForRowEqualsTheMergeWalk() {
+        var rng = SplitMix64(state: 31)
+        let mask = [true, false, true]
+        for round in 0..<300 {
+            var ids: [EntryID] = []
+            for id in 1...(50 + round) where Int.random(in: 0..<3, using: &rng) != 0 { ids.append(EntryID(id)) }
+            func cells() -> [Int64] {
+                (0..<ids.count * 3).map { _ in Int.random(in: 0..<3, using: &rng) == 0 ? 0 : Int64.random(in: -20...300, using: &rng) }
+            }
+            let a = StreamState(columns: 3, ids: ids, cells: cells())!
+            // Every other round `b` differs from `a` in a few rows only (unchanged rows leave
+            // the increment).
+            var bc = cells()
+            if round % 2 == 0 { bc = a.cells; for k in bc.indices where Int.random(in: 0..<10, using: &rng) == 0 { bc[k] += 1 } }
+            let b = StreamState(columns: 3, ids: ids, cells: bc)!
+            assertAddEqualsAdding(a, b, mask: mask)
+            var refIDs: [EntryID] = [], refCells: [Int64] = []
+            for r in ids.indices {
+                let d = (0..<3).map { a.cells[r * 3 + $0] - b.cells[r * 3 + $0] }
+                if d.contains(where: { $0 != 0 }) { refIDs.append(ids[r]); refCells += d }
+            }
+            XCTAssertEqual(a.increment(since: b), StreamState(columns: 3, ids: refIDs, cells: refCells)!)
+        }
+    }
+
+    /// `add` and `add(_:columns:)` in place give what `adding` gives.
+    func assertAddEqualsAdding(_ a: StreamState, _ b: StreamState, mask: [Bool], line: UInt = #line) {
+        var x = a
+        x.add(b)
+        XCTAssertEqual(x, a.adding(b), line: line)
+        var y = a
+        y.add(b, columns: mask)
+        XCTAssertEqual(y, a.adding(b, columns: mask), line: line)
     }
 
     func testAResetIsFoundWhenOneCounterColumnGoesDown() {

@@ -33,38 +33,18 @@ if [[ $build -eq 1 ]]; then (cd "$root" && swift build -c release --product flam
 bin="$(cd "$root" && swift build -c release --show-bin-path)/flamewire"
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 || true
 bench_machine load.sh
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
-# Minor page faults: pages the kernel zeroed for the process (memory growing, or malloc
-# handing pages back and taking them again).
-minor_faults() { awk '{ print $10 }' "/proc/$1/stat"; }
-rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-# Datagrams dropped because a socket's receive buffer was full, machine-wide (loopback: the collector's).
-rcvbuf_errors() { awk '/^Udp:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; n = 1 } else print $c }' /proc/net/snmp; }
-stored() { curl -sf http://127.0.0.1:17380/metrics | awk '/^flamewire_windows_stored_total/ { print $2 }'; }
-collector=""
-# Waits for the collector's graceful stop (it finishes its writes), so the next run's ports are free.
-trap '[[ -n "$collector" ]] && { kill $collector 2>/dev/null; wait $collector 2>/dev/null; } || true' EXIT
+. "$here/lib/collector.sh"
+collector_prefix=("${collector_cpus[@]}")
+stored() { metric flamewire_windows_stored_total; }
 
 # run BIN LABEL: one load run against the collector BIN; appends a result line to $results.
 results="$out/load-results.tsv"
 printf 'label\tagents\toffered_per_s\tstored_per_s\tcollector_core_pct\tms_per_window\tpeak_mb\tkb_per_agent\n' >"$results"
 run() {
     local b="$1" label="$2" work="$out/load-$2" n="${3:-}"
-    local sharding=()
-    [[ -n "$n" ]] && sharding=(--shards "$n")
     rm -rf "$work"; mkdir -p "$work"
     "$gen" --write-allow "$work/agents.allow" --agents "$agents"
-    "$b" keygen "$work/collector.key" >/dev/null
-    "${collector_cpus[@]}" "$b" collect --listen 127.0.0.1:17300 --key "$work/collector.key" --allow-file "$work/agents.allow" --data "$work/load.db" \
-        --http 127.0.0.1:17380 "${sharding[@]}" >"$work/collect.out" 2>"$work/collect.log" &
-    collector=$!
-    local i=0
-    until curl -sf http://127.0.0.1:17380/healthz >/dev/null; do
-        sleep 0.2; i=$((i + 1))
-        if ! kill -0 $collector 2>/dev/null || [[ $i -gt 100 ]]; then
-            echo "load.sh: the $label collector did not start; its log:" >&2; tail -n 5 "$work/collect.log" >&2; exit 2
-        fi
-    done
+    start_collector "$b" "$work" "$label" "$work/agents.allow" "$n"
     local idle_rss; idle_rss=$(rss_mb $collector)
     "${generator_cpus[@]}" "$gen" --collector 127.0.0.1:17300 --collector-key "$("$b" pubkey "$work/collector.key")" --agents "$agents" --seconds "$seconds" \
         --samples "$root/../shared/samples/go119" > >(sed -u "s/^/[$label] /" | tee "$work/gen.out") &
@@ -78,11 +58,11 @@ run() {
     c1=$(cpu_seconds $collector); w1=$(stored); t1=$(date +%s.%N); d1=$(rcvbuf_errors); f1=$(minor_faults $collector); m1=$(rss_mb $collector)
     echo "load.sh: [$label] datagrams the kernel dropped at full UDP receive buffers meanwhile (UdpRcvbufErrors, whole machine): $((d1 - d0))" >&2
     echo "load.sh: [$label] collector page faults meanwhile: $((f1 - f0)) ($(( (f1 - f0) * 4 / 1024 )) MB of zeroed pages; resident memory $m0 → $m1 MB)" >&2
-    peak=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$collector/status")
+    peak=$(peak_mb $collector)
     curl -sf http://127.0.0.1:17380/metrics | awk -v l="$label" '/^flamewire_shard_agents/ { split($1, p, "\""); per = per (per == "" ? "" : ", ") "shard " p[2] ": " $2 }
         /^flamewire_datagrams_forwarded_total/ { f = $2 } END { if (per != "") printf "load.sh: [%s] agents per shard: %s; datagrams forwarded between shards: %d\n", l, per, f > "/dev/stderr" }' || true
     wait $genpid || true
-    kill $collector 2>/dev/null || true; wait $collector 2>/dev/null || true; collector=""
+    stop_collector
     local offered; offered=$(sed -n 's/.*(\([0-9.]*\) windows\/s offered).*/\1/p' "$work/gen.out")
     echo "$c0 $c1 $w0 $w1 $t0 $t1 $idle_rss $peak $agents ${offered:-0} $label" | awk -v OFS='\t' '{
         t = $6 - $5; cpu = ($2 - $1) / t * 100; rate = ($4 - $3) / t

@@ -7,6 +7,9 @@ bench_binary() {
     if [[ $build -eq 1 ]]; then
         if [[ -f "$root/Package.resolved" ]]; then cp "$root/Package.resolved" "$pkg/Package.resolved"; fi
         echo "$name: building $name (release; log: Tools/bench/out/$name-build.log)" >&2
+        # SwiftPM keeps its build plan while the root manifest is unchanged, so a file added
+        # to a path dependency (Tools/bench/capture) would not be compiled: plan again.
+        rm -f "$scratch/release.yaml"
         swift build --package-path "$pkg" --scratch-path "$scratch" -c release --product "$name" >"$out/$name-build.log" 2>&1 || {
             echo "$name: release build failed; first errors:" >&2
             grep -E 'error:' "$out/$name-build.log" | sort -u | head -n 10 >&2 || tail -n 20 "$out/$name-build.log" >&2

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The load generator (`Tools/bench/load.sh`): many agents playing real sessions against one
+// The load generators (`Tools/bench/load.sh`, `Tools/bench/datagrams.sh`): many agents playing real sessions against one
 // `flamewire collect` process over loopback UDP. Not part of the main package: built
 // `-c release` by load.sh in its own scratch
 // directory, Tools/bench/load/.build-bench.
@@ -15,11 +15,12 @@ let mainPackage: String = {
 
 let package = Package(
     name: "FlameWireLoadBench",
-    dependencies: [.package(path: "../../..")],
+    dependencies: [.package(path: "../../.."), .package(path: "../capture")],
     targets: [
         .executableTarget(
             name: "load-bench",
             dependencies: [
+                .product(name: "BenchCapture", package: "capture"),
                 .product(name: "Session", package: mainPackage),
                 .product(name: "Noise", package: mainPackage),
                 .product(name: "Keys", package: mainPackage),
@@ -27,6 +28,21 @@ let package = Package(
                 .product(name: "UDPRuntime", package: mainPackage),
                 .product(name: "WireFrame", package: mainPackage),
                 .product(name: "WireCodec", package: mainPackage),
+                .product(name: "Pprof", package: mainPackage),
+                .product(name: "Profile", package: mainPackage),
+            ]),
+        // The replay generator (`Tools/bench/datagrams.sh`): few agents, many datagrams.
+        .executableTarget(
+            name: "replay-bench",
+            dependencies: [
+                .product(name: "BenchCapture", package: "capture"),
+                .product(name: "Session", package: mainPackage),
+                .product(name: "Noise", package: mainPackage),
+                .product(name: "Keys", package: mainPackage),
+                .product(name: "SansIO", package: mainPackage),
+                .product(name: "UDPRuntime", package: mainPackage),
+                .product(name: "WireCodec", package: mainPackage),
+                .product(name: "WireLimits", package: mainPackage),
                 .product(name: "Pprof", package: mainPackage),
                 .product(name: "Profile", package: mainPackage),
             ]),

@@ -17,6 +17,7 @@ let package = Package(
     name: "FlameWireSessionBench",
     dependencies: [
         .package(path: "../../.."),
+        .package(path: "../capture"),
         // swift-crypto's ChaChaPoly, the reference the libcrypto open is compared with (the
         // main package depends on it too, so this resolves to the same checkout).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -25,6 +26,7 @@ let package = Package(
         .executableTarget(
             name: "session-bench",
             dependencies: [
+                .product(name: "BenchCapture", package: "capture"),
                 .product(name: "Session", package: mainPackage),
                 .product(name: "Noise", package: mainPackage),
                 .product(name: "SansIO", package: mainPackage),

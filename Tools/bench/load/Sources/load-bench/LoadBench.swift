@@ -1,3 +1,4 @@
+import BenchCapture
 import Foundation
 import Keys
 import Noise
@@ -22,21 +23,13 @@ import WireFrame
 ///   load-bench --collector IP:PORT --collector-key B64 --agents N --seconds S [--samples DIR]
 @main struct LoadBench {
     static func main() async throws {
-        var args = Array(CommandLine.arguments.dropFirst())
-        func value(_ name: String, _ fallback: String?) -> String? {
-            guard let i = args.firstIndex(of: name), i + 1 < args.count else { return fallback }
-            defer { args.removeSubrange(i...(i + 1)) }
-            return args[i + 1]
-        }
+        var args = BenchArguments()
+        func value(_ name: String, _ fallback: String?) -> String? { args.value(name, fallback) }
         let agents = Int(value("--agents", "1000")!) ?? 1000
         let seed = UInt64(value("--seed", "1")!) ?? 1
-        var keys: [PrivateKey] = []
-        for i in 0..<agents {
-            var r = SessionRandom(.seeded(seed &* 1_000_003 &+ UInt64(i)))
-            keys.append(PrivateKey(using: &r))
-        }
+        let keys = LoadAgents.keys(count: agents, seed: seed)
         if let file = value("--write-allow", nil) {
-            try (keys.map(\.publicKey.base64).joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            try LoadAgents.allowList(keys).write(toFile: file, atomically: true, encoding: .utf8)
             return
         }
         guard let collector = value("--collector", nil), let collectorKeyText = value("--collector-key", nil) else {
@@ -88,9 +81,10 @@ import WireFrame
         let before = await decoded()
         let warmUp = await Totals(endpoints)
         let steps = Int(seconds) + 2
-        let cpuReplay = Replay.cumulative(increments: cpuStates, from: cpuStates[1], count: steps)
-        let heapReplay = Replay.growing(snapshots: heapStates, gauges: heapInfo.columnKinds.map { $0 == .gauge }, count: steps)
-        say("load-bench: replayed states: " + Replay.describe(cpu: cpuReplay, heap: heapReplay))
+        var cpuSequence = Replay.Cumulative(increments: cpuStates, from: cpuStates[1])
+        var heapSequence = Replay.Growing(snapshots: heapStates, gauges: heapInfo.columnKinds.map { $0 == .gauge })
+        let cpuReplay = (0..<steps).map { _ in cpuSequence.next() }, heapReplay = (0..<steps).map { _ in heapSequence.next() }
+        say("load-bench: replayed states: " + Replay.describe("cpu", cpuReplay) + "; " + Replay.describe("heap", heapReplay))
 
         // Each agent sends a CPU and a heap window once a second, agents spread over the second.
         let sent = SentCounter()
@@ -127,51 +121,6 @@ import WireFrame
         say("load-bench: agents' sessions, warm-up: " + warmUp.line(agents: agents))
         say("load-bench: agents' sessions, after the warm-up: " + all.minus(warmUp).line(agents: agents))
         for e in endpoints { await e.close() }
-    }
-}
-
-/// The states a load agent replays after its warm-up.
-enum Replay {
-    /// Stacks per state and the share of rows that change from one state to the next (what
-    /// a window carries), for the run's log.
-    static func describe(cpu: [StreamState], heap: [StreamState]) -> String {
-        func one(_ name: String, _ states: [StreamState]) -> String {
-            let pairs = zip(states, states.dropFirst())
-            let changed = pairs.map { $0.1.increment(since: $0.0).count }.reduce(0, +)
-            let added = pairs.map { $0.1.ids(notIn: $0.0).count + $0.0.ids(notIn: $0.1).count }.reduce(0, +)
-            let rows = states.map(\.count).reduce(0, +)
-            return String(format: "%@ %d–%d stacks, %.1f %% of rows change per window, %d stacks come or go in all",
-                          name, states.map(\.count).min() ?? 0, states.map(\.count).max() ?? 0,
-                          100 * Double(changed) / Double(max(1, rows)), added)
-        }
-        return one("cpu", cpu) + "; " + one("heap", heap)
-    }
-
-    /// CPU: each state adds the next increment (the warm-up's profiles in turn) to the last.
-    static func cumulative(increments: [StreamState], from start: StreamState, count: Int) -> [StreamState] {
-        var out: [StreamState] = [], s = start
-        for k in 0..<count { s = s.adding(increments[k % increments.count]); out.append(s) }
-        return out
-    }
-
-    /// Heap: counters grow by the step between the first two snapshots (negative cells, a
-    /// sampling artefact, left out), gauges take the snapshots' levels in turn; starts at
-    /// the larger of the warm-up snapshots' counters, so no state goes below one the
-    /// warm-up sent. Every state holds every stack either snapshot holds, as Go's heap
-    /// profile keeps a stack's cumulative allocations for the life of the process: a stack
-    /// does not leave the profile when its in-use memory drops to zero.
-    static func growing(snapshots: [StreamState], gauges: [Bool], count: Int) -> [StreamState] {
-        let step = snapshots[1].increment(since: snapshots[0]).mapValues { c, v in gauges[c] ? 0 : max(0, v) }
-        let last = snapshots[snapshots.count - 1].mapValues { c, v in gauges[c] ? 0 : v }
-        var counters = snapshots.dropLast().reduce(last) { top, s in
-            top.adding(s.mapValues { c, v in gauges[c] ? 0 : v }.increment(since: top).mapValues { _, v in max(0, v) })
-        }
-        var out: [StreamState] = []
-        for k in 0..<count {
-            counters = counters.adding(step)
-            out.append(counters.adding(snapshots[k % snapshots.count].mapValues { c, v in gauges[c] ? v : 0 }))
-        }
-        return out
     }
 }
 
@@ -216,6 +165,3 @@ final class SentCounter: @unchecked Sendable {
     func add(_ k: Int) { lock.withLock { n += k } }
     var value: Int { lock.withLock { n } }
 }
-
-/// One line on standard output, unbuffered (load.sh waits for lines as they come).
-func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }

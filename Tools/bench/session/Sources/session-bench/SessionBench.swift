@@ -1,3 +1,4 @@
+import BenchCapture
 import Crypto
 import Foundation
 import Noise
@@ -160,8 +161,7 @@ struct SessionBench {
 
     // MARK: - Capture
 
-    static let agentAddress = PeerAddress("agent:1")
-    static let collectorAddress = PeerAddress("collector:1")
+    static let agentAddress = CapturedSession.agentAddress
     static let attacker = PeerAddress("attacker:666")
 
     struct Captured {
@@ -187,92 +187,29 @@ struct SessionBench {
     }
 
     static func capture(_ o: Options) throws -> Captured {
-        var random = SessionRandom(.seeded(42))
-        let agentKey = PrivateKey(using: &random), collectorKey = PrivateKey(using: &random)
-        let wall = TAI64N(unixSeconds: 1_800_000_000, nanoseconds: 0)
-        var agent = AgentSession(config: AgentConfig(staticKey: agentKey, collectorKey: collectorKey.publicKey, collector: collectorAddress,
-                                                     frame: try FrameConfig(fecTarget: 0.003), wallClockAtZero: wall, random: .seeded(7)))
-        let collectorConfig = CollectorConfig(staticKey: collectorKey, allowedAgents: [agentKey.publicKey], random: .seeded(8))
-        var collector = CollectorSession(config: collectorConfig)
-
-        agent.handleTimeout(at: .zero)
-        guard let initiation = agent.pollTransmit(at: .zero)?.datagram else { throw Failure("no initiation") }
-        collector.receive(initiation, from: agentAddress, at: .zero)
-        guard let response = collector.pollTransmit(at: .zero)?.datagram, response.first == Noise.DatagramType.handshakeResponse.byte0 else {
-            throw Failure("no response")
-        }
-        let fresh = collector
-        agent.receive(response, from: collectorAddress, at: .zero)
-        guard agent.status == .established else { throw Failure("no session: \(agent.status)") }
-
-        // The collector's keys: the collector draws its cookie secret (32 bytes), then its
-        // index, then its ephemeral key from its seeded randomness.
-        var rng = SessionRandom(.seeded(8))
-        for _ in 0..<4 { _ = rng.next() }
-        var index = UInt32(truncatingIfNeeded: rng.next())
-        while index == 0 { index = UInt32(truncatingIfNeeded: rng.next()) }
-        let got = try ReceivedInitiation.read(initiation, localStatic: collectorKey, usesPSK: false)
-        let (again, keys) = try got.respond(localIndex: index, using: &rng)
-        guard again == response else { throw Failure("the rebuilt response differs from the collector's") }
-
         // Play the samples: heap snapshots on stream 1, CPU windows on stream 2, both taken
-        // at the same tick every 240 ms (so each bundle carries one heap and one CPU window,
-        // as an agent sends them), with a live collector acknowledging.
+        // at the same tick (so each bundle carries one heap and one CPU window, as an agent
+        // sends them), with a live collector acknowledging.
         let heap = try (1...o.heap).map { try profile(o, String(format: "heap-%03d.pb.gz", $0)) }
         let cpu = try (0..<o.cpu).map { try profile(o, String(format: "cpu-%02d.pb.gz", $0 + 1)) }
-        try agent.addStream(1, info: StreamInfo(describing: heap[0], service: "bench", profileType: "heap"))
-        if let c = cpu.first { try agent.addStream(2, info: StreamInfo(describing: c, service: "bench", profileType: "cpu")) }
-        var data: [[UInt8]] = []
-        let dataByte0 = WireLimits.version << 4 | WireFrame.DatagramType.data.rawValue
-        var now = Instant.zero
-        var decoded = 0
-        func pump() {
-            for _ in 0..<10_000 {
-                var moved = false
-                if let w = agent.nextWakeup(), w <= now { agent.handleTimeout(at: now) }
-                while let t = agent.pollTransmit(at: now) {
-                    if t.datagram.first == dataByte0 { data.append(t.datagram) }
-                    collector.receive(t.datagram, from: agentAddress, at: now)
-                    moved = true
-                }
-                if let w = collector.nextWakeup(), w <= now { collector.handleTimeout(at: now) }
-                while let t = collector.pollTransmit(at: now) {
-                    agent.receive(t.datagram, from: collectorAddress, at: now)
-                    moved = true
-                }
-                for e in collector.pollEvents() { if case .windowDecoded = e { decoded += 1 } }
-                if !moved { return }
-            }
-        }
-        pump()
-        var submitted = 0
-        for i in 0..<max(heap.count, cpu.count) {
-            now = now + .milliseconds(200)
+        var streams = [(UInt32(1), StreamInfo(describing: heap[0], service: "bench", profileType: "heap"))]
+        if let c = cpu.first { streams.append((2, StreamInfo(describing: c, service: "bench", profileType: "cpu"))) }
+        let c = try CapturedSession.record(streams: streams) { agent, i, now, _ in
+            guard i < max(heap.count, cpu.count) else { return nil }
+            var sent = 0
             for (stream, p, mode) in [(UInt32(1), i < heap.count ? heap[i] : nil, IngestMode.snapshot), (2, i < cpu.count ? cpu[i] : nil, .delta)] {
                 guard let p else { continue }
-                if case .sent = try agent.submit(p, stream: stream, mode: mode, takenAt: now, at: now) { submitted += 1 }
+                if case .sent = try agent.submit(p, stream: stream, mode: mode, takenAt: now, at: now) { sent += 1 }
             }
-            pump()
-            now = now + .milliseconds(40)
-            pump()
+            return sent
         }
-        guard decoded == submitted else { throw Failure("\(decoded) of \(submitted) windows decoded live") }
-
-        // What the breakdown needs: headers, opened symbols, NullProtection datagrams.
-        var headers: [DatagramHeader] = [], symbols: [[UInt8]] = [], nullData: [[UInt8]] = []
-        for d in data {
-            let h = try DatagramHeader.parse(d)
-            var plain = d
-            try keys.open(datagram: &plain, headerLength: WireLimits.dataHeaderLength, packetNumber: h.packetNumber)
-            headers.append(h)
-            symbols.append(Array(plain[WireLimits.dataHeaderLength...]))
-            nullData.append(plain + [UInt8](repeating: 0, count: WireLimits.tagLength))
-        }
-        let sizes = Dictionary(grouping: data, by: \.count).map { "\($0.value.count) × \($0.key) B" }.sorted()
-        let bundles = Set(headers.map(\.bundle)).count
-        let text = "\(data.count) DATA datagrams (\(sizes.joined(separator: ", "))) in \(bundles) bundles of \(submitted) windows: \(heap.count) heap snapshots, \(cpu.count) CPU windows"
-        return Captured(collector: fresh, keys: keys, data: data, headers: headers, symbols: symbols, nullData: nullData,
-                        windows: submitted, now: now, description: text)
+        // What the breakdown needs: opened symbols, NullProtection datagrams.
+        let plain = try c.plaintexts()
+        let text = "\(c.summary) of \(c.windows) windows: \(heap.count) heap snapshots, \(cpu.count) CPU windows"
+        return Captured(collector: c.collector, keys: c.keys, data: c.data, headers: c.headers,
+                        symbols: plain.map { Array($0[WireLimits.dataHeaderLength...]) },
+                        nullData: plain.map { $0 + [UInt8](repeating: 0, count: WireLimits.tagLength) },
+                        windows: c.windows, now: c.now, description: text)
     }
 
     // MARK: - Receive path and breakdown
