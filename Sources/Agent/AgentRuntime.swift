@@ -289,6 +289,10 @@ public final class AgentRuntime: Sendable {
                 silent = true
             case .established(let n) where n > 1:
                 options.logger.notice("session established again (handshake \(n))")
+            case .paced(let p?):
+                options.logger.notice("the collector is overloaded and asks for an interval of at least \(String(format: "%.2f", p.seconds)) s: sampling that often until it lifts the request")
+            case .paced(nil):
+                options.logger.notice("the collector lifted its interval request: the interval adapts to the path again")
             default: break
             }
         }

@@ -36,6 +36,9 @@ public struct CollectorOptions: Sendable {
     /// Sessions spread over this many cores, each on its own socket and event loop sharing
     /// `listen` (`CollectorShard`): decoding takes more than one core only this way.
     public var shards = 1
+    /// Overload control (SPEC.md §11.6): while the sockets drop datagrams or the store falls
+    /// behind, ask the agents for a longer interval (PACE). Off: agents are never paced.
+    public var pace = true
 
     public init(listen: String, staticKey: PrivateKey, allowed: Set<PublicKey>, psk: [UInt8]? = nil, store: (any ProfileStore)? = nil,
                 logger: Logger = .silent, onStored: (@Sendable ([StoredWindow]) -> Void)? = nil) {
@@ -158,6 +161,21 @@ public final class CollectorRuntime: Sendable {
         var unstored: [CollectorTallies.StreamKey: (WindowRecord, StoredWindow)] = [:]
     }
 
+    /// Overload control, checked once a second by `run` (SPEC.md §11.6).
+    struct LoadState {
+        var controller = PaceController()
+        var enabled = true
+        var lastDrops: Int?
+        var lastRead = 0
+        var lastCoalesced = 0
+        var nextCheck: ContinuousClock.Instant?
+    }
+    let load = Mutex(LoadState())
+
+    /// The interval the collector asks its agents for (PACE) while overloaded; nil while
+    /// it keeps up.
+    public var pace: Duration? { load.withLock { $0.controller.pace } }
+
     /// The UDP receive buffer the collector asks for: room for about 6,000 full datagrams,
     /// the bursts a thousand agents send while a drain or a keyframe holds the event loop.
     public static let receiveBuffer = 8 << 20
@@ -172,7 +190,9 @@ public final class CollectorRuntime: Sendable {
         if let granted = endpoint.receiveBufferBytes, granted < Self.receiveBuffer {
             o.logger.notice("the kernel granted a UDP receive buffer of \(granted >> 10) KiB of the \(Self.receiveBuffer >> 10) KiB asked for: bursts from many agents may be dropped and repaired; raise net.core.rmem_max")
         }
-        return CollectorRuntime(endpoint: endpoint, store: store, logger: o.logger, onStored: o.onStored, coalesceAbove: o.coalesceAbove)
+        let runtime = CollectorRuntime(endpoint: endpoint, store: store, logger: o.logger, onStored: o.onStored, coalesceAbove: o.coalesceAbove)
+        runtime.load.withLock { $0.enabled = o.pace }
+        return runtime
     }
 
     init(endpoint: UDPEndpointGroup<CollectorSession>, store: any ProfileStore, logger: Logger,
@@ -196,9 +216,46 @@ public final class CollectorRuntime: Sendable {
         while !Task.isCancelled {
             let began = ContinuousClock.now
             await drain()
+            await checkLoad()
             if ContinuousClock.now < began + gap { try? await Task.sleep(until: began + gap) }
             if Task.isCancelled { break }
             await wake.wait(upTo: period)
+        }
+    }
+
+    /// Once a second: was the collector overloaded in the last second (its sockets dropped
+    /// at least 1 % of what they read, and at least 10 datagrams, at full receive buffers,
+    /// or a drain coalesced windows because the store fell behind)? `PaceController` turns
+    /// that into the interval every shard's session asks its agents for.
+    func checkLoad() async {
+        let now = ContinuousClock.now
+        let due = load.withLock { s -> Bool in
+            guard s.enabled, now >= (s.nextCheck ?? now) else { return false }
+            s.nextCheck = now + .seconds(1)
+            return true
+        }
+        guard due else { return }
+        let drops = await endpoint.receiveDrops()
+        let read = (try? await endpoint.counters().datagramsIn) ?? 0
+        let coalesced = counts.windowsCoalesced
+        let at = Instant(nanoseconds: Int64(now.nanosecondsSinceStart))
+        let (changed, pace, why, overloaded) = load.withLock { s -> (Bool, Duration?, String, Bool) in
+            let dropped = drops.map { $0 - (s.lastDrops ?? $0) } ?? 0
+            let readNow = read - s.lastRead, coalescedNow = coalesced - s.lastCoalesced
+            let overloaded = (dropped >= 10 && dropped * 100 >= readNow) || coalescedNow > 0
+            (s.lastDrops, s.lastRead, s.lastCoalesced) = (drops, read, coalesced)
+            let why = coalescedNow > 0 ? "the store fell behind (\(coalescedNow) windows coalesced)"
+                : "\(dropped) of \(readNow + dropped) datagrams dropped at full receive buffers"
+            return (s.controller.update(overloaded: overloaded, at: at), s.controller.pace, why, overloaded)
+        }
+        guard changed else { return }
+        _ = try? await endpoint.withEach { c, _ in c.setPace(pace) }
+        if let pace, overloaded {
+            logger.notice("overloaded (\(why) in the last second): asking agents for an interval of at least \(String(format: "%.2f", pace.seconds)) s")
+        } else if let pace {
+            logger.notice("no overload for \(Int(PaceController().clearFor.seconds)) s: asking agents for an interval of at least \(String(format: "%.2f", pace.seconds)) s")
+        } else {
+            logger.notice("load back under capacity: agents choose their own interval again")
         }
     }
 
@@ -465,4 +522,14 @@ extension CollectorRuntime {
     public func withSession<T: Sendable>(of agent: PublicKey, _ body: @escaping @Sendable (inout CollectorSession) -> T) async throws -> T? {
         try await endpoint.withEach { c, _ in c.address(of: agent) == nil ? nil : body(&c) }.compactMap { $0 }.first
     }
+}
+
+extension ContinuousClock.Instant {
+    /// Nanoseconds since an arbitrary fixed start (for sans-IO `Instant`s).
+    var nanosecondsSinceStart: Int64 {
+        (self - ContinuousClock.Instant.processStart).nanoseconds
+    }
+
+    /// This process's first reading of the clock.
+    static let processStart = ContinuousClock.now
 }

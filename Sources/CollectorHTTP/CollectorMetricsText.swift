@@ -61,7 +61,7 @@ enum CollectorMetricsText {
         reported("flamewire_agent_rtt_seconds", "gauge", "The agent's smoothed round-trip time to this collector (RFC 9002), as it last reported.") { seconds($0.smoothedRTTMicros) }
         reported("flamewire_agent_rtt_variation_seconds", "gauge", "The agent's round-trip time variation, as it last reported.") { seconds($0.rttVariationMicros) }
         reported("flamewire_agent_min_rtt_seconds", "gauge", "The smallest round-trip time the agent measured, as it last reported.") { seconds($0.minRTTMicros) }
-        reported("flamewire_agent_interval_seconds", "gauge", "The agent's adaptive sampling interval (120-480 ms by default), as it last reported.") { seconds($0.intervalMicros) }
+        reported("flamewire_agent_interval_seconds", "gauge", "The agent's sampling interval in use (adaptive, 120-480 ms by default; longer while the collector paces it), as it last reported.") { seconds($0.intervalMicros) }
         reported("flamewire_agent_loss_estimate", "gauge", "The agent's estimate of packet loss on its path (what its parity is sized for), as it last reported.") {
             String(format: "%.4f", $0.loss)
         }
@@ -71,6 +71,8 @@ enum CollectorMetricsText {
         reported("flamewire_agent_repair_bytes_total", "counter", "UDP payload bytes of repair parity the agent process sent, as it last reported.") { "\($0.repairBytes)" }
         out += "# HELP flamewire_agent_loss_seen Share of recent packet numbers that did not arrive (before repair), per agent.\n# TYPE flamewire_agent_loss_seen gauge\n"
         for (agent, p) in paths { out += "flamewire_agent_loss_seen{agent=\"\(agent)\"} \(String(format: "%.4f", p.lossSeen))\n" }
+        out += "# HELP flamewire_pace_seconds The interval the collector asks its agents for while overloaded (PACE); 0 while it keeps up.\n# TYPE flamewire_pace_seconds gauge\n"
+        out += "flamewire_pace_seconds \(String(format: "%.3f", collector.pace?.seconds ?? 0))\n"
         metric("flamewire_windows_stored_total", "counter", "Windows committed to the store (then reported durable to the agent).", [("", counts.windowsStored)])
         metric("flamewire_windows_superseded_total", "counter", "Late windows not stored because a newer window of their stream was.", [("", counts.windowsSuperseded)])
         metric("flamewire_windows_coalesced_total", "counter",

@@ -59,6 +59,8 @@ struct CollectCommand: AsyncParsableCommand {
     var logLevel: String = "info"
     @Option(help: "Decode on this many cores: one socket and session shard each, sharing --listen (default: the machine's cores, at most 8).")
     var shards: Int?
+    @Flag(name: .customLong("no-pace"), help: "Never ask agents for a longer interval when overloaded (PACE, SPEC.md §11.6); by default the collector does while its sockets drop datagrams or its store falls behind.")
+    var noPace = false
     @Option(name: .customLong("window-log"), help: "Append one JSON line per stored window to this file: its stream, sequence, capture and commit times (ns since 1970).")
     var windowLog: String?
 
@@ -80,6 +82,7 @@ struct CollectCommand: AsyncParsableCommand {
                                        logger: try LogLevelOption.logger("flamewire collect", level: logLevel))
             if let shards, !(1...64).contains(shards) { throw CLIError("--shards \(shards): give 1 to 64") }
             options.shards = shards ?? min(8, ProcessInfo.processInfo.activeProcessorCount)
+            options.pace = !noPace
             runFor = try duration.map { try LinkConfig.parseDuration($0) }
             every = try LinkConfig.parseDuration(writeEvery)
             keep = try retention.map { text -> Duration in

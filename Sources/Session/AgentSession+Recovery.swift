@@ -70,9 +70,20 @@ extension AgentSession {
                 stats.windowsRejected += 1
                 events.append(.windowRejected(a, reason: reason))
             }
+        case .pace(let ms):
+            setPace(ms == 0 ? nil : min(.milliseconds(Int64(ms)), config.timers.maxPace), at: now)
         case .keepalive, .report:
             break
         }
+    }
+
+    /// Puts an overloaded collector's floor on the interval into force (for `PACE_HOLD`
+    /// unless repeated), or lifts it (nil); an event when it changes.
+    mutating func setPace(_ p: Duration?, at now: Instant) {
+        paceUntil = p.map { _ in now + config.timers.paceHold }
+        guard p != pace else { return }
+        pace = p
+        events.append(.paced(p))
     }
 
     mutating func applyAck(_ ranges: PacketRanges, ackDelay: Duration, at now: Instant) {

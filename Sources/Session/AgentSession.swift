@@ -29,8 +29,13 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     public internal(set) var rtt = RttEstimator()
     public internal(set) var loss: LossEstimator
     public internal(set) var intervalControl: IntervalController
-    /// How often the owner should snapshot and submit (SPEC.md §11.6).
-    public var interval: Duration { intervalControl.current }
+    /// How often the owner should snapshot and submit (SPEC.md §11.6): the controller's
+    /// interval, or an overloaded collector's PACE when that is longer.
+    public var interval: Duration { max(intervalControl.current, pace ?? .zero) }
+    /// The interval the collector asked for in its latest PACE frame (nil: none in force).
+    public internal(set) var pace: Duration?
+    /// When the PACE in force lapses unless the collector repeats it.
+    var paceUntil: Instant?
     public internal(set) var status: AgentStatus = .handshaking(attempt: 0)
 
     var random: SessionRandom
@@ -324,6 +329,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             if status == .established && !windows.isEmpty { consider(silenceFrom(madeAt: slot.madeAt) + config.timers.silence) }
         }
         consider(failoverDeadline)
+        consider(paceUntil)
         return t
     }
 
@@ -374,6 +380,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             || slot.packetsSent >= config.timers.rekeyAfterPackets {
             nextHandshakeAt = now
         }
+        if let at = paceUntil, now >= at { setPace(nil, at: now) }
         if let at = failoverDeadline, now >= at { failover(at: now) }
         if let at = nextHandshakeAt, now >= at { startHandshake(at: now) }
         if let slot = current, now - (lastSentAt ?? slot.madeAt) >= config.timers.keepalive { keepaliveDue = true }

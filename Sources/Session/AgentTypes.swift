@@ -92,6 +92,9 @@ public enum AgentEvent: Equatable, Sendable {
     /// The collector decoded none of the agent's windows for the failover time: the agent
     /// moved to the next collector of its list (position `index`, from 0).
     case collectorChanged(to: PeerAddress, index: Int)
+    /// The collector, overloaded, asked for an interval of at least this (PACE, SPEC.md
+    /// §11.6), or lifted its request (nil).
+    case paced(Duration?)
 }
 
 /// What the agent sent and what became of it (what `flamewire simulate` reports).

@@ -107,6 +107,9 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         /// does not replace it).
         var report: PathReport?
         var reportPacket: UInt64 = 0
+        /// The PACE this peer last got (ms; 0: none or lifted) and when.
+        var paceSent: UInt32 = 0
+        var paceSentAt: Instant?
 
         /// After a datagram authenticated: commit its packet number, follow the agent's
         /// address (NAT rebinding: only a newer packet moves it), and note it for
@@ -582,11 +585,29 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
 
     /// The CONTROL datagram acknowledging what `key`'s agent sent (SPEC.md §11.2).
     mutating func acknowledgement(for key: PublicKey, at now: Instant) -> Transmit? {
-        var t: Transmit?
-        let repairLimit = config.timers.repairLimit
+        var t: Transmit?, paced: Transmit?
+        let repairLimit = config.timers.repairLimit, every = config.timers.paceRepeat
+        let want = UInt32(clamping: (pace?.nanoseconds ?? 0) / 1_000_000)
         // In place: a copy of the peer would copy its receiver's buffers on the first change.
-        Self.modify(&peers[key]) { p in t = p.acknowledgement(at: now, repairLimit: repairLimit) }
+        Self.modify(&peers[key]) { p in
+            t = p.acknowledgement(at: now, repairLimit: repairLimit)
+            paced = p.paceDatagram(want, at: now, every: every)
+        }
+        if let paced { outbox.append(paced) }
         return t
+    }
+
+    /// The interval this collector asks its agents for while it is overloaded (PACE,
+    /// SPEC.md §11.6), nil while it is not.
+    public private(set) var pace: Duration?
+
+    /// Asks every agent for an interval of at least `p` (at most `MAX_PACE`; nil or zero
+    /// lifts the request). A PACE frame goes with each agent's next acknowledgement, then
+    /// every `PACE_REPEAT` while it lasts; lifting it sends PACE 0 once to the agents that
+    /// had one.
+    public mutating func setPace(_ p: Duration?) {
+        guard let p, p > .zero else { pace = nil; return }
+        pace = max(min(p, config.timers.maxPace), .milliseconds(1))
     }
 }
 
@@ -599,8 +620,7 @@ extension CollectorSession.Peer {
         unacked = 0
         ackNow = false
         ackDeadline = nil
-        guard let slot = slots[replyIndex] ?? slots.values.filter(\.confirmed).max(by: { $0.madeAt < $1.madeAt })
-            ?? slots.values.max(by: { $0.madeAt < $1.madeAt }) else { return nil }
+        guard let slot = replySlot else { return nil }
         var frames: [ControlFrame] = []
         if !received.isEmpty {
             let delay = largestReceivedAt.map { now - $0 } ?? .zero
@@ -625,6 +645,30 @@ extension CollectorSession.Peer {
         nextPacketNumber += 1
         guard !frames.isEmpty else { return nil }
         let d = ControlDatagram.seal(frames, connectionID: slot.keys.remoteIndex, packetNumber: pn, keys: slot.keys)
+        return Transmit(datagram: d, destination: address)
+    }
+
+    /// The keys replies go under: those of the newest authenticated packet, or if they are
+    /// gone the newest confirmed set, or the newest set.
+    var replySlot: CollectorSession.Slot? {
+        slots[replyIndex] ?? slots.values.filter(\.confirmed).max(by: { $0.madeAt < $1.madeAt })
+            ?? slots.values.max(by: { $0.madeAt < $1.madeAt })
+    }
+
+    /// A CONTROL datagram holding PACE alone (an agent that predates the frame refuses
+    /// that datagram only) when this peer is due one: `want` ms (0: no request) differs
+    /// from what it last got, or the same request was last sent `every` ago. Nothing for a
+    /// peer that never got a PACE while there is no request.
+    mutating func paceDatagram(_ want: UInt32, at now: Instant, every: Duration) -> Transmit? {
+        if want == paceSent {
+            guard want != 0, let at = paceSentAt, now - at >= every else { return nil }
+        }
+        guard let slot = replySlot else { return nil }
+        paceSent = want
+        paceSentAt = now
+        let pn = nextPacketNumber
+        nextPacketNumber += 1
+        let d = ControlDatagram.seal([.pace(intervalMillis: want)], connectionID: slot.keys.remoteIndex, packetNumber: pn, keys: slot.keys)
         return Transmit(datagram: d, destination: address)
     }
 }

@@ -22,9 +22,13 @@ public enum ControlFrame: Equatable, Sendable {
     /// What the agent measures of its path (RTT, interval, loss, repair), for the
     /// collector's metrics; it changes nothing in either end's protocol state.
     case report(PathReport)
+    /// The collector is overloaded: sample no more often than every `intervalMillis` ms
+    /// (0: choose freely again). Valid for `PACE_HOLD` after it arrives (SPEC.md §11.6).
+    case pace(intervalMillis: UInt32)
 
     static let codeAck: UInt8 = 1, codeDecoded: UInt8 = 2, codeDurable: UInt8 = 3, codeMissing: UInt8 = 4,
-               codeRejected: UInt8 = 5, codeKeepalive: UInt8 = 6, codeReport: UInt8 = 7
+               codeRejected: UInt8 = 5, codeKeepalive: UInt8 = 6, codeReport: UInt8 = 7,
+               codePace: UInt8 = 8
 
     /// Most ranges in one ACK frame and most blocks in one MISSING frame.
     public static let maxRanges = 64
@@ -67,6 +71,9 @@ public enum ControlFrame: Equatable, Sendable {
             out.append(Self.codeReport)
             for v in [r.smoothedRTTMicros, r.rttVariationMicros, r.minRTTMicros, r.intervalMicros, UInt64(r.lossPPM),
                       r.windowsSent, r.windowsRepaired, r.windowsLost, r.repairBytes] { out.appendVarint(v) }
+        case .pace(let ms):
+            out.append(Self.codePace)
+            out.appendVarint(ms)
         }
     }
 
@@ -134,6 +141,8 @@ public enum ControlFrame: Equatable, Sendable {
                 out.append(.report(PathReport(smoothedRTTMicros: srtt, rttVariationMicros: rttvar, minRTTMicros: minRTT, intervalMicros: interval,
                                               lossPPM: loss, windowsSent: try r.varint(), windowsRepaired: try r.varint(),
                                               windowsLost: try r.varint(), repairBytes: try r.varint())))
+            case codePace:
+                out.append(.pace(intervalMillis: try r.u32()))
             default:
                 throw .unknownFrame(code)
             }

@@ -51,6 +51,7 @@ import Collector
         var durable = 0
         for a in agents { if try await a.endpoint.withEndpoint({ a, _ in (a.durable.values.max() ?? 0) >= 1 }) { durable += 1 } }
         let sessions = try await collector.sessionTotals()
+        let paced = collector.pace
         for l in loops { l.cancel() }
         for a in agents { await a.close() }
         drain.cancel()
@@ -62,5 +63,6 @@ import Collector
         // 24 agents on random ports all on one socket: odds about 1 in 8 million.
         #expect(sessions.agentsPerShard.count == 2 && sessions.agentsPerShard.allSatisfy { $0 > 0 }, "\(sessions.agentsPerShard)")
         #expect(sessions.dropped.isEmpty, "\(sessions.dropped)")
+        #expect(paced == nil, "a collector that keeps up asks no agent to slow down")
     }
 }

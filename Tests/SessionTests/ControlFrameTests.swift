@@ -16,6 +16,9 @@ import WireFrame
             .keepalive,
             .report(PathReport(smoothedRTTMicros: 320_000, rttVariationMicros: 1, minRTTMicros: 0, intervalMicros: 480_000, lossPPM: 1_000_000,
                                windowsSent: .max, windowsRepaired: 3, windowsLost: 2, repairBytes: 1 << 40)),
+            .pace(intervalMillis: 1_440),
+            .pace(intervalMillis: 0),
+            .pace(intervalMillis: .max),
         ]
         let bytes = ControlFrame.encode(frames)
         #expect(try ControlFrame.decode(bytes) == frames)

@@ -70,8 +70,14 @@ struct ControlVectorTests {
              payload: ControlFrame.encode([.report(PathReport(smoothedRTTMicros: 320_512, rttVariationMicros: 41_000, minRTTMicros: 301_250,
                                                                intervalMicros: 240_000, lossPPM: 120_000, windowsSent: 9_876_543_210,
                                                                windowsRepaired: 17, windowsLost: 0, repairBytes: 1_234_567))])),
-        Case(name: "refused-unknown-frame", comment: "collector -> agent: an ACK then frame type 8, which does not exist: the whole payload is refused",
-             fromCollector: true, packetNumber: 301, payload: ControlFrame.encode([.ack(ranges([1...4]), ackDelayMicros: 0)]) + [8]),
+        Case(name: "pace-1", comment: "collector -> agent: PACE alone, an interval of at least 1,440 ms (the collector is overloaded)",
+             fromCollector: true, packetNumber: 310, payload: ControlFrame.encode([.pace(intervalMillis: 1_440)])),
+        Case(name: "pace-2", comment: "collector -> agent: PACE 0, the request lifted",
+             fromCollector: true, packetNumber: 311, payload: ControlFrame.encode([.pace(intervalMillis: 0)])),
+        Case(name: "refused-unknown-frame", comment: "collector -> agent: an ACK then frame type 9, which does not exist: the whole payload is refused",
+             fromCollector: true, packetNumber: 301, payload: ControlFrame.encode([.ack(ranges([1...4]), ackDelayMicros: 0)]) + [9]),
+        Case(name: "refused-pace-u32", comment: "collector -> agent: a PACE whose interval needs 33 bits",
+             fromCollector: true, packetNumber: 312, payload: [8, 0x80, 0x80, 0x80, 0x80, 0x10]),
         Case(name: "refused-report-loss", comment: "agent -> collector: a REPORT whose loss is 1,000,001 parts per million (at most 1,000,000)",
              fromCollector: false, packetNumber: 4243, payload: [7, 1, 1, 1, 1, 0xC1, 0x84, 0x3D, 0, 0, 0, 0]),
         Case(name: "refused-missing-65", comment: "collector -> agent: a MISSING frame whose block lacks 65 symbols (at most 64)",
@@ -116,6 +122,7 @@ struct ControlVectorTests {
         case .missing(let b, let m): return "missing bundle \(b) lacking " + m.map(String.init).joined(separator: " ")
         case .rejected(let s, let q, let r, let b): return "rejected stream \(s) seq \(q) reason \(r) base \(b)"
         case .keepalive: return "keepalive"
+        case .pace(let ms): return "pace interval_ms \(ms)"
         case .report(let r):
             return "report srtt_us \(r.smoothedRTTMicros) rttvar_us \(r.rttVariationMicros) min_rtt_us \(r.minRTTMicros) interval_us \(r.intervalMicros) "
                 + "loss_ppm \(r.lossPPM) windows_sent \(r.windowsSent) windows_repaired \(r.windowsRepaired) windows_lost \(r.windowsLost) repair_bytes \(r.repairBytes)"

@@ -26,7 +26,6 @@ if [[ $build -eq 1 ]]; then (cd "$root" && swift build -c release --product flam
 bin="$(cd "$root" && swift build -c release --show-bin-path)/flamewire"
 bench_machine datagrams.sh
 . "$here/lib/collector.sh"
-collector_prefix=()
 
 results="$out/datagrams-results.tsv"
 printf 'label\tagents\toffered_per_s\tread_per_s\tdropped_per_s\tkernel_drops_per_s\tdecoded_per_s\tstored_per_s\tcollector_core_pct\tpeak_mb\n' >"$results"

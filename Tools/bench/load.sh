@@ -12,14 +12,17 @@
 # this build's collector on N shards (`collect --shards`; default: its own default, the
 # machine's cores); --baseline-shards M the baseline's, so `--baseline BIN --shards 2
 # --baseline-shards 1` with BIN this very build compares one core's decoding with two.
+# --baseline-args "ARGS" adds `collect` arguments to the baseline's run only (with BIN this
+# build, `--baseline-args --no-pace` compares overload control off and on). The agents send
+# once a second, or at the collector's PACE when it asks for longer (SPEC.md §11.6).
 #
-#   Tools/bench/load.sh [--agents N] [--seconds S] [--baseline BIN] [--shards N] [--baseline-shards M] [--pin CPU] [--no-build]
+#   Tools/bench/load.sh [--agents N] [--seconds S] [--baseline BIN] [--shards N] [--baseline-shards M] [--baseline-args ARGS] [--pin CPU] [--no-build]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-agents=1000; seconds=20; build=1; baseline=""; pin=""; shards=""; baseline_shards=""
+agents=1000; seconds=20; build=1; baseline=""; pin=""; shards=""; baseline_shards=""; baseline_args=""
 . "$here/lib/build.sh"
-bench_args load.sh 16 "agents:agents seconds:seconds baseline:baseline pin:pin shards:shards baseline-shards:baseline_shards" "$@"
+bench_args load.sh 19 "agents:agents seconds:seconds baseline:baseline pin:pin shards:shards baseline-shards:baseline_shards baseline-args:baseline_args" "$@"
 [[ -z "$baseline" || -x "$baseline" ]] || { echo "load.sh: --baseline $baseline is not an executable" >&2; exit 2; }
 collector_cpus=(); generator_cpus=()
 if [[ -n "$pin" ]]; then
@@ -72,7 +75,11 @@ run() {
         print $11, $9, $10, rate, cpu, ms, $8, ($8 - $7) * 1024 / $9 }' >>"$results"
 }
 
-[[ -n "$baseline" ]] && run "$baseline" baseline "$baseline_shards"
+if [[ -n "$baseline" ]]; then
+    read -r -a collector_extra <<<"$baseline_args"
+    run "$baseline" baseline "$baseline_shards"
+    collector_extra=()
+fi
 run "$bin" this "$shards"
 if [[ -n "$baseline" ]]; then
     awk -F'\t' 'NR == 2 { b = $6; bs = $4 } NR == 3 && b > 0 && bs > 0 {

@@ -825,7 +825,11 @@ static long parse_frames(const unsigned char *p, size_t n, Text *t) {
                      f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
             break;
         }
-        default: /* 0, 8-255: an unknown type rejects the payload */
+        case 8: /* PACE: interval_ms (u32; 0 lifts the request) */
+            if (!rd_u32(&r, &a)) return -1;
+            text_add(t, "pace interval_ms %" PRIu32 "\n", a);
+            break;
+        default: /* 0, 9-255: an unknown type rejects the payload */
             return -1;
         }
         frames++;

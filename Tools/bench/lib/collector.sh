@@ -15,6 +15,8 @@ rcvbuf_errors() { awk '/^Udp:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "
 metric() { curl -sf "http://$collector_http/metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%.0f\n", s }'; }
 
 collector=""
+collector_prefix=()
+collector_extra=()
 collector_http="127.0.0.1:17380"
 # Waits for the collector's graceful stop (it finishes its writes), so the next run's ports are free.
 trap '[[ -n "$collector" ]] && { kill $collector 2>/dev/null; wait $collector 2>/dev/null; } || true' EXIT
@@ -22,13 +24,14 @@ trap '[[ -n "$collector" ]] && { kill $collector 2>/dev/null; wait $collector 2>
 # start_collector BIN WORK LABEL ALLOW [SHARDS]: a fresh collector on 127.0.0.1:17300 with a
 # new key ($WORK/collector.key) and the allow file ALLOW, storing in $WORK/load.db; sets
 # $collector to its PID and returns when /healthz answers (exit 2 if it does not start).
-# Extra arguments for it may be in the array collector_prefix (e.g. taskset).
+# A command to run it under may be in the array collector_prefix (e.g. taskset), more
+# `collect` arguments in the array collector_extra.
 start_collector() {
     local b="$1" work="$2" label="$3" allow="$4" n="${5:-}" sharding=() i=0
     [[ -n "$n" ]] && sharding=(--shards "$n")
     "$b" keygen "$work/collector.key" >/dev/null
     "${collector_prefix[@]}" "$b" collect --listen 127.0.0.1:17300 --key "$work/collector.key" --allow-file "$allow" --data "$work/load.db" \
-        --http "$collector_http" "${sharding[@]}" >"$work/collect.out" 2>"$work/collect.log" &
+        --http "$collector_http" "${sharding[@]}" "${collector_extra[@]}" >"$work/collect.out" 2>"$work/collect.log" &
     collector=$!
     until curl -sf "http://$collector_http/healthz" >/dev/null; do
         sleep 0.2; i=$((i + 1))

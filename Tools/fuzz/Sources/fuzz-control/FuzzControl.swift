@@ -69,7 +69,7 @@ private func checkCodec(_ bytes: [UInt8]) -> Bool {
             check(blocks.count <= ControlFrame.maxBlocks && blocks.allSatisfy { $0 <= 64 }, "MISSING frame with blocks \(blocks)")
         case .report(let r):
             check(r.lossPPM <= PathReport.maxLossPPM, "REPORT with a loss of \(r.lossPPM) ppm")
-        case .decoded, .durable, .rejected, .keepalive:
+        case .decoded, .durable, .rejected, .keepalive, .pace:
             break
         }
     }

@@ -98,15 +98,16 @@ import WireFrame
                     while next < end {
                         try? await Task.sleep(until: next)
                         let c = cpuReplay[min(k, steps - 1)], h = heapReplay[min(k, steps - 1)]
-                        let n = (try? await e.withEndpoint { a, now -> Int in
+                        let (n, pace) = (try? await e.withEndpoint { a, now -> (Int, Duration?) in
                             var n = 0
                             if case .sent = try a.submit(state: c, stream: 1, takenAt: now, at: now) { n += 1 }
                             if case .sent = try a.submit(state: h, stream: 2, takenAt: now, at: now) { n += 1 }
-                            return n
-                        }) ?? 0
+                            return (n, a.pace)
+                        }) ?? (0, nil)
                         sent.add(n)
                         k += 1
-                        next += .seconds(1)
+                        // Once a second, or at the collector's PACE when it asks for longer.
+                        next += max(.seconds(1), pace ?? .zero)
                     }
                 }
             }
