@@ -37,7 +37,7 @@ extension AgentSession {
         lastHeardAt = now
         waitingSince = nil
         for f in frames { apply(f, at: now) }
-        flushPending()
+        flushPending(at: now)
         updateStatus(at: now)
     }
 
@@ -77,12 +77,15 @@ extension AgentSession {
         }
     }
 
-    /// Puts an overloaded collector's floor on the interval into force (for `PACE_HOLD`
-    /// unless repeated), or lifts it (nil); an event when it changes.
+    /// Puts an overloaded collector's floor on the interval into force (for `PACE_HOLD`, or
+    /// twice the PACE when that is longer, unless repeated: repeats ride on acknowledgements,
+    /// which a paced stream earns once per PACE), or lifts it (nil); an event when it changes.
     mutating func setPace(_ p: Duration?, at now: Instant) {
-        paceUntil = p.map { _ in now + config.timers.paceHold }
+        paceUntil = p.map { now + max(config.timers.paceHold, $0 * 2) }
         guard p != pace else { return }
         pace = p
+        // Snapshots held back for the old PACE go when the new one allows (at once without).
+        for stream in Array(pacedFlushAt.keys) { pacedFlushAt[stream] = pacedUntil(stream) }
         events.append(.paced(p))
     }
 

@@ -116,6 +116,10 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     /// Streams whose latest snapshot was coalesced: a window of the current state goes
     /// out as soon as the stream has room again.
     var pendingFlush: [UInt32: (takenAt: Instant, timeNanos: Int64, durationNanos: Int64)] = [:]
+    /// When each stream last sent a window, and when a stream whose snapshot a PACE held
+    /// back may send it (SPEC.md §11.6).
+    var streamSentAt: [UInt32: Instant] = [:]
+    var pacedFlushAt: [UInt32: Instant] = [:]
     /// Packets judged (acknowledged or lost) in packet-number order up to here.
     var judged = 0
     var lastSentAt: Instant?
@@ -172,7 +176,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     public mutating func submit(_ profile: Profile, stream: UInt32, mode: IngestMode, takenAt: Instant,
                                 at now: Instant) throws(SessionError) -> SubmitOutcome {
         do { try sender.ingest(profile, stream: stream, mode: mode) } catch { throw .pipeline("\(error)") }
-        return try send(stream: stream, timeNanos: profile.timeNanos, durationNanos: profile.durationNanos, takenAt: takenAt)
+        return try send(stream: stream, timeNanos: profile.timeNanos, durationNanos: profile.durationNanos, takenAt: takenAt, at: now)
     }
 
     /// As `submit`, for a snapshot whose state an earlier ingest of this epoch produced
@@ -181,11 +185,13 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     public mutating func submit(state: StreamState, stream: UInt32, timeNanos: Int64 = 0, durationNanos: Int64 = 0,
                                 takenAt: Instant, at now: Instant) throws(SessionError) -> SubmitOutcome {
         do { try sender.setState(state, stream: stream) } catch { throw .pipeline("\(error)") }
-        return try send(stream: stream, timeNanos: timeNanos, durationNanos: durationNanos, takenAt: takenAt)
+        return try send(stream: stream, timeNanos: timeNanos, durationNanos: durationNanos, takenAt: takenAt, at: now)
     }
 
-    private mutating func send(stream: UInt32, timeNanos: Int64, durationNanos: Int64, takenAt: Instant) throws(SessionError) -> SubmitOutcome {
-        guard hasRoom(stream) else {
+    private mutating func send(stream: UInt32, timeNanos: Int64, durationNanos: Int64, takenAt: Instant, at now: Instant) throws(SessionError) -> SubmitOutcome {
+        guard hasRoom(stream, at: now) else {
+            // Held back by a PACE alone: a timer sends it when the PACE allows.
+            if let at = pacedUntil(stream), now < at { pacedFlushAt[stream] = at }
             stats.windowsCoalesced += 1
             // The first coalesced snapshot's time stays: that is how late its data will be.
             let first = pendingFlush[stream]?.takenAt ?? takenAt
@@ -198,6 +204,8 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             throw .pipeline("\(error)")
         }
         windows[w.address] = WindowState(takenAt: takenAt)
+        streamSentAt[stream] = now
+        pacedFlushAt[stream] = nil
         stats.windowsSent += 1
         if w.isKeyframe { stats.keyframesSent += 1 }
         return .sent(w.address)
@@ -222,17 +230,27 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     }
 
     /// Whether a stream may send a window now: fewer than `maxUndecodedPerStream` of its
-    /// windows undecoded (superseded ones do not count) and the budget's backlog within an
-    /// interval (SPEC.md §11.6).
-    func hasRoom(_ stream: UInt32) -> Bool {
+    /// windows undecoded (superseded ones do not count), the budget's backlog within an
+    /// interval, and, while a collector's PACE is in force, its previous window at least
+    /// that long ago (SPEC.md §11.6).
+    func hasRoom(_ stream: UInt32, at now: Instant) -> Bool {
         let undecoded = windows.filter { $0.key.stream == stream && !$0.value.superseded }.count
         return undecoded < config.maxUndecodedPerStream && pacer.drainTime(queuedBytes) <= interval
+            && (pacedUntil(stream).map { now >= $0 } ?? true)
+    }
+
+    /// While a PACE is in force: when `stream` may send its next window (its previous one
+    /// plus the PACE, less a tenth so a source that ticks at the PACE is not held back by
+    /// scheduling jitter). Nil without a PACE or before the stream's first window.
+    func pacedUntil(_ stream: UInt32) -> Instant? {
+        guard let p = pace, let last = streamSentAt[stream] else { return nil }
+        return last + p * 0.9
     }
 
     /// Sends the windows coalesced snapshots are waiting for, where there is room now.
-    mutating func flushPending() {
-        for (stream, p) in pendingFlush.sorted(by: { $0.key < $1.key }) where hasRoom(stream) {
-            _ = try? send(stream: stream, timeNanos: p.timeNanos, durationNanos: p.durationNanos, takenAt: p.takenAt)
+    mutating func flushPending(at now: Instant) {
+        for (stream, p) in pendingFlush.sorted(by: { $0.key < $1.key }) where hasRoom(stream, at: now) {
+            _ = try? send(stream: stream, timeNanos: p.timeNanos, durationNanos: p.durationNanos, takenAt: p.takenAt, at: now)
         }
     }
 
@@ -330,6 +348,7 @@ public struct AgentSession: DatagramEndpoint, Sendable {
         }
         consider(failoverDeadline)
         consider(paceUntil)
+        for at in pacedFlushAt.values { consider(at) }
         return t
     }
 
@@ -389,7 +408,8 @@ public struct AgentSession: DatagramEndpoint, Sendable {
             reportAt = now + every
         }
         repair(at: now)
-        flushPending()
+        pacedFlushAt = pacedFlushAt.filter { $0.value > now }
+        flushPending(at: now)
         updateStatus(at: now)
     }
 

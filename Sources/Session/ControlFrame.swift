@@ -23,7 +23,8 @@ public enum ControlFrame: Equatable, Sendable {
     /// collector's metrics; it changes nothing in either end's protocol state.
     case report(PathReport)
     /// The collector is overloaded: sample no more often than every `intervalMillis` ms
-    /// (0: choose freely again). Valid for `PACE_HOLD` after it arrives (SPEC.md §11.6).
+    /// (0: choose freely again). Valid for `PACE_HOLD`, or twice the interval if longer,
+    /// after it arrives (SPEC.md §11.6).
     case pace(intervalMillis: UInt32)
 
     static let codeAck: UInt8 = 1, codeDecoded: UInt8 = 2, codeDurable: UInt8 = 3, codeMissing: UInt8 = 4,

@@ -34,7 +34,8 @@ public struct SessionTimers: Sendable, Equatable {
     /// Repair stops for a window this long after it was first sent (it is then lost).
     public var repairLimit: Duration = .seconds(10)
     /// A PACE frame (an overloaded collector's floor on the interval) holds this long after
-    /// it arrives; the collector repeats it every `paceRepeat` while it lasts (SPEC.md §11.6).
+    /// it arrives, or twice its interval when that is longer; the collector repeats it at most
+    /// every `paceRepeat`, with its acknowledgements, while it lasts (SPEC.md §11.6).
     public var paceHold: Duration = .seconds(5)
     public var paceRepeat: Duration = .seconds(1)
     /// The longest interval a PACE frame can impose.
