@@ -171,6 +171,8 @@ public final class CollectorRuntime: Sendable {
         var nextCheck: ContinuousClock.Instant?
     }
     let load = Mutex(LoadState())
+    /// The sans-IO time `PaceController` is fed.
+    let clock = MonotonicClock()
 
     /// The interval the collector asks its agents for (PACE) while overloaded; nil while
     /// it keeps up.
@@ -238,22 +240,22 @@ public final class CollectorRuntime: Sendable {
         let drops = await endpoint.receiveDrops()
         let read = (try? await endpoint.counters().datagramsIn) ?? 0
         let coalesced = counts.windowsCoalesced
-        let at = Instant(nanoseconds: Int64(now.nanosecondsSinceStart))
-        let (changed, pace, why, overloaded) = load.withLock { s -> (Bool, Duration?, String, Bool) in
+        let at = clock.now()
+        let (changed, pace, why, overloaded, clear) = load.withLock { s -> (Bool, Duration?, String, Bool, Duration) in
             let dropped = drops.map { $0 - (s.lastDrops ?? $0) } ?? 0
             let readNow = read - s.lastRead, coalescedNow = coalesced - s.lastCoalesced
             let overloaded = (dropped >= 10 && dropped * 100 >= readNow) || coalescedNow > 0
             (s.lastDrops, s.lastRead, s.lastCoalesced) = (drops, read, coalesced)
             let why = coalescedNow > 0 ? "the store fell behind (\(coalescedNow) windows coalesced)"
                 : "\(dropped) of \(readNow + dropped) datagrams dropped at full receive buffers"
-            return (s.controller.update(overloaded: overloaded, at: at), s.controller.pace, why, overloaded)
+            return (s.controller.update(overloaded: overloaded, at: at), s.controller.pace, why, overloaded, s.controller.clearFor)
         }
         guard changed else { return }
         _ = try? await endpoint.withEach { c, _ in c.setPace(pace) }
         if let pace, overloaded {
             logger.notice("overloaded (\(why) in the last second): asking agents for an interval of at least \(String(format: "%.2f", pace.seconds)) s")
         } else if let pace {
-            logger.notice("no overload for \(Int(PaceController().clearFor.seconds)) s: asking agents for an interval of at least \(String(format: "%.2f", pace.seconds)) s")
+            logger.notice("no overload for \(Int(clear.seconds)) s: asking agents for an interval of at least \(String(format: "%.2f", pace.seconds)) s")
         } else {
             logger.notice("load back under capacity: agents choose their own interval again")
         }
@@ -522,14 +524,4 @@ extension CollectorRuntime {
     public func withSession<T: Sendable>(of agent: PublicKey, _ body: @escaping @Sendable (inout CollectorSession) -> T) async throws -> T? {
         try await endpoint.withEach { c, _ in c.address(of: agent) == nil ? nil : body(&c) }.compactMap { $0 }.first
     }
-}
-
-extension ContinuousClock.Instant {
-    /// Nanoseconds since an arbitrary fixed start (for sans-IO `Instant`s).
-    var nanosecondsSinceStart: Int64 {
-        (self - ContinuousClock.Instant.processStart).nanoseconds
-    }
-
-    /// This process's first reading of the clock.
-    static let processStart = ContinuousClock.now
 }

@@ -65,6 +65,37 @@ import Pprof
         return port
     }
 
+    /// A free TCP port on loopback (for `--http`: a UDP port being free says nothing of TCP).
+    static func freeTCPPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CocoaError(.fileReadUnknown) }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { throw CocoaError(.fileReadUnknown) }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Starts a collector on free ports (UDP `port`, TCP `http`) and waits for its HTTP; when
+    /// another process took one of them between the probe and the bind (tests run in
+    /// parallel), again on new ports, at most four times. The caller checks `waitFor`.
+    static func startCollector(_ args: (_ port: Int, _ http: Int) -> [String], errors: URL) async throws -> (CollectorProcess, port: Int, http: Int) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try await freePort(), http = try freeTCPPort()
+            let c = try CollectorProcess(args(port, http), errors: errors)
+            if try await c.waitFor("HTTP on") || attempt == 4 || !c.log.contains("Address already in use") { return (c, port, http) }
+            c.kill9()
+        }
+    }
+
     /// An endpoint that never answers (for `freePort`).
     struct Silent: DatagramEndpoint {
         mutating func receive(_ d: [UInt8], from address: PeerAddress, at now: Instant) {}
@@ -150,7 +181,7 @@ import Pprof
             try await submitNext()
             try await Task.sleep(for: .milliseconds(60))
         }
-        let httpPort = try await Self.freePort()
+        let httpPort = try Self.freeTCPPort()
         let second = try CollectorProcess(args + ["--http", "127.0.0.1:\(httpPort)"], errors: dir.appendingPathComponent("second.log"))
         #expect(try await second.waitFor("HTTP on"), "the collector restarted: \(second.log)")
         // After its silence timeout the agent connects again; its next windows are keyframes

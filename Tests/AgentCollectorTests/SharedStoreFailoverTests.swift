@@ -66,9 +66,10 @@ struct SharedStoreFailoverTests {
         for c in 0..<3 {
             let keyPath = dir.appendingPathComponent("collector\(c).key").path
             let key = try KeyFile.generate(keyPath)
-            let port = try await CollectorCrashTests.freePort(), http = try await CollectorCrashTests.freePort()
-            collectors.append(try CollectorProcess(["--listen", "127.0.0.1:\(port)", "--key", keyPath, "--store", store, "--http", "127.0.0.1:\(http)"] + allow,
-                                                   errors: dir.appendingPathComponent("collector\(c).log")))
+            let (collector, port, http) = try await CollectorCrashTests.startCollector({ port, http in
+                ["--listen", "127.0.0.1:\(port)", "--key", keyPath, "--store", store, "--http", "127.0.0.1:\(http)"] + allow
+            }, errors: dir.appendingPathComponent("collector\(c).log"))
+            collectors.append(collector)
             let relay = try await Relay.start(RelayConfig(listen: "127.0.0.1:0", forward: "127.0.0.1:\(port)", upstream: link, downstream: link, seed: UInt64(c + 1)))
             relays.append(relay)
             targets.append(CollectorTarget(address: PeerAddress("127.0.0.1:\(try #require(relay.localAddress?.port))"), key: key.publicKey))
@@ -159,9 +160,10 @@ struct SharedStoreFailoverTests {
         for c in 0..<2 {
             let keyPath = dir.appendingPathComponent("collector\(c).key").path
             let key = try KeyFile.generate(keyPath)
-            let port = try await CollectorCrashTests.freePort(), http = try await CollectorCrashTests.freePort()
-            collectors.append(try CollectorProcess(["--listen", "127.0.0.1:\(port)", "--key", keyPath, "--store", store, "--http", "127.0.0.1:\(http)"] + allow,
-                                                   errors: dir.appendingPathComponent("collector\(c).log")))
+            let (collector, port, http) = try await CollectorCrashTests.startCollector({ port, http in
+                ["--listen", "127.0.0.1:\(port)", "--key", keyPath, "--store", store, "--http", "127.0.0.1:\(http)"] + allow
+            }, errors: dir.appendingPathComponent("collector\(c).log"))
+            collectors.append(collector)
             targets.append(CollectorTarget(address: PeerAddress("127.0.0.1:\(port)"), key: key.publicKey))
             httpPorts.append(http)
         }

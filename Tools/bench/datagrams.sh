@@ -20,6 +20,8 @@ agents=50; rate=50000; seconds=60; mix=keyframes; build=1; baseline=""; shards="
 . "$here/lib/build.sh"
 bench_args datagrams.sh 16 "agents:agents rate:rate seconds:seconds mix:mix baseline:baseline shards:shards baseline-shards:baseline_shards" "$@"
 [[ -z "$baseline" || -x "$baseline" ]] || { echo "datagrams.sh: --baseline $baseline is not an executable" >&2; exit 2; }
+[[ "$seconds" =~ ^[0-9]+$ && "$seconds" -ge 15 ]] || { echo "datagrams.sh: --seconds takes a whole number of at least 15" >&2; exit 2; }
+[[ "$mix" == keyframes || "$mix" == deltas ]] || { echo "datagrams.sh: --mix is keyframes or deltas" >&2; exit 2; }
 out="$here/out"; mkdir -p "$out"
 gen="$(bench_binary replay-bench "$here/load" "$here/load/.build-bench" "$out" "$root" "$build")"
 if [[ $build -eq 1 ]]; then (cd "$root" && swift build -c release --product flamewire >"$out/datagrams-flamewire-build.log" 2>&1); fi
@@ -41,7 +43,6 @@ run() {
     until grep -q "sending for" "$work/gen.out" 2>/dev/null; do sleep 0.5; kill -0 $genpid 2>/dev/null || break; done
     # The steady part: from 5 s after the start to 5 s before the end.
     local span=$(( ${seconds%.*} - 10 ))
-    [[ $span -ge 5 ]] || { echo "datagrams.sh: --seconds must be at least 15" >&2; exit 2; }
     sleep 5
     local t0 c0 r0 x0 k0 d0 s0 t1 c1 r1 x1 k1 d1 s1
     t0=$(date +%s.%N); c0=$(cpu_seconds $collector); r0=$(metric flamewire_datagrams_received_total); x0=$(metric flamewire_datagrams_dropped_total)
