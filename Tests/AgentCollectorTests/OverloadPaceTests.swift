@@ -1,18 +1,24 @@
-import Agent
 import Collector
 import Foundation
 import Noise
 import SansIO
 import Session
 import TestSupport
+import UDPRuntime
+import WireCodec
+import WireFrame
+import Profile
 import Testing
 
 /// SPEC.md §11.6, overload, on real sockets: a collector whose store falls behind (drains
-/// that coalesce windows) asks its agents for a longer interval, and a real agent on
-/// loopback samples at that pace; with `pace` off it never asks.
+/// that coalesce windows) asks its agents for a longer interval, and an agent session on
+/// loopback takes it as its interval; with `pace` off it never asks. (How the agent's
+/// sources and the session honour a PACE is in SessionTests' PaceTests.)
 @Suite(.serialized) struct OverloadPaceTests {
     /// A collector made to fall behind (a drain every 2 s, coalescing above 1 event) and one
-    /// agent fed folded stacks every 50 ms: what the agent's session and the collector show.
+    /// agent session on its own UDP socket submitting a window every 20 ms (a rate the
+    /// drains cannot keep up with one by one, whatever the machine's load): what the agent's
+    /// session and the collector show.
     func run(pace: Bool) async throws -> (agent: Duration?, interval: Duration, collector: Duration?, coalesced: Int) {
         var rng = SessionRandom(.seeded(pace ? 411 : 412))
         let collectorKey = PrivateKey(using: &rng), agentKey = PrivateKey(using: &rng)
@@ -22,24 +28,25 @@ import Testing
         let collector = try await CollectorRuntime.start(options)
         let port = try #require(collector.endpoint.localAddress?.port)
         let drain = Task { await collector.run(gap: .seconds(2), period: .seconds(2)) }
-        let pipe = Pipe()
-        var o = AgentOptions(source: nil, kinds: [], service: "paced", collector: "127.0.0.1:\(port)",
-                             bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, psk: nil, dscp: nil)
-        o.folded = FoldedLineReader(pipe.fileHandleForReading)
-        let agent = try await AgentRuntime.start(o)
-        let loop = Task { await agent.run() }
+        var session = AgentSession(config: AgentConfig(staticKey: agentKey, collectorKey: collectorKey.publicKey, collector: PeerAddress("127.0.0.1:\(port)"),
+                                                       frame: try FrameConfig(fecTarget: 0.003),
+                                                       wallClockAtZero: TAI64N(unixSeconds: Int64(Date().timeIntervalSince1970), nanoseconds: 0)))
+        try session.addStream(1, info: StreamInfo(service: "paced", profileType: "cpu", columns: [ValueType(type: "samples", unit: "count")], columnKinds: [.counter]))
+        let agent = try await UDPEndpoint.bind(session, to: "127.0.0.1:0")
         var seen: (Duration?, Duration) = (nil, .zero)
-        let deadline = ContinuousClock.now + .seconds(pace ? 30 : 12)
+        let deadline = ContinuousClock.now + .seconds(pace ? 60 : 12)
         var n = 0
         while ContinuousClock.now < deadline {
             n += 1
-            pipe.fileHandleForWriting.write(Data("main;work \(n % 7 + 1)\nmain;idle;\(n % 5) 1\n".utf8))
-            seen = try await agent.endpoint.withEndpoint { a, _ in (a.pace, a.interval) }
+            let p = try foldedProfile("main;work \(n % 7 + 1)\nmain;idle;\(n % 5) 1\n")
+            seen = try await agent.withEndpoint { a, now in
+                _ = try a.submit(p, stream: 1, mode: .delta, takenAt: now, at: now)
+                return (a.pace, a.interval)
+            }
             if pace && seen.0 != nil { break }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: .milliseconds(20))
         }
         let atCollector = collector.pace, coalesced = collector.counts.windowsCoalesced
-        loop.cancel()
         await agent.close()
         drain.cancel()
         await drain.value
@@ -52,7 +59,7 @@ import Testing
         #expect(r.coalesced > 0, "the collector fell behind")
         #expect(r.collector.map { $0 >= .milliseconds(960) } == true, "collector asks for \(String(describing: r.collector))")
         #expect(r.agent.map { $0 >= .milliseconds(960) } == true, "agent holds \(String(describing: r.agent))")
-        #expect(r.interval >= .milliseconds(960), "the agent samples at the pace: \(r.interval)")
+        #expect(r.interval >= .milliseconds(960), "the agent's interval in use is the pace: \(r.interval)")
     }
 
     @Test func withPaceOffNoAgentIsPaced() async throws {
