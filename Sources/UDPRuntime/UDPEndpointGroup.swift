@@ -27,25 +27,38 @@ public final class UDPEndpointGroup<E: DatagramEndpoint & Sendable>: Sendable {
         let count = max(1, shards)
         if count == 1 { return UDPEndpointGroup(shards: [try await UDPEndpoint.bind(make(0), to: address, options: options, group: group)]) }
         let local = try PeerAddresses.socketAddress(address)
-        let probe: Channel
-        do { probe = try await DatagramBootstrap(group: group).bind(to: local).get() } catch {
-            throw RuntimeError.bindFailed(address, "\(error)")
-        }
-        let port = probe.localAddress?.port ?? local.port ?? 0
-        try? await probe.close().get()
-        var bound = local
-        bound.port = port
-        let shared = PeerAddresses.peer(bound).value
         let loops = Array(group.makeIterator())
-        var endpoints: [UDPEndpoint<E>] = []
-        do {
-            for i in 0..<count {
-                endpoints.append(try await UDPEndpoint.bind(make(i), to: shared, options: options, group: loops[i % loops.count], reusePort: true))
+        // On port 0 another process may take the probed port before the group binds it (it
+        // was free a moment ago): probe again, a few times.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let probe: Channel
+            do { probe = try await DatagramBootstrap(group: group).bind(to: local).get() } catch {
+                throw RuntimeError.bindFailed(address, "\(error)")
             }
-        } catch {
-            for e in endpoints { await e.close() }
-            throw error
+            let port = probe.localAddress?.port ?? local.port ?? 0
+            try? await probe.close().get()
+            var bound = local
+            bound.port = port
+            let shared = PeerAddresses.peer(bound).value
+            var endpoints: [UDPEndpoint<E>] = []
+            do {
+                for i in 0..<count {
+                    endpoints.append(try await UDPEndpoint.bind(make(i), to: shared, options: options, group: loops[i % loops.count], reusePort: true))
+                }
+            } catch {
+                for e in endpoints { await e.close() }
+                if (local.port ?? 0) == 0 && attempt < 8 { continue }
+                throw error
+            }
+            return try await joined(endpoints)
         }
+    }
+
+    /// The group of `endpoints` (bound to one address), each shard routing forwarded
+    /// datagrams to the others on their loops.
+    private static func joined(_ endpoints: [UDPEndpoint<E>]) async throws -> UDPEndpointGroup<E> {
         let cores = endpoints.map(\.core)
         for core in cores {
             try await core.eventLoop.submit {
