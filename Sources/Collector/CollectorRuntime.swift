@@ -133,6 +133,8 @@ public final class CollectorRuntime: Sendable {
     public let endpoint: UDPEndpointGroup<CollectorSession>
     public let store: any ProfileStore
     let tallies = Mutex(CollectorTallies())
+    /// One warning per agent stream per 10 s for rejected windows (every one is counted).
+    let rejectionLog = Mutex(LogThrottle<CollectorTallies.StreamKey>())
     let ingest = Mutex(IngestState())
     public let logger: Logger
     let onStored: (@Sendable ([StoredWindow]) -> Void)?
@@ -309,6 +311,7 @@ public final class CollectorRuntime: Sendable {
             coalesced += t.coalesced
         }
         var lines: [(Logger.Level, String)] = []
+        let now = clock.now()
         tallies.withLock { t in
             for e in events {
                 switch e {
@@ -318,8 +321,16 @@ public final class CollectorRuntime: Sendable {
                 case .windowDecoded(let key, let w):
                     if !w.isDuplicate { t.decoded[.init(agent: key, stream: w.header.stream), default: 0] += 1 }
                 case .windowRejected(let key, let a, let why):
-                    t.rejected[.init(agent: key, stream: a.stream), default: 0] += 1
-                    lines.append((.warning, "agent \(key.base64) stream \(a.stream) window \(a.seq) rejected: \(why)"))
+                    let k = CollectorTallies.StreamKey(agent: key, stream: a.stream)
+                    t.rejected[k, default: 0] += 1
+                    let (log, held, period) = rejectionLog.withLock { r in
+                        let a = r.admit(k, at: now)
+                        return (a.log, a.suppressed, r.period.components.seconds)
+                    }
+                    if log {
+                        let more = held > 0 ? " (and \(held) more of this stream since the last such line; one line per \(period) s)" : ""
+                        lines.append((.warning, "agent \(key.base64) stream \(a.stream) window \(a.seq) rejected: \(why)\(more)"))
+                    }
                 }
             }
         }

@@ -53,12 +53,13 @@ extension CollectorRuntime {
             // When the window before it is stored (or in this batch), only the stacks it
             // gained can reach entries the store lacks.
             let follows = last.map { $0.epoch == h.epoch && $0.seq == w.previousSeq } ?? false
-            let entries = dictionary.entries(reachingStacks: follows ? w.state.ids(notIn: w.previousState) : w.state.ids,
+            let entries = dictionary.entries(reachingStacks: follows ? w.gainedStacks : w.state.ids,
                                              known: known[agent] ?? [], seen: &s)
             if !s.isEmpty { t.seen[agent] = s }
             let captured = captureEnd(h, wall: wall)
             var record = WindowRecord(agent: agent, info: w.info, timeNanos: captured ?? wall, durationNanos: h.durationNanos,
-                                      seq: h.seq, state: w.state, entries: entries)
+                                      seq: h.seq, state: w.state, entries: entries, mark: w.mark,
+                                      change: w.changes.flatMap { c in w.previousMark.map { ($0, c.increment) } })
             let window = StoredWindow(agent: agent, service: w.info.service, type: w.info.profileType, stream: h.stream, epoch: h.epoch,
                                       seq: h.seq, capturedNanos: captured, storedNanos: 0)
             if behind, let p = position[k], p.epoch == h.epoch {

@@ -15,10 +15,16 @@ public struct WindowRecord: Sendable {
     /// The agent's cumulative state after the window.
     public var state: StreamState
     public var entries: [StoredEntry]
+    /// The decoder's mark of `state`, and `state` minus an earlier decoded state of the same
+    /// receiver with that state's mark: when the store last took that very state, the
+    /// increment is its delta (the changed rows, without comparing every row).
+    public var mark: StateMark?
+    public var change: (from: StateMark, increment: StreamState)?
 
-    public init(agent: String, info: StreamInfo, timeNanos: Int64, durationNanos: Int64, seq: UInt32, state: StreamState, entries: [StoredEntry]) {
-        (self.agent, self.info, self.timeNanos, self.durationNanos, self.seq, self.state, self.entries) =
-            (agent, info, timeNanos, durationNanos, seq, state, entries)
+    public init(agent: String, info: StreamInfo, timeNanos: Int64, durationNanos: Int64, seq: UInt32, state: StreamState, entries: [StoredEntry],
+                mark: StateMark? = nil, change: (from: StateMark, increment: StreamState)? = nil) {
+        (self.agent, self.info, self.timeNanos, self.durationNanos, self.seq, self.state, self.entries, self.mark, self.change) =
+            (agent, info, timeNanos, durationNanos, seq, state, entries, mark, change)
     }
 }
 

@@ -263,6 +263,9 @@ public final class SQLiteStore: ProfileStore {
         var lastNanos: Int64
         var sinceCheckpoint: Int
         var checkpointNanos: Int64
+        /// The decoder's mark of the state this head last took, in this process (nil after a
+        /// load): a record whose increment starts there gives its delta without a walk.
+        var mark: StateMark? = nil
     }
 }
 
@@ -336,7 +339,9 @@ extension SQLiteStore {
                     guard r.state.columns == r.info.columns.count else {
                         throw .invalid("window \(r.seq) of \(r.info.service) \(r.info.profileType) has \(r.state.columns) columns, its stream \(r.info.columns.count)")
                     }
-                    let (delta, reset) = head.point.delta(for: r.state, gauges: head.gauges)
+                    let quick = r.change.flatMap { c in c.from == head.mark ? head.point.delta(increment: c.increment, gauges: head.gauges) : nil }
+                    let (delta, reset) = quick.map { ($0, false) } ?? head.point.delta(for: r.state, gauges: head.gauges)
+                    head.mark = r.mark
                     let time = max(head.lastNanos, r.timeNanos)
                     let blob = StateBlob.encode(delta)
                     let w = try db.statement("INSERT INTO windows(stream, time_ns, duration_ns, seq, reset, delta) VALUES (?, ?, ?, ?, ?, ?)")
@@ -375,7 +380,7 @@ extension SQLiteStore {
                         c.bind(2, windowID)
                         c.bind(3, time)
                         c.bind(4, head.point.windows)
-                        let blobs = [StateBlob.encode(head.point.running), StateBlob.encode(head.point.gaugeSum), StateBlob.encode(head.point.offset)]
+                        let blobs = [StateBlob.encode(head.point.running), StateBlob.encode(head.point.gaugeSum(gauges: head.gauges)), StateBlob.encode(head.point.offset)]
                         c.bind(5, blobs[0])
                         c.bind(6, blobs[1])
                         c.bind(7, blobs[2])

@@ -11,34 +11,55 @@ import WireCodec
 ///   (the service restarted); the agent's own cumulative state is R − O.
 public struct StreamPoint: Sendable, Equatable {
     public var running: StreamState
-    public var gaugeSum: StreamState
     public var windows: Int64
     public var offset: StreamState
+    /// W = Σ_j j · d_j over the stored deltas d_j (j = 1, 2, … the window's number), every
+    /// column. Then G = (N + 1) · R − W on the gauge columns (`gaugeSum(gauges:)`), so a
+    /// window updates W in the rows it changed instead of adding every row of R into G.
+    /// Wrapping arithmetic: G comes out exact whenever it fits in 64 bits.
+    public private(set) var weighted: StreamState
 
     public init(columns: Int) {
         running = StreamState(columns: columns)
-        gaugeSum = StreamState(columns: columns)
+        weighted = StreamState(columns: columns)
         windows = 0
         offset = StreamState(columns: columns)
     }
 
+    /// A point from its stored quantities (a checkpoint): R, G (zero on counter columns), N, O.
     public init(running: StreamState, gaugeSum: StreamState, windows: Int64, offset: StreamState) {
-        (self.running, self.gaugeSum, self.windows, self.offset) = (running, gaugeSum, windows, offset)
+        (self.running, self.windows, self.offset) = (running, windows, offset)
+        let m = windows &+ 1
+        weighted = running.mapValues { _, v in v &* m }.adding(gaugeSum.mapValues { _, v in 0 &- v }).mapValues { $1 }
+    }
+
+    init(running: StreamState, weighted: StreamState, windows: Int64, offset: StreamState) {
+        (self.running, self.weighted, self.windows, self.offset) = (running, weighted, windows, offset)
+    }
+
+    /// G: the sum over windows of the gauge levels (gauge columns only, zero on the others),
+    /// so the mean level over a range is ΔG / ΔN. One pass over the rows: for checkpoints
+    /// and queries, never per window.
+    public func gaugeSum(gauges: [Bool]) -> StreamState {
+        guard gauges.contains(true) else { return StreamState(columns: running.columns) }
+        let m = windows &+ 1
+        return running.mapValues { c, v in gauges[c] ? v &* m : 0 }
+            .adding(weighted.mapValues { c, v in gauges[c] ? 0 &- v : 0 }).mapValues { $1 }
     }
 
     /// Applies one stored window: its delta, and whether the agent's counters started over.
     public mutating func apply(delta: StreamState, reset: Bool, gauges: [Bool]) {
         if reset { offset = running.mapValues { c, v in gauges[c] ? 0 : v } }
-        // In place: a settled stream's window costs its changed rows and one pass over the
-        // gauge sums, not two new states.
+        // In place: a settled stream's window costs its changed rows, not new states.
         running.add(delta)
-        if gauges.contains(true) { gaugeSum.add(running, columns: gauges) }
         windows += 1
+        let j = windows
+        weighted.add(delta.mapValues { _, v in v &* j })
     }
 
     /// The same point with rows that hold only zeros left out (what a checkpoint keeps).
     public var compacted: StreamPoint {
-        StreamPoint(running: running.mapValues { $1 }, gaugeSum: gaugeSum.mapValues { $1 }, windows: windows, offset: offset.mapValues { $1 })
+        StreamPoint(running: running.mapValues { $1 }, weighted: weighted.mapValues { $1 }, windows: windows, offset: offset.mapValues { $1 })
     }
 
     /// The agent's own cumulative state: R − O on counter columns, R on gauge columns.
@@ -66,6 +87,15 @@ public struct StreamPoint: Sendable, Equatable {
         return (d, false)
     }
 
+    /// `delta(for: s, gauges:)` given `increment`, `s` minus the agent's state this point
+    /// holds (the decoder's increment since the state this store last took from the same
+    /// receiver): the rows that changed only. Nil when the counters went down (a reset),
+    /// which needs the whole state.
+    public func delta(increment: StreamState, gauges: [Bool]) -> StreamState? {
+        for c in 0..<increment.columns where !gauges[c] && increment.total(column: c) < 0 { return nil }
+        return increment
+    }
+
     /// The state a query over (a, b] shows: counters summed over the range, gauges as their
     /// mean over the range's windows (`.mean`) or their level at its end (`.last`).
     public static func range(from a: StreamPoint, to b: StreamPoint, gauges: [Bool], aggregation: GaugeAggregation) -> StreamState {
@@ -76,7 +106,7 @@ public struct StreamPoint: Sendable, Equatable {
         if aggregation == .last || n <= 0 {
             levels = b.running.mapValues { c, v in gauges[c] ? v : 0 }
         } else {
-            levels = b.gaugeSum.increment(since: a.gaugeSum).mapValues { c, v in
+            levels = b.gaugeSum(gauges: gauges).increment(since: a.gaugeSum(gauges: gauges)).mapValues { c, v in
                 guard gauges[c] else { return 0 }
                 // Rounded to the nearest integer, halves away from zero.
                 return v >= 0 ? (v + n / 2) / n : -((-v + n / 2) / n)

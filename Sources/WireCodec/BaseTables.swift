@@ -51,6 +51,8 @@ public struct BaseTables: Sendable {
     /// The tables of `state`, derived from these tables (of some other state of the same
     /// dictionary) by adding the stacks `state` gained and dropping those it lost.
     public func moved(to state: StreamState, dictionary d: WireDictionary) throws(WireError) -> BaseTables {
+        // The same stacks (most deltas: the reader took the base's rows whole).
+        if stacks == state.ids { return self }
         var added: [EntryID] = [], removed: [EntryID] = []
         let a = stacks, b = state.ids
         var i = 0, j = 0

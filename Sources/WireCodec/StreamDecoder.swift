@@ -1,5 +1,20 @@
+import Synchronization
 import WireLimits
 import SwiftProtobuf
+
+/// Names one decoded state of a stream for as long as the process runs: the receiver's
+/// lineage (a new one per decoder epoch) and the window's sequence number. A store that
+/// remembers the mark of the state it last stored knows, when a window's `previousMark`
+/// equals it, that the window's increment is exactly what it has to add.
+public struct StateMark: Hashable, Sendable {
+    public var lineage: UInt64
+    public var seq: UInt32
+    public init(lineage: UInt64, seq: UInt32) { (self.lineage, self.seq) = (lineage, seq) }
+
+    /// Lineages are unique in the process (never reused, whatever the stream or agent).
+    static let lineages = Atomic<UInt64>(0)
+    static func newLineage() -> UInt64 { lineages.add(1, ordering: .relaxed).newValue }
+}
 
 /// One decoded window: the stream's state at that point and its increment over the
 /// previous decoded state.
@@ -14,11 +29,26 @@ public struct DecodedWindow: Sendable {
     /// The state `increment` is measured from (empty for the first window).
     public var previousState: StreamState
     /// `state` minus the previous decoded state. For counters this is what happened in
-    /// between, even when windows in the middle were lost. Computed when asked for: a
-    /// collector that stores gauge states never pays for it.
-    public var increment: StreamState { isDuplicate ? StreamState(columns: state.columns) : state.increment(since: previousState) }
+    /// between, even when windows in the middle were lost. Known from the decoder when it
+    /// knew which rows the windows in between touched (it costs the rows that changed, not
+    /// the rows of the state); else computed when asked for.
+    public var increment: StreamState {
+        if isDuplicate { return StreamState(columns: state.columns) }
+        return changes?.increment ?? state.increment(since: previousState)
+    }
     /// True when this window had been decoded before; nothing changed.
     public var isDuplicate: Bool
+    /// This state's mark, and the previous state's (nil for the first of an epoch).
+    public var mark: StateMark
+    public var previousMark: StateMark?
+    /// Where `state` differs from `previousState` and by how much, when the decoder knew it
+    /// without comparing every row.
+    public var changes: StreamState.Changes?
+    /// The stacks where `state` and `previousState` differ, ascending, when known.
+    public var differing: [EntryID]? { changes?.differing }
+
+    /// The stacks `state` holds that `previousState` does not (ascending).
+    public var gainedStacks: [EntryID] { changes?.gained ?? state.ids(notIn: previousState) }
 }
 
 /// The receiver side of one stream: a bounded ring of recent states to decode deltas
@@ -34,6 +64,8 @@ public struct StreamDecoder: Sendable {
     public private(set) var info: StreamInfo?
     public private(set) var epoch: UInt32?
     public private(set) var dictionary: WireDictionary
+    /// This epoch's lineage (`StateMark`).
+    private var lineage: UInt64 = 0
     /// Decoded states, ascending by sequence number.
     private var ring: [Held] = []
     /// How many of the newest held states are kept whole.
@@ -48,6 +80,11 @@ public struct StreamDecoder: Sendable {
     private struct Held: Sendable {
         var seq: UInt32
         var body: Body
+        /// The stacks where this state differs from the next older held one, ascending
+        /// (nil when not known: the first of an epoch, or after the ring dropped its
+        /// neighbour). What turns a whole state into a patch, and a window's increment over
+        /// several held states, into lookups of these rows only.
+        var differs: [EntryID]?
         enum Body: Sendable {
             case full(StreamState, BaseTables, ChildIndex?)
             case patch(StatePatch)
@@ -108,24 +145,51 @@ public struct StreamDecoder: Sendable {
 
     /// Adds a decoded state in sequence order, keeps the `RING_SIZE` newest and turns all
     /// but the newest `fullStates` whole ones into patches.
-    private mutating func hold(_ seq: UInt32, _ new: StreamState, _ tables: BaseTables) {
+    /// `differs`: where `new` differs from the held state just below it (every row when
+    /// there is none).
+    private mutating func hold(_ seq: UInt32, _ new: StreamState, _ tables: BaseTables, differs: [EntryID]?) {
         let p = ring.firstIndex { $0.seq > seq } ?? ring.count
         // The patch just below the new state was made against the state now above it.
         if p > 0, !ring[p - 1].isFull {
             let below = state(at: p - 1)
-            ring[p - 1].body = .patch(StatePatch(from: new, to: below))
+            ring[p - 1].body = .patch(differs.map { StatePatch(from: new, to: below, candidates: $0) } ?? StatePatch(from: new, to: below))
         }
-        ring.insert(Held(seq: seq, body: .full(new, tables, nil)), at: p)
-        if ring.count > WireLimits.ringSize { ring.removeFirst(ring.count - WireLimits.ringSize) }
+        // A late window lands below a held state: that one now follows the new state.
+        if p < ring.count {
+            if let old = ring[p].differs, let differs {
+                ring[p].differs = state(at: p).changes(since: new, candidates: Self.union(old, differs)).differing
+            } else {
+                ring[p].differs = nil
+            }
+        }
+        ring.insert(Held(seq: seq, body: .full(new, tables, nil), differs: differs), at: p)
+        if ring.count > WireLimits.ringSize {
+            ring.removeFirst(ring.count - WireLimits.ringSize)
+            ring[0].differs = nil
+        }
         var whole = ring.reduce(0) { $0 + ($1.isFull ? 1 : 0) }
         var i = 0
         while whole > fullStates, i < ring.count - 1 {
             if case .full(let s, _, _) = ring[i].body {
-                ring[i].body = .patch(StatePatch(from: state(at: i + 1), to: s))
+                let newer = state(at: i + 1)
+                ring[i].body = .patch(ring[i + 1].differs.map { StatePatch(from: newer, to: s, candidates: $0) } ?? StatePatch(from: newer, to: s))
                 whole -= 1
             }
             i += 1
         }
+    }
+
+    /// The union of two ascending id lists, ascending, without repeats.
+    static func union(_ a: [EntryID], _ b: [EntryID]) -> [EntryID] {
+        var out: [EntryID] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i] < b[j]) { out.append(a[i]); i += 1 }
+            else if i == a.count || b[j] < a[i] { out.append(b[j]); j += 1 }
+            else { out.append(a[i]); i += 1; j += 1 }
+        }
+        return out
     }
 
     /// Decodes one window payload (uncompressed protobuf bytes). With `expecting`, the
@@ -151,7 +215,9 @@ public struct StreamDecoder: Sendable {
         // A window already decoded is a duplicate whatever happened to its base since.
         if w.epoch == epoch, let info, let held = ring.firstIndex(where: { $0.seq == w.seq }) {
             let s = state(at: held)
-            return DecodedWindow(header: header, info: info, state: s, previousSeq: nil, previousState: s, isDuplicate: true)
+            let mark = StateMark(lineage: lineage, seq: w.seq)
+            return DecodedWindow(header: header, info: info, state: s, previousSeq: nil, previousState: s, isDuplicate: true,
+                                 mark: mark, previousMark: mark, changes: nil)
         }
         if w.baseSeq == 0 {
             guard w.hasInfo else { throw .missingStreamInfo }
@@ -160,14 +226,16 @@ public struct StreamDecoder: Sendable {
                 // A new epoch (or a different stream shape) starts over, but only once the
                 // keyframe has decoded: a bad one must not wipe a working stream.
                 var fresh = WireDictionary(hasher: dictionary.hasher)
-                let (state, tables) = try Self.read(w, into: &fresh, baseState: StreamState(columns: newInfo.columns.count),
-                                                    baseTables: BaseTables(forEncoding: false), columns: newInfo.columns.count)
+                let (state, tables, _) = try Self.read(w, into: &fresh, baseState: StreamState(columns: newInfo.columns.count),
+                                                       baseTables: BaseTables(forEncoding: false), columns: newInfo.columns.count)
                 dictionary = fresh
-                ring = [Held(seq: w.seq, body: .full(state, tables, nil))]
+                ring = [Held(seq: w.seq, body: .full(state, tables, nil), differs: nil)]
                 epoch = w.epoch
                 info = newInfo
+                lineage = StateMark.newLineage()
                 return DecodedWindow(header: header, info: newInfo, state: state, previousSeq: nil,
-                                     previousState: StreamState(columns: newInfo.columns.count), isDuplicate: false)
+                                     previousState: StreamState(columns: newInfo.columns.count), isDuplicate: false,
+                                     mark: StateMark(lineage: lineage, seq: w.seq), previousMark: nil, changes: nil)
             }
         }
         var bi: Int?
@@ -193,27 +261,40 @@ public struct StreamDecoder: Sendable {
                 context = try ChildIndex(stacks: b.0.ids, dictionary: dictionary)
             }
         }
-        let (result, resultTables) = try Self.read(w, into: &dictionary, baseState: b?.0 ?? StreamState(columns: columns),
-                                                   baseTables: b?.1 ?? BaseTables(forEncoding: false), context: context,
-                                                   columns: columns)
+        let (result, resultTables, touched) = try Self.read(w, into: &dictionary, baseState: b?.0 ?? StreamState(columns: columns),
+                                                            baseTables: b?.1 ?? BaseTables(forEncoding: false), context: context,
+                                                            columns: columns)
         let previous = ring.lastIndex(where: { $0.seq < w.seq })
         let previousState = previous.map(state(at:)) ?? StreamState(columns: columns)
         let previousSeq = previous.map { ring[$0].seq }
-        hold(w.seq, result, resultTables)
+        // Where the new state can differ from the previous one: the rows the window touched
+        // against its base, and those the held states from the base up to the previous one
+        // changed (each held state knows where it differs from the one below it).
+        var candidates: [EntryID]?
+        if let bi, let previous, previous >= bi {
+            candidates = touched
+            for k in stride(from: bi + 1, through: previous, by: 1) {
+                guard let d = ring[k].differs, let c = candidates else { candidates = nil; break }
+                candidates = Self.union(c, d)
+            }
+        }
+        let changes = previous == nil ? nil : result.changes(since: previousState, candidates: candidates)
+        hold(w.seq, result, resultTables, differs: changes?.differing)
         return DecodedWindow(header: header, info: info, state: result, previousSeq: previousSeq,
-                             previousState: previousState, isDuplicate: false)
+                             previousState: previousState, isDuplicate: false, mark: StateMark(lineage: lineage, seq: w.seq),
+                             previousMark: previousSeq.map { StateMark(lineage: lineage, seq: $0) }, changes: changes)
     }
 
     /// Decodes `w` against a base, defining its entries in `dictionary`, and derives the
     /// new state's tables. Definitions are content-checked, so a window that fails half
     /// way leaves only valid, unreferenced entries behind.
     private static func read(_ w: Flamewire_Wire_Window, into dictionary: inout WireDictionary, baseState: StreamState,
-                             baseTables: BaseTables, context: ChildIndex = .empty, columns: Int) throws(WireError) -> (StreamState, BaseTables) {
+                             baseTables: BaseTables, context: ChildIndex = .empty, columns: Int) throws(WireError) -> (StreamState, BaseTables, [EntryID]) {
         // Decode into the dictionary without copying it: move it into the reader and back.
         var reader = WindowReader(dictionary: WireDictionary(hasher: dictionary.hasher), base: baseTables, context: context)
         swap(&reader.d, &dictionary)
         defer { swap(&reader.d, &dictionary) }
         let state = try reader.read(w, baseState: baseState, columns: columns)
-        return (state, try baseTables.moved(to: state, dictionary: reader.d))
+        return (state, try baseTables.moved(to: state, dictionary: reader.d), reader.touched)
     }
 }

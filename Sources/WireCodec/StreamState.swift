@@ -234,6 +234,87 @@ public struct StreamState: Equatable, Sendable {
         return out
     }
 
+    /// For each id of `sorted` (ascending), its row in this state, or -1: one pass that
+    /// gallops forward from the previous match, so k ids cost about k · log(n / k) steps
+    /// (a few rows of a large state, or most of them, alike).
+    public func rows(of sorted: [EntryID]) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(sorted.count)
+        ids.withUnsafeBufferPointer { a in
+            let n = a.count
+            var lo = 0
+            for id in sorted {
+                var bound = lo, step = 1
+                while bound < n && a[bound] < id {
+                    lo = bound + 1
+                    bound += step
+                    step <<= 1
+                }
+                var hi = min(bound, n)
+                while lo < hi {
+                    let mid = (lo &+ hi) >> 1
+                    if a[mid] < id { lo = mid &+ 1 } else { hi = mid }
+                }
+                if lo < n && a[lo] == id { out.append(lo); lo += 1 } else { out.append(-1) }
+            }
+        }
+        return out
+    }
+
+    /// Where this state and an earlier one differ, and by how much.
+    public struct Changes: Sendable, Equatable {
+        /// Stacks held by one state only, or with other values (ascending).
+        public var differing: [EntryID]
+        /// `increment(since: previous)`.
+        public var increment: StreamState
+        /// Stacks this state holds that `previous` does not (ascending).
+        public var gained: [EntryID]
+    }
+
+    /// The changes since `previous`, given `candidates` (ascending) that hold every stack
+    /// where the two differ: row lookups of those only. With nil, walks every row of both.
+    public func changes(since previous: StreamState, candidates: [EntryID]?) -> Changes {
+        let n = columns
+        precondition(previous.columns == n, "states of the same columns")
+        guard let candidates else {
+            let inc = increment(since: previous)
+            var differing: [EntryID] = []
+            let a = ids, b = previous.ids
+            var i = 0, j = 0
+            while i < a.count || j < b.count {
+                if j == b.count || (i < a.count && a[i] < b[j]) { differing.append(a[i]); i += 1 }
+                else if i == a.count || b[j] < a[i] { differing.append(b[j]); j += 1 }
+                else {
+                    if values(row: i) != previous.values(row: j) { differing.append(a[i]) }
+                    i += 1; j += 1
+                }
+            }
+            return Changes(differing: differing, increment: inc, gained: ids(notIn: previous))
+        }
+        let ra = rows(of: candidates), rb = previous.rows(of: candidates)
+        var differing: [EntryID] = [], gained: [EntryID] = [], incIDs: [EntryID] = [], inc: [Int64] = []
+        cells.withUnsafeBufferPointer { x in
+            previous.cells.withUnsafeBufferPointer { y in
+                for (k, id) in candidates.enumerated() {
+                    let i = ra[k], j = rb[k]
+                    if i < 0 && j < 0 { continue }
+                    var any = false
+                    for c in 0..<n {
+                        let v = (i >= 0 ? x[i * n + c] : 0) &- (j >= 0 ? y[j * n + c] : 0)
+                        if v != 0 { any = true; break }
+                    }
+                    if any {
+                        incIDs.append(id)
+                        for c in 0..<n { inc.append((i >= 0 ? x[i * n + c] : 0) &- (j >= 0 ? y[j * n + c] : 0)) }
+                    }
+                    if any || i < 0 || j < 0 { differing.append(id) }
+                    if j < 0 { gained.append(id) }
+                }
+            }
+        }
+        return Changes(differing: differing, increment: StreamState(columns: n, sortedIDs: incIDs, cells: inc), gained: gained)
+    }
+
     public static func == (a: StreamState, b: StreamState) -> Bool {
         a.ids == b.ids && a.cells == b.cells
     }

@@ -32,6 +32,9 @@ struct WindowReader {
     var newLocations: [EntryID] = []
     var newStacks: [EntryID] = []
     var salts: [UInt64: UInt64] = [:]
+    /// After `read`: the stacks the window removed, changed or defined, ascending, without
+    /// repeats. The new state differs from its base in these rows only.
+    var touched: [EntryID] = []
 
     /// The base's calling context, for windows with `frame_context` (SPEC.md §5.3).
     let context: ChildIndex
@@ -231,6 +234,7 @@ struct WindowReader {
             let rank = prev + 1 + Int(g)
             guard rank < baseCount else { throw .badReference(field: "removed", ref: UInt64(rank), limit: baseCount) }
             kept[rank] = false
+            touched.append(base.stacks[rank])
             prev = rank
         }
         // A new stack that a kept base row already holds shares that row; others (also one
@@ -310,6 +314,7 @@ struct WindowReader {
         var refs = Prediction.References(columns: columns)
         var delta = [Int64](repeating: 0, count: columns)
         var v = [Int64](repeating: 0, count: columns)
+        var oldRow = [Int64](repeating: 0, count: columns)
         prev = -1
         for i in 0..<rowCount {
             let r: Int
@@ -319,17 +324,19 @@ struct WindowReader {
                 r = prev + 1 + Int(g)
                 guard r < baseCount else { throw .badReference(field: "changed", ref: UInt64(r), limit: baseCount) }
                 guard kept[r] else { throw .malformedPayload("stack \(r) is both removed and changed") }
+                touched.append(base.stacks[r])
             } else {
                 r = baseCount + i - w.changed.count
             }
             let row = rowOf[r]
-            // The base row, for predictors that look at it (none: no copy).
-            let old: [Int64]? = r < baseCount && !w.predictors.isEmpty ? Array(baseState.values(row: r)) : nil
+            // The base row, for predictors that look at it (copied into one reused buffer).
+            let hasOld = r < baseCount && !w.predictors.isEmpty
+            if hasOld { for c in 0..<columns { oldRow[c] = baseState.cells[r * columns + c] } }
             for c in 0..<columns { v[c] = out[row * columns + c] }
             for c in 0..<columns {
                 var d = values[i * columns + c]
                 if c > 0, !w.predictors.isEmpty, w.predictors[c] != 0 {
-                    d = d &+ Prediction.predict(c, predictor: w.predictors[c], delta: delta, refs: refs, base: old, new: v)
+                    d = d &+ Prediction.predict(c, predictor: w.predictors[c], delta: delta, refs: refs, base: hasOld ? oldRow : nil, new: v)
                 }
                 delta[c] = d
                 v[c] = v[c] &+ d
@@ -338,6 +345,14 @@ struct WindowReader {
             for c in 0..<columns { out[row * columns + c] = v[c] }
             prev = r
         }
+        touched += newStacks
+        touched.sort()
+        var unique = 0
+        for k in touched.indices where k == 0 || touched[k] != touched[unique - 1] {
+            touched[unique] = touched[k]
+            unique += 1
+        }
+        touched.removeLast(touched.count - unique)
         return StreamState(columns: columns, sortedIDs: ids, cells: out)
     }
 

@@ -10,9 +10,14 @@ final class StreamPointTests: XCTestCase {
     /// The formulas as first written: the agent's previous state made explicitly, reset
     /// found from whole-state totals, gauges added through an intermediate state.
     struct Reference {
-        var point: StreamPoint
+        var running: StreamState
+        var gaugeSum: StreamState
+        var windows: Int64 = 0
+        var offset: StreamState
+        init(columns: Int) { (running, gaugeSum, offset) = (StreamState(columns: columns), StreamState(columns: columns), StreamState(columns: columns)) }
+        var agentState: StreamState { offset.isEmpty ? running.mapValues { $1 } : running.increment(since: offset) }
         func delta(for s: StreamState, gauges: [Bool]) -> (StreamState, Bool) {
-            let previous = point.agentState
+            let previous = agentState
             var reset = false
             if previous.columns == s.columns {
                 for c in 0..<s.columns where !gauges[c] && s.total(column: c) < previous.total(column: c) { reset = true; break }
@@ -21,12 +26,16 @@ final class StreamPointTests: XCTestCase {
             return (s.increment(since: previous), false)
         }
         mutating func apply(delta: StreamState, reset: Bool, gauges: [Bool]) {
-            var p = point
-            if reset { p.offset = p.running.mapValues { c, v in gauges[c] ? 0 : v } }
-            p.running = p.running.adding(delta)
-            if gauges.contains(true) { p.gaugeSum = p.gaugeSum.adding(p.running.mapValues { c, v in gauges[c] ? v : 0 }) }
-            p.windows += 1
-            point = p
+            if reset { offset = running.mapValues { c, v in gauges[c] ? 0 : v } }
+            running = running.adding(delta)
+            if gauges.contains(true) { gaugeSum = gaugeSum.adding(running.mapValues { c, v in gauges[c] ? v : 0 }) }
+            windows += 1
+        }
+        func check(_ p: StreamPoint, gauges: [Bool], line: UInt = #line) {
+            XCTAssertEqual(p.running.mapValues { $1 }, running.mapValues { $1 }, line: line)
+            XCTAssertEqual(p.offset.mapValues { $1 }, offset.mapValues { $1 }, line: line)
+            XCTAssertEqual(p.windows, windows, line: line)
+            XCTAssertEqual(p.gaugeSum(gauges: gauges), gaugeSum.mapValues { $1 }, "G from the weighted sums is the sum of levels", line: line)
         }
     }
 
@@ -52,18 +61,27 @@ final class StreamPointTests: XCTestCase {
         for gauges in [[false, false], [false, true, false, true], [true], [false]] {
             for _ in 0..<200 {
                 var point = StreamPoint(columns: gauges.count)
-                var reference = Reference(point: point)
+                var reference = Reference(columns: gauges.count)
                 var agent = StreamState(columns: gauges.count)
-                for _ in 0..<12 {
+                for step in 0..<12 {
                     let restart = Int.random(in: 0..<6, using: &rng) == 0
+                    let before = agent
                     agent = next(after: agent, gauges: gauges, restart: restart, rng: &rng)
                     let (d, r) = point.delta(for: agent, gauges: gauges)
                     let (rd, rr) = reference.delta(for: agent, gauges: gauges)
                     XCTAssertEqual(r, rr)
                     XCTAssertEqual(d, rd)
+                    // Given the decoder's increment, the same delta (or nil on a reset).
+                    XCTAssertEqual(point.delta(increment: agent.increment(since: before), gauges: gauges), r ? nil : d)
                     point.apply(delta: d, reset: r, gauges: gauges)
                     reference.apply(delta: rd, reset: rr, gauges: gauges)
-                    XCTAssertEqual(point, reference.point)
+                    reference.check(point, gauges: gauges)
+                    if step == 5 {
+                        // Stored and loaded again (a checkpoint): it carries on the same.
+                        let c = point.compacted
+                        point = StreamPoint(running: c.running, gaugeSum: c.gaugeSum(gauges: gauges), windows: c.windows, offset: c.offset)
+                        reference.check(point, gauges: gauges)
+                    }
                     XCTAssertEqual(point.agentState, agent.mapValues { $1 }, "the store's view of the agent is the agent's state")
                 }
             }
@@ -134,6 +152,42 @@ final class StreamPointTests: XCTestCase {
                 if d.contains(where: { $0 != 0 }) { refIDs.append(ids[r]); refCells += d }
             }
             XCTAssertEqual(a.increment(since: b), StreamState(columns: 3, ids: refIDs, cells: refCells)!)
+        }
+    }
+
+    /// `rows(of:)` (galloping over sorted ids) finds what `row(of:)` finds, for few and for
+    /// many ids; `changes(since:candidates:)` given a superset of the differing stacks is
+    /// what the walk over every row gives.
+    func testRowsOfSortedIDsAndChangesFromCandidates() {
+        var rng = SplitMix64(state: 41)
+        for round in 0..<200 {
+            var ids: [EntryID] = [], cells: [Int64] = []
+            for id in 1...(20 + 10 * round) where Int.random(in: 0..<3, using: &rng) != 0 {
+                ids.append(EntryID(id)); cells += [Int64.random(in: 0...9, using: &rng), Int64.random(in: 0...9, using: &rng)]
+            }
+            let a = StreamState(columns: 2, ids: ids, cells: cells)!
+            let universe = ids.last.map { Int($0) + 5 } ?? 5
+            let probe = (0...universe).map(EntryID.init).filter { _ in Int.random(in: 0..<[1, 4, 60][round % 3], using: &rng) == 0 }
+            XCTAssertEqual(a.rows(of: probe), probe.map { a.row(of: $0) ?? -1 })
+            // b: a with some rows changed, some removed, some added.
+            var bIDs: [EntryID] = [], bCells: [Int64] = [], touched: [EntryID] = []
+            for id in (0...universe).map(EntryID.init) {
+                let r = a.row(of: id)
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0 where r != nil: touched.append(id)
+                case 1:
+                    touched.append(id); bIDs.append(id); bCells += [Int64.random(in: 0...9, using: &rng), 0]
+                default:
+                    if let r { bIDs.append(id); bCells += Array(a.values(row: r)) }
+                }
+            }
+            let b = StreamState(columns: 2, ids: bIDs, cells: bCells)!
+            let full = b.changes(since: a, candidates: nil)
+            XCTAssertEqual(b.changes(since: a, candidates: touched), full)
+            XCTAssertEqual(StatePatch(from: b, to: a, candidates: touched), StatePatch(from: b, to: a))
+            XCTAssertEqual(StatePatch(from: b, to: a, candidates: touched).applied(to: b), a)
+            XCTAssertEqual(full.increment, b.increment(since: a))
+            XCTAssertEqual(full.gained, b.ids(notIn: a))
         }
     }
 

@@ -38,6 +38,11 @@ struct Pipeline {
     var sentStates: [UInt32: StreamState] = [:]
     var decoded: [UInt32: DecodedWindow] = [:]
     var repairRounds = 0
+    /// Windows whose differing rows the decoder knew without a walk.
+    var knownDiffering = 0
+    /// Of those, windows based on an older state than the previous one (their increment
+    /// spans held states in between).
+    var knownAcrossHeld = 0
 
     init(stream: UInt32, info: StreamInfo, forward: LossyLink, backward: LossyLink) throws {
         tx = WindowSender(config: try FrameConfig())
@@ -79,6 +84,15 @@ struct Pipeline {
                         case .decoded(let win, let a):
                             #expect(a.seq == win.header.seq)
                             decoded[win.header.seq] = win
+                            // What the decoder knew of where the states differ (from the rows
+                            // the windows touched) is what a walk over every row finds.
+                            if let d = win.differing, !win.isDuplicate {
+                                knownDiffering += 1
+                                if win.header.baseSeq != 0 && win.header.baseSeq != win.previousSeq { knownAcrossHeld += 1 }
+                                #expect(d == win.state.changes(since: win.previousState, candidates: nil).differing)
+                                #expect(win.increment == win.state.increment(since: win.previousState))
+                                #expect(win.gainedStacks == win.state.ids(notIn: win.previousState))
+                            }
                             // The acknowledgement may be lost too.
                             if !backward.carry([[0]]).isEmpty { tx.acknowledged(a) }
                         case .rejected(_, let why): Issue.record("rejected: \(why)")
@@ -119,6 +133,26 @@ struct Pipeline {
         #expect(p.rx.rejected.isEmpty)
     }
 
+    /// Most acknowledgements lost: windows are based on states several windows back, and the
+    /// receiver still knows where each new state differs from the previous one from the
+    /// rows held states touched (checked against a walk over every row as they decode).
+    @Test(arguments: ["heap", "cpu"])
+    func differingRowsAreKnownAcrossHeldStates(type: String) throws {
+        let files = type == "heap" ? Samples.heap : Samples.cpu
+        let first = try Samples.profile(files[0])
+        var p = try Pipeline(
+            stream: 2, info: info(for: first, type: type),
+            forward: LossyLink(rng: SplitMix64(state: 21), loss: 0.12, duplicate: 0.05, reorder: true),
+            backward: LossyLink(rng: SplitMix64(state: 22), loss: 0.7, duplicate: 0, reorder: false))
+        for f in files {
+            try p.ingest(try Samples.profile(f), mode: mode(for: type))
+            try p.send()
+        }
+        for (seq, w) in p.decoded { #expect(w.state == p.sentStates[seq], "window \(seq)") }
+        #expect(p.knownAcrossHeld > 0)
+        #expect(p.knownDiffering >= p.decoded.count - 1, "all but the keyframe")
+    }
+
     @Test func lostWindowLosesNoCounterValue() throws {
         // CPU windows are deltas: the state is their running sum. Window 3 never arrives.
         let files = Samples.cpu
@@ -136,6 +170,7 @@ struct Pipeline {
         }
         #expect(p.decoded[3] == nil)
         let w4 = try #require(p.decoded[4])
+        #expect(w4.differing != nil, "the decoder knows the rows window 4 touched")
         #expect(w4.previousSeq == 2)
         #expect(w4.header.baseSeq == 2)
         // The increment of window 4 holds windows 3 and 4 together, exactly.

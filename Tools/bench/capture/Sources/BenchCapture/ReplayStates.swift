@@ -22,6 +22,49 @@ public enum Replay {
         }
     }
 
+    /// CPU at a short interval: each state adds `samples` samples drawn from a real profile's
+    /// stacks in proportion to their counts (a 240 ms window of a service busy on two cores
+    /// at 100 Hz holds about 48), so a window touches a few rows of the state, as real CPU
+    /// windows do. Deterministic for a seed (xorshift).
+    public struct Sampled {
+        let profile: StreamState
+        let cumulative: [Int64]
+        let samples: Int
+        var state: StreamState
+        var rng: UInt64
+
+        public init(profile: StreamState, from start: StreamState, samples: Int = 48, seed: UInt64 = 0x9e37_79b9_7f4a_7c15) {
+            self.profile = profile
+            var run: Int64 = 0
+            cumulative = (0..<profile.count).map { r in run += max(1, profile.values(row: r).first ?? 1); return run }
+            self.samples = samples
+            state = start
+            rng = seed | 1
+        }
+
+        public mutating func next() -> StreamState {
+            guard let total = cumulative.last, total > 0 else { return state }
+            var picked: [Int: Int64] = [:]
+            for _ in 0..<samples {
+                rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
+                let x = Int64(rng % UInt64(total))
+                var lo = 0, hi = cumulative.count - 1
+                while lo < hi { let mid = (lo + hi) / 2; if cumulative[mid] > x { hi = mid } else { lo = mid + 1 } }
+                picked[lo, default: 0] += 1
+            }
+            // One sample of a stack: its values divided by its sample count (column 0).
+            var ids: [EntryID] = [], cells: [Int64] = []
+            for r in picked.keys.sorted() {
+                let row = Array(profile.values(row: r))
+                let n = max(1, row.first ?? 1)
+                ids.append(profile.ids[r])
+                cells += row.map { $0 / n * picked[r]! }
+            }
+            state = state.adding(StreamState(columns: profile.columns, ids: ids, cells: cells)!)
+            return state
+        }
+    }
+
     /// Heap: counters grow by the step between the first two snapshots (negative cells, a
     /// sampling artefact, left out), gauges take the snapshots' levels in turn; starts at
     /// the larger of the snapshots' counters, so no state goes below one the warm-up sent.

@@ -23,11 +23,16 @@ import WireLimits
 ///   datagram rate peaks;
 /// - `deltas`: a CPU and a heap stream warmed up with `cpu-01`/`cpu-02` and
 ///   `heap-001`/`heap-002`, then replaying growing states (as `load-bench` does): small
-///   windows, several to a datagram, where the cost is per window.
+///   windows, several to a datagram, where the cost is per window; each changes most rows
+///   of its state (every stack of a 1 s CPU profile, every heap stack that allocated);
+/// - `cpu`: one CPU stream warmed up with `cpu-01`, then 48 samples per window drawn from
+///   it (a 240 ms window of a service busy on two cores at 100 Hz): windows that touch a
+///   few rows of a large state, where the cost per window is the decoder's and the store's
+///   work per state rather than per row changed.
 /// The collector decodes, merges and stores every window as an agent's.
 ///
 ///   replay-bench --write-allow FILE --agents N [--seed S]
-///   replay-bench --collector IP:PORT --collector-key B64 --agents N --rate R --seconds S [--mix keyframes|deltas] [--samples DIR]
+///   replay-bench --collector IP:PORT --collector-key B64 --agents N --rate R --seconds S [--mix keyframes|deltas|cpu] [--samples DIR]
 @main struct ReplayBench {
     static func main() async throws {
         var args = BenchArguments()
@@ -44,7 +49,7 @@ import WireLimits
         let rate = Double(value("--rate", "50000")!) ?? 50_000
         let seconds = Double(value("--seconds", "60")!) ?? 60
         let samples = value("--samples", "../shared/samples/go119")!
-        guard let mix = Mix(rawValue: value("--mix", "keyframes")!) else { say("replay-bench: --mix is keyframes or deltas"); exit(2) }
+        guard let mix = Mix(rawValue: value("--mix", "keyframes")!) else { say("replay-bench: --mix is keyframes, deltas or cpu"); exit(2) }
         let collectorKey = try PublicKey(base64: collectorKeyText)
 
         let t0 = ContinuousClock.now
@@ -98,7 +103,7 @@ import WireLimits
         if all.finished != agents || all.failures > 0 { exit(1) }
     }
 
-    enum Mix: String { case keyframes, deltas }
+    enum Mix: String { case keyframes, deltas, cpu }
 
     /// The captured session: `mix`'s windows every 240 ms of session time until `datagrams`
     /// DATA datagrams are in.
@@ -115,6 +120,23 @@ import WireLimits
             c = try CapturedSession.record(streams: [(1, info)], wallClockAtZero: wall) { agent, i, now, sent in
                 guard sent < datagrams else { return nil }
                 if case .sent = try agent.submit(heap[i % heap.count], stream: 1, mode: .snapshot, takenAt: now, at: now) { return 1 }
+                return 0
+            }
+        case .cpu:
+            let cpu = try load("cpu-01.pb.gz")
+            let info = StreamInfo(describing: cpu, service: "replay", profileType: "cpu")
+            var sampled: Replay.Sampled?
+            c = try CapturedSession.record(streams: [(1, info)], wallClockAtZero: wall) { agent, i, now, sent in
+                guard sent < datagrams else { return nil }
+                if sampled == nil {
+                    // The warm-up: the real profile, whose stacks the windows sample.
+                    var n = 0
+                    if case .sent = try agent.submit(cpu, stream: 1, mode: .snapshot, takenAt: now, at: now) { n = 1 }
+                    let start = agent.encoder(1)!.state
+                    sampled = Replay.Sampled(profile: start, from: start)
+                    return n
+                }
+                if case .sent = try agent.submit(state: sampled!.next(), stream: 1, takenAt: now, at: now) { return 1 }
                 return 0
             }
         case .deltas:
