@@ -157,7 +157,7 @@ public struct StreamDecoder: Sendable {
         // A late window lands below a held state: that one now follows the new state.
         if p < ring.count {
             if let old = ring[p].differs, let differs {
-                ring[p].differs = state(at: p).changes(since: new, candidates: Self.union(old, differs)).differing
+                ring[p].differs = state(at: p).changes(since: new, candidates: old.sortedUnion(differs)).differing
             } else {
                 ring[p].differs = nil
             }
@@ -177,19 +177,6 @@ public struct StreamDecoder: Sendable {
             }
             i += 1
         }
-    }
-
-    /// The union of two ascending id lists, ascending, without repeats.
-    static func union(_ a: [EntryID], _ b: [EntryID]) -> [EntryID] {
-        var out: [EntryID] = []
-        out.reserveCapacity(a.count + b.count)
-        var i = 0, j = 0
-        while i < a.count || j < b.count {
-            if j == b.count || (i < a.count && a[i] < b[j]) { out.append(a[i]); i += 1 }
-            else if i == a.count || b[j] < a[i] { out.append(b[j]); j += 1 }
-            else { out.append(a[i]); i += 1; j += 1 }
-        }
-        return out
     }
 
     /// Decodes one window payload (uncompressed protobuf bytes). With `expecting`, the
@@ -275,7 +262,7 @@ public struct StreamDecoder: Sendable {
             candidates = touched
             for k in stride(from: bi + 1, through: previous, by: 1) {
                 guard let d = ring[k].differs, let c = candidates else { candidates = nil; break }
-                candidates = Self.union(c, d)
+                candidates = c.sortedUnion(d)
             }
         }
         let changes = previous == nil ? nil : result.changes(since: previousState, candidates: candidates)

@@ -149,26 +149,9 @@ public struct StreamState: Equatable, Sendable {
     /// For each row of `other`, its row in this state, or -1 for a row this state lacks
     /// that `allowingMissing(j)` accepts; nil when some row is missing and not accepted.
     private func rows(of other: StreamState, allowingMissing: ((Int) -> Bool)?) -> [Int]? {
-        var rows: [Int] = []
-        rows.reserveCapacity(other.count)
-        let a = ids, b = other.ids
-        // Few rows against many (a window's increment): a search each; else one merge walk.
-        let search = b.count * 16 < a.count
-        var i = 0
-        for (j, id) in b.enumerated() {
-            if search {
-                let from = i
-                i = from + partitionPoint(a.count - from) { a[from + $0] < id }
-            } else {
-                while i < a.count && a[i] < id { i += 1 }
-            }
-            if i < a.count && a[i] == id {
-                rows.append(i)
-                i += 1
-            } else {
-                guard let allowingMissing, allowingMissing(j) else { return nil }
-                rows.append(-1)
-            }
+        let rows = rows(of: other.ids)
+        for (j, i) in rows.enumerated() where i < 0 {
+            guard let allowingMissing, allowingMissing(j) else { return nil }
         }
         return rows
     }
@@ -250,11 +233,8 @@ public struct StreamState: Equatable, Sendable {
                     bound += step
                     step <<= 1
                 }
-                var hi = min(bound, n)
-                while lo < hi {
-                    let mid = (lo &+ hi) >> 1
-                    if a[mid] < id { lo = mid &+ 1 } else { hi = mid }
-                }
+                let from = lo
+                lo = from + partitionPoint(min(bound, n) - from) { a[from + $0] < id }
                 if lo < n && a[lo] == id { out.append(lo); lo += 1 } else { out.append(-1) }
             }
         }
@@ -272,25 +252,11 @@ public struct StreamState: Equatable, Sendable {
     }
 
     /// The changes since `previous`, given `candidates` (ascending) that hold every stack
-    /// where the two differ: row lookups of those only. With nil, walks every row of both.
+    /// where the two differ: row lookups of those only. With nil, every stack of both.
     public func changes(since previous: StreamState, candidates: [EntryID]?) -> Changes {
         let n = columns
         precondition(previous.columns == n, "states of the same columns")
-        guard let candidates else {
-            let inc = increment(since: previous)
-            var differing: [EntryID] = []
-            let a = ids, b = previous.ids
-            var i = 0, j = 0
-            while i < a.count || j < b.count {
-                if j == b.count || (i < a.count && a[i] < b[j]) { differing.append(a[i]); i += 1 }
-                else if i == a.count || b[j] < a[i] { differing.append(b[j]); j += 1 }
-                else {
-                    if values(row: i) != previous.values(row: j) { differing.append(a[i]) }
-                    i += 1; j += 1
-                }
-            }
-            return Changes(differing: differing, increment: inc, gained: ids(notIn: previous))
-        }
+        let candidates = candidates ?? ids.sortedUnion(previous.ids)
         let ra = rows(of: candidates), rb = previous.rows(of: candidates)
         var differing: [EntryID] = [], gained: [EntryID] = [], incIDs: [EntryID] = [], inc: [Int64] = []
         cells.withUnsafeBufferPointer { x in
@@ -369,6 +335,19 @@ public struct StreamState: Equatable, Sendable {
 }
 
 extension Array where Element == EntryID {
+    /// The union of this ascending array and another, ascending, without repeats.
+    func sortedUnion(_ b: [EntryID]) -> [EntryID] {
+        var out: [EntryID] = []
+        out.reserveCapacity(count + b.count)
+        var i = 0, j = 0
+        while i < count || j < b.count {
+            if j == b.count || (i < count && self[i] < b[j]) { out.append(self[i]); i += 1 }
+            else if i == count || b[j] < self[i] { out.append(b[j]); j += 1 }
+            else { out.append(self[i]); i += 1; j += 1 }
+        }
+        return out
+    }
+
     /// The first index whose element is not less than `x` (the array must be ascending).
     @inline(__always)
     func lowerBound(of x: EntryID) -> Int { partitionPoint(count) { self[$0] < x } }
