@@ -166,13 +166,14 @@ import WireFrame
         #expect(decodedLine?.hasSuffix(" 5") == true, "\(decodedLine ?? "no windows line")")
 
         // Capture to durable: the windows ended 4, 3, 2, 1 and 0 s before they were sent, so
-        // at most three took 3 s or less, and all five took under a minute.
+        // at most three took 3 s or less; the minute's bucket holds those the window log
+        // shows under a minute (all five, unless the machine starved the test).
         func bucket(_ le: String) -> Int? {
             metrics.split(separator: "\n").first { $0.hasPrefix("flamewire_window_delay_seconds_bucket{type=\"cpu\",le=\"\(le)\"}") }
                 .flatMap { $0.split(separator: " ").last.flatMap { Int($0) } }
         }
         #expect(metrics.contains("# TYPE flamewire_window_delay_seconds histogram"))
-        #expect(bucket("+Inf") == 5 && bucket("60") == 5, "\(metrics)")
+        #expect(bucket("+Inf") == 5, "\(metrics)")
         #expect((bucket("3") ?? 99) <= 3 && (bucket("0.1") ?? 99) <= 1)
         #expect(metrics.contains("flamewire_window_delay_seconds_count{type=\"cpu\"} 5"))
         // The same windows as `--window-log` sees them: each once, with the agent's capture
@@ -180,6 +181,7 @@ import WireFrame
         let log = f.stored.windows.withLock { $0 }.sorted { $0.seq < $1.seq }
         #expect(log.map(\.capturedNanos) == f.captured.map { Optional($0) }, "\(log)")
         #expect(Set(log.map(\.seq)).count == 5 && log.allSatisfy { $0.service == "web" && $0.type == "cpu" && $0.storedNanos >= ($0.capturedNanos ?? .max) })
+        #expect(bucket("60") == log.filter { ($0.delaySeconds ?? .infinity) <= 60 }.count, "\(metrics)")
 
         // The agent's REPORT (1 s after its handshake, then every 10 s) puts its RTT, interval
         // and counts on /metrics, per agent; before it, the series are absent rather than
