@@ -153,8 +153,8 @@ public final class AgentRuntime: Sendable {
         while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
             do {
                 let bytes = try await source.fetch(.cpu, cpuSeconds: options.cpuSeconds)
-                let profile = try decode(bytes, .cpu, source)
-                try await submit([(.cpu, profile, .delta)])
+                let profile = try snapshot(bytes, .cpu, source)
+                try await submit([(.cpu, .pprof(profile, url: source.url(.cpu)), .delta)])
                 backoff.succeeded(.cpu, logger: options.logger)
             } catch {
                 if Task.isCancelled { break }  // a fetch cut short by shutdown is no failure
@@ -169,11 +169,11 @@ public final class AgentRuntime: Sendable {
         while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
             let tick = ContinuousClock.now
             let interval = (try? await endpoint.withEndpoint { a, _ in a.interval }) ?? .milliseconds(240)
-            var taken: [(ProfileKind, Profile, IngestMode)] = []
+            var taken: [(ProfileKind, TakenProfile, IngestMode)] = []
             for kind in kinds {
                 do {
                     let bytes = try await source.fetch(kind)
-                    taken.append((kind, try decode(bytes, kind, source), .snapshot))
+                    taken.append((kind, .pprof(try snapshot(bytes, kind, source), url: source.url(kind)), .snapshot))
                     backoff.succeeded(kind, logger: options.logger)
                 } catch {
                     if Task.isCancelled { break }
@@ -187,12 +187,14 @@ public final class AgentRuntime: Sendable {
         }
     }
 
-    func decode(_ bytes: [UInt8], _ kind: ProfileKind, _ source: PprofHTTPSource) throws(AgentError) -> Profile {
+    /// A fetched profile gunzipped and its top level read; its tables and samples are read
+    /// when it is ingested (`AgentSession.submit(pprof:)`), straight into the stream's state.
+    func snapshot(_ bytes: [UInt8], _ kind: ProfileKind, _ source: PprofHTTPSource) throws(AgentError) -> PprofSnapshot {
         counters.withLock {
             $0.fetches += 1
             $0.pprofBytes += bytes.count
         }
-        do { return try PprofDecoder.decode(bytes) } catch {
+        do { return try PprofSnapshot(bytes) } catch {
             throw .badProfile(url: source.url(kind), why: "\(error)")
         }
     }
@@ -204,7 +206,7 @@ public final class AgentRuntime: Sendable {
         var scan = DirectoryWatch.Scan()
         while !Task.isCancelled, end.map({ ContinuousClock.now < $0 }) ?? true {
             let tick = ContinuousClock.now
-            var taken: [(ProfileKind, Profile, IngestMode)] = []
+            var taken: [(ProfileKind, TakenProfile, IngestMode)] = []
             for name in scan.ready(in: watch.directory) {
                 let path = (watch.directory as NSString).appendingPathComponent(name)
                 do {
@@ -214,7 +216,7 @@ public final class AgentRuntime: Sendable {
                     let kind = ProfileKind.detect(fileName: name, p)
                     // Two files of one type in one look: each is its own window, in name order.
                     if taken.contains(where: { $0.0.stream == kind.stream }) { try? await submit(taken); taken.removeAll() }
-                    taken.append((kind, p, kind.fileMode))
+                    taken.append((kind, .model(p), kind.fileMode))
                 } catch {
                     counters.withLock { $0.failures += 1 }
                     options.logger.warning("\(error); skipped")
@@ -237,7 +239,7 @@ public final class AgentRuntime: Sendable {
             let (folded, ended, errors) = perf.take()
             if !folded.isEmpty {
                 counters.withLock { $0.fetches += 1 }
-                do { try await submit([(.cpu, try FoldedReader.profile(from: folded), .delta)]) } catch { options.logger.warning("perf: \(error)") }
+                do { try await submit([(.cpu, .model(try FoldedReader.profile(from: folded)), .delta)]) } catch { options.logger.warning("perf: \(error)") }
             }
             if ended {
                 let why = errors.split(separator: "\n").first.map { ": \($0)" } ?? ""
@@ -259,7 +261,7 @@ public final class AgentRuntime: Sendable {
                 do {
                     let p = try FoldedReader.profile(from: bytes)
                     let kind = ProfileKind(rawValue: options.foldedType) ?? .cpu
-                    try await submit([(kind, p, .delta)], typeName: options.foldedType)
+                    try await submit([(kind, .model(p), .delta)], typeName: options.foldedType)
                 } catch {
                     counters.withLock { $0.failures += 1 }
                     options.logger.warning("folded input after line \(lineBase): \(error); those lines skipped")
@@ -298,22 +300,45 @@ public final class AgentRuntime: Sendable {
         }
     }
 
-    func submit(_ taken: [(ProfileKind, Profile, IngestMode)], typeName: String? = nil) async throws {
+    func submit(_ taken: [(ProfileKind, TakenProfile, IngestMode)], typeName: String? = nil) async throws {
         let service = options.service, labels = options.labels
-        let (outcomes, restarted, events) = try await endpoint.withEndpoint { a, now -> ([AgentSession.SubmitOutcome], [String], [AgentEvent]) in
+        let (outcomes, restarted, events, malformed) = try await endpoint.withEndpoint { a, now -> ([AgentSession.SubmitOutcome], [String], [AgentEvent], [String]) in
             var out: [AgentSession.SubmitOutcome] = []
             var restarted: [String] = []
+            var malformed: [String] = []
             // The session's events since the last submit (taken here, so they never pile up).
             let events = a.pollEvents()
-            for (kind, profile, mode) in taken {
-                if a.encoder(kind.stream) == nil {
-                    try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: typeName ?? kind.streamName, labels: labels))
-                }
+            for (kind, taken, mode) in taken {
                 let before = a.encoder(kind.stream)?.restarts ?? 0
-                out.append(try a.submit(profile, stream: kind.stream, mode: mode, takenAt: now, at: now))
+                switch taken {
+                case .model(let profile):
+                    if a.encoder(kind.stream) == nil {
+                        try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: typeName ?? kind.streamName, labels: labels))
+                    }
+                    out.append(try a.submit(profile, stream: kind.stream, mode: mode, takenAt: now, at: now))
+                case .pprof(let snapshot, let url):
+                    // A malformed profile (found when its samples are read) is skipped and
+                    // reported; the others of the tick go on.
+                    do {
+                        if a.encoder(kind.stream) == nil {
+                            // The stream's first profile describes it: through the model once.
+                            let profile = try snapshot.profile()
+                            try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: typeName ?? kind.streamName, labels: labels))
+                            out.append(try a.submit(profile, stream: kind.stream, mode: mode, takenAt: now, at: now))
+                        } else {
+                            out.append(try a.submit(pprof: snapshot, stream: kind.stream, mode: mode, takenAt: now, at: now))
+                        }
+                    } catch {
+                        malformed.append("\(AgentError.badProfile(url: url, why: "\(error)"))")
+                    }
+                }
                 if (a.encoder(kind.stream)?.restarts ?? 0) > before { restarted.append(typeName ?? kind.streamName) }
             }
-            return (out, restarted, events)
+            return (out, restarted, events, malformed)
+        }
+        for m in malformed {
+            counters.withLock { $0.failures += 1 }
+            options.logger.warning("\(m); skipped")
         }
         log(events)
         for name in restarted {
@@ -325,6 +350,13 @@ public final class AgentRuntime: Sendable {
             }
         }
     }
+}
+
+/// A profile as the agent took it: a model (files, folded stacks, perf), or a Go
+/// service's pprof bytes, read straight into the stream's state when submitted.
+enum TakenProfile: Sendable {
+    case model(Profile)
+    case pprof(PprofSnapshot, url: String)
 }
 
 /// Retry pacing for one loop's sources: a failing source waits 0.5 s, doubling to 30 s, and

@@ -178,9 +178,68 @@ struct ProfileReader {
     // MARK: - Pass two: the tables, in the order the reference path checks them
 
     func profile(maxStackDepth: Int) throws(PprofError) -> Profile {
-        let l = try layout()
-        let strings = try stringTable(l.strings)
+        try profile(layout(), maxStackDepth: maxStackDepth)
+    }
 
+    /// The model of a profile whose layout was read (`layout()`).
+    func profile(_ l: Layout, maxStackDepth: Int) throws(PprofError) -> Profile {
+        let h = try head(l)
+        var samples: [Sample] = []
+        samples.reserveCapacity(l.samples.count)
+        try forEachSample(l.samples, h, maxStackDepth: maxStackDepth) { _, stack, values, labels in
+            var out: [Label] = []
+            if !labels.isEmpty {
+                out.reserveCapacity(labels.count)
+                // Indices already checked by `forEachSample`.
+                for r in labels {
+                    let name = h.strings.strings[r.key]
+                    out.append(r.string != 0 ? Label(key: name, string: h.strings.strings[r.string])
+                                             : Label(key: name, number: r.number, unit: h.strings.strings[r.unit]))
+                }
+            }
+            samples.append(Sample(locations: Array(stack), values: Array(values), labels: out))
+        }
+        let t = try tail(l, h.strings)
+        return Profile(
+            sampleTypes: h.sampleTypes,
+            defaultSampleType: t.defaultSampleType.isEmpty ? nil : t.defaultSampleType,
+            periodType: t.periodType,
+            period: l.period,
+            timeNanos: l.timeNanos,
+            durationNanos: l.durationNanos,
+            mappings: h.mappings,
+            functions: h.functions,
+            locations: h.locations,
+            samples: samples,
+            comments: t.comments,
+            dropFrames: t.dropFrames,
+            keepFrames: t.keepFrames)
+    }
+
+    /// The tables samples refer to, decoded and checked, in the order the reference path
+    /// checks them: strings, sample types, mappings, functions, locations.
+    struct Head: Sendable {
+        var strings: StringTable
+        var sampleTypes: [ValueType]
+        var mappings: [Mapping]
+        var functions: [Function]
+        var locations: [Location]
+        var locationIndex: IDIndex
+        /// Frames per location (its lines, at least 1), by position.
+        var framesPerLocation: [Int]
+    }
+
+    /// What the reference path checks after the samples.
+    struct Tail: Sendable {
+        var comments: [String]
+        var defaultSampleType: String
+        var periodType: ValueType?
+        var dropFrames: String
+        var keepFrames: String
+    }
+
+    func head(_ l: Layout) throws(PprofError) -> Head {
+        let strings = try stringTable(l.strings)
         var sampleTypes: [ValueType] = []
         sampleTypes.reserveCapacity(l.sampleTypes.count)
         for (n, r) in l.sampleTypes.enumerated() {
@@ -190,8 +249,11 @@ struct ProfileReader {
         let (mappings, mappingIndex) = try self.mappings(l.mappings, strings)
         let (functions, functionIndex) = try self.functions(l.functions, strings)
         let (locations, locationIndex, frames) = try self.locations(l.locations, mappings: mappingIndex, functions: functionIndex)
-        let samples = try self.samples(l.samples, strings, locations: locationIndex, framesPerLocation: frames,
-                                       valueCount: sampleTypes.count, maxStackDepth: maxStackDepth)
+        return Head(strings: strings, sampleTypes: sampleTypes, mappings: mappings, functions: functions,
+                    locations: locations, locationIndex: locationIndex, framesPerLocation: frames)
+    }
+
+    func tail(_ l: Layout, _ strings: StringTable) throws(PprofError) -> Tail {
         var comments: [String] = []
         comments.reserveCapacity(l.comments.count)
         for (n, c) in l.comments.enumerated() { comments.append(try strings.string(c, "comment \(n)")) }
@@ -202,20 +264,9 @@ struct ProfileReader {
             for r in l.periodTypes { try valueType(r, merging: &t, &u) }
             periodType = ValueType(type: try strings.string(t, "period type type"), unit: try strings.string(u, "period type unit"))
         }
-        return Profile(
-            sampleTypes: sampleTypes,
-            defaultSampleType: defaultType.isEmpty ? nil : defaultType,
-            periodType: periodType,
-            period: l.period,
-            timeNanos: l.timeNanos,
-            durationNanos: l.durationNanos,
-            mappings: mappings,
-            functions: functions,
-            locations: locations,
-            samples: samples,
-            comments: comments,
-            dropFrames: try strings.string(l.dropFrames, "drop_frames"),
-            keepFrames: try strings.string(l.keepFrames, "keep_frames"))
+        return Tail(comments: comments, defaultSampleType: defaultType, periodType: periodType,
+                    dropFrames: try strings.string(l.dropFrames, "drop_frames"),
+                    keepFrames: try strings.string(l.keepFrames, "keep_frames"))
     }
 
     func stringTable(_ ranges: [Range<Int>]) throws(PprofError) -> StringTable {
@@ -376,13 +427,19 @@ struct ProfileReader {
         return (models, index, frames)
     }
 
-    func samples(_ ranges: [Range<Int>], _ strings: StringTable, locations: IDIndex, framesPerLocation: [Int],
-                 valueCount: Int, maxStackDepth: Int) throws(PprofError) -> [Sample] {
-        var samples: [Sample] = []
-        samples.reserveCapacity(ranges.count)
+    /// Reads every sample in file order with the checks of the reference path (value
+    /// count, location ids, stack depth, label string indices) and hands each to `body`:
+    /// its number, its stack as location positions (leaf first, as in the file), its
+    /// values and its labels. The buffers are reused: valid only during the call.
+    func forEachSample(_ ranges: [Range<Int>], _ h: Head, maxStackDepth: Int,
+                       _ body: (Int, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<PprofLabelRef>) -> Void) throws(PprofError) {
+        let valueCount = h.sampleTypes.count
         var ids: [UInt64] = []
         var raw: [UInt64] = []
         var labels: [Range<Int>] = []
+        var stack: [Int] = []
+        var values: [Int64] = []
+        var refs: [PprofLabelRef] = []
         for (n, r) in ranges.enumerated() {
             ids.removeAll(keepingCapacity: true)
             raw.removeAll(keepingCapacity: true)
@@ -399,43 +456,46 @@ struct ProfileReader {
             guard raw.count == valueCount else {
                 throw .valueCountMismatch(sample: n, values: raw.count, sampleTypes: valueCount)
             }
-            var stack: [Int] = []
-            stack.reserveCapacity(ids.count)
+            stack.removeAll(keepingCapacity: true)
             var depth = 0
             for id in ids {
-                guard let p = locations.position(of: id) else {
+                guard let p = h.locationIndex.position(of: id) else {
                     throw .missingReference(referrer: "sample \(n)", table: .location, id: id)
                 }
-                depth += framesPerLocation[p]
+                depth += h.framesPerLocation[p]
                 if depth > maxStackDepth { throw .stackTooDeep(sample: n, frames: depth, limit: maxStackDepth) }
                 stack.append(p)
             }
-            var out: [Label] = []
-            if !labels.isEmpty {
-                out.reserveCapacity(labels.count)
-                for (k, lr) in labels.enumerated() {
-                    var key: Int64 = 0, str: Int64 = 0, num: Int64 = 0, unit: Int64 = 0
-                    var j = lr.lowerBound
-                    while let f = try next(&j, end: lr.upperBound, depth: 3) {
-                        guard f.wire == 0 else { continue }
-                        switch f.number {
-                        case 1: key = Int64(bitPattern: f.value)
-                        case 2: str = Int64(bitPattern: f.value)
-                        case 3: num = Int64(bitPattern: f.value)
-                        case 4: unit = Int64(bitPattern: f.value)
-                        default: break
-                        }
-                    }
-                    let name = try strings.string(key, "sample \(n) label \(k + 1) key")
-                    if str != 0 {
-                        out.append(Label(key: name, string: try strings.string(str, "sample \(n) label \(k + 1) value")))
-                    } else {
-                        out.append(Label(key: name, number: num, unit: try strings.string(unit, "sample \(n) label \(k + 1) unit")))
+            refs.removeAll(keepingCapacity: true)
+            for (k, lr) in labels.enumerated() {
+                var key: Int64 = 0, str: Int64 = 0, num: Int64 = 0, unit: Int64 = 0
+                var j = lr.lowerBound
+                while let f = try next(&j, end: lr.upperBound, depth: 3) {
+                    guard f.wire == 0 else { continue }
+                    switch f.number {
+                    case 1: key = Int64(bitPattern: f.value)
+                    case 2: str = Int64(bitPattern: f.value)
+                    case 3: num = Int64(bitPattern: f.value)
+                    case 4: unit = Int64(bitPattern: f.value)
+                    default: break
                     }
                 }
+                _ = try h.strings.string(key, "sample \(n) label \(k + 1) key")
+                if str != 0 {
+                    _ = try h.strings.string(str, "sample \(n) label \(k + 1) value")
+                    refs.append(PprofLabelRef(key: Int(key), string: Int(str), number: 0, unit: 0))
+                } else {
+                    _ = try h.strings.string(unit, "sample \(n) label \(k + 1) unit")
+                    refs.append(PprofLabelRef(key: Int(key), string: 0, number: num, unit: Int(unit)))
+                }
             }
-            samples.append(Sample(locations: stack, values: raw.map { Int64(bitPattern: $0) }, labels: out))
+            values.removeAll(keepingCapacity: true)
+            for v in raw { values.append(Int64(bitPattern: v)) }
+            stack.withUnsafeBufferPointer { sb in
+                values.withUnsafeBufferPointer { vb in
+                    refs.withUnsafeBufferPointer { lb in body(n, sb, vb, lb) }
+                }
+            }
         }
-        return samples
     }
 }

@@ -1,4 +1,5 @@
 import Noise
+import Pprof
 import Profile
 import SansIO
 import WireCodec
@@ -177,6 +178,15 @@ public struct AgentSession: DatagramEndpoint, Sendable {
                                 at now: Instant) throws(SessionError) -> SubmitOutcome {
         do { try sender.ingest(profile, stream: stream, mode: mode) } catch { throw .pipeline("\(error)") }
         return try send(stream: stream, timeNanos: profile.timeNanos, durationNanos: profile.durationNanos, takenAt: takenAt, at: now)
+    }
+
+    /// As `submit`, for a pprof profile read straight from its bytes (`StreamEncoder.ingest(pprof:mode:)`):
+    /// the agent's path for a Go service's profiles.
+    @discardableResult
+    public mutating func submit(pprof snapshot: PprofSnapshot, stream: UInt32, mode: IngestMode, takenAt: Instant,
+                                at now: Instant) throws(SessionError) -> SubmitOutcome {
+        do { try sender.ingest(pprof: snapshot, stream: stream, mode: mode) } catch { throw .pipeline("\(error)") }
+        return try send(stream: stream, timeNanos: snapshot.timeNanos, durationNanos: snapshot.durationNanos, takenAt: takenAt, at: now)
     }
 
     /// As `submit`, for a snapshot whose state an earlier ingest of this epoch produced

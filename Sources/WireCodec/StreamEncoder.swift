@@ -1,4 +1,5 @@
 import WireLimits
+import Pprof
 import Profile
 
 /// The sender side of one stream: keeps the cumulative state, the states of windows in
@@ -31,6 +32,11 @@ public struct StreamEncoder: Sendable {
     private var newEpochPending = false
     /// Stack ids of content seen in this epoch (reset with the dictionary).
     private var stackCache = StackCache()
+    /// The last pprof snapshot's tables, interned in this epoch (reset with the dictionary).
+    private var pprofTables: PprofTableCache?
+    /// How many pprof snapshots had their tables decoded and interned (the rest reused the
+    /// previous snapshot's): for tests and the agent's benchmark.
+    public private(set) var pprofTableDecodes = 0
 
     /// `firstEpoch`: the epoch of the stream's first keyframe. An agent starts each stream at
     /// a random epoch (SPEC.md §4.6), so a restarted agent's keyframes reset the collector's
@@ -55,6 +61,37 @@ public struct StreamEncoder: Sendable {
         let columns = info.columns.count
         guard columns >= 1, columns <= WireLimits.maxColumns else { throw .columnCount(columns, limit: WireLimits.maxColumns) }
         let (values, valueFrames, depth) = dictionary.state(of: profile, cache: &stackCache)
+        try accept(values, frames: valueFrames, depth: depth, mode: mode)
+    }
+
+    /// `ingest` for a pprof profile read straight from its bytes: the same state as
+    /// `ingest(snapshot.profile(), mode:)`, without the `Profile` model, and with the
+    /// tables decoded and interned only when they differ from the previous snapshot's
+    /// (what an agent polling a Go service sees most of the time). A malformed profile is
+    /// refused with `.badProfile` and leaves the state as it was.
+    public mutating func ingest(pprof snapshot: PprofSnapshot, mode: IngestMode) throws(StreamError) {
+        var tables: PprofTableCache
+        do { tables = try PprofTableCache.tables(of: snapshot, reusing: pprofTables, dictionary: &dictionary) } catch {
+            throw .badProfile(error)
+        }
+        if !tables.isReused { pprofTableDecodes += 1 }
+        let sampleTypes = tables.tables.sampleTypes
+        guard sampleTypes == info.columns else { throw .columnsChanged(expected: info.columns, got: sampleTypes) }
+        let columns = info.columns.count
+        guard columns >= 1, columns <= WireLimits.maxColumns else { throw .columnCount(columns, limit: WireLimits.maxColumns) }
+        pprofTables = nil  // (so `tables` is the only reference to its string ids)
+        let result: (state: StreamState, frames: Int, depth: Int)
+        do { result = try dictionary.state(of: snapshot, tables: &tables, cache: &stackCache) } catch {
+            pprofTables = tables
+            throw .badProfile(error)
+        }
+        pprofTables = tables
+        try accept(result.state, frames: result.frames, depth: result.depth, mode: mode)
+    }
+
+    /// The checks and bookkeeping after a profile became `values`: see `ingest`.
+    private mutating func accept(_ values: StreamState, frames valueFrames: Int, depth: Int, mode: IngestMode) throws(StreamError) {
+        let columns = info.columns.count
         // (What a refused profile interned stays in the dictionary unreferenced, as for a
         // receiver: harmless, and dropped at the next epoch.)
         guard depth <= WireLimits.maxDepth else { throw .stackTooDeep(depth: depth, limit: WireLimits.maxDepth) }
@@ -124,6 +161,7 @@ public struct StreamEncoder: Sendable {
         if dictionary.count > maxDictionaryEntries || newEpochPending || wraps {
             dictionary = dictionary.compacted(keeping: state.ids)
             stackCache = StackCache()
+            pprofTables = nil
             epoch &+= 1
             base = nil
             inFlight.removeAll()

@@ -1,5 +1,6 @@
 import FEC
 import Compression
+import Pprof
 import Profile
 import WireCodec
 import WireFrame
@@ -69,6 +70,12 @@ public struct WindowSender: Sendable {
     public mutating func ingest(_ profile: Profile, stream: UInt32, mode: IngestMode) throws(PipelineError) {
         guard encoders[stream] != nil else { throw .unknownStream(stream) }
         do { try encoders[stream]!.ingest(profile, mode: mode) } catch { throw .stream(error) }
+    }
+
+    /// As `ingest`, for a pprof profile read straight from its bytes (`StreamEncoder.ingest(pprof:mode:)`).
+    public mutating func ingest(pprof snapshot: PprofSnapshot, stream: UInt32, mode: IngestMode) throws(PipelineError) {
+        guard encoders[stream] != nil else { throw .unknownStream(stream) }
+        do { try encoders[stream]!.ingest(pprof: snapshot, mode: mode) } catch { throw .stream(error) }
     }
 
     /// Sets a stream's cumulative state directly: a state an earlier `ingest` of the same

@@ -34,6 +34,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Pprof", package: mainPackage),
                 .product(name: "Profile", package: mainPackage),
+                .product(name: "WireCodec", package: mainPackage),
+                .product(name: "WireLimits", package: mainPackage),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         // Wire protocol fuzzers (SPEC.md §5–7) and what they share with the seed generator.

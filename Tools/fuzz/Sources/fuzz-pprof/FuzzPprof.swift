@@ -1,5 +1,7 @@
 import Pprof
 import Profile
+import WireCodec
+import WireLimits
 
 /// libFuzzer entry point for the pprof decoder (raw or gzip-compressed protobuf).
 ///
@@ -8,6 +10,9 @@ import Profile
 /// value per sample type) is a finding and stops the run. So is any disagreement between
 /// `decode` (ProfileReader, straight from the wire format) and the reference path through
 /// the generated protobuf messages: both must refuse an input, or both decode it alike.
+/// The agent's path straight from the bytes (`PprofSnapshot`, `StreamEncoder.ingest(pprof:)`)
+/// must refuse what the reader refuses and build the stream state the model builds, also
+/// the second time, when it reuses the tables.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPprof(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -15,9 +20,37 @@ public func fuzzPprof(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let reference = try? PprofDecoder.decodeThroughMessages(bytes)
     check(reader == reference, reader == nil ? "the reader refused what the generated messages decoded"
           : reference == nil ? "the reader decoded what the generated messages refused" : "the two decoders built different profiles")
+    checkSnapshotPath(bytes, reader)
     guard let profile = reader else { return 0 }
     checkConsistent(profile)
     return 0
+}
+
+private func checkSnapshotPath(_ bytes: [UInt8], _ reader: Profile?) {
+    let snapshot = try? PprofSnapshot(bytes)
+    guard let profile = reader else {
+        guard let snapshot else { return }
+        var refused = false
+        do {
+            let t = try snapshot.tables()
+            try snapshot.forEachSample(t) { _, _, _ in }
+        } catch { refused = true }
+        check(refused, "the snapshot path accepted what the reader refused")
+        return
+    }
+    guard let snapshot else { return check(false, "the snapshot path refused what the reader decoded") }
+    check((try? snapshot.profile()) == profile, "the snapshot's model differs from the reader's")
+    guard (1...WireLimits.maxColumns).contains(profile.sampleTypes.count) else { return }
+    let info = StreamInfo(describing: profile, service: "fuzz", profileType: "fuzz")
+    var model = StreamEncoder(stream: 1, info: info)
+    var direct = StreamEncoder(stream: 1, info: info)
+    for round in 0..<2 {
+        let a: StreamError?, b: StreamError?
+        do { try model.ingest(profile, mode: .snapshot); a = nil } catch { a = error }
+        do { try direct.ingest(pprof: snapshot, mode: .snapshot); b = nil } catch { b = error }
+        check(a == b, "round \(round): the model's ingest \(a.map { "\($0)" } ?? "succeeded"), the snapshot's \(b.map { "\($0)" } ?? "succeeded")")
+        check(model.state == direct.state, "round \(round): the two ingests built different states")
+    }
 }
 
 private func checkConsistent(_ p: Profile) {

@@ -469,12 +469,37 @@ struct WireBench {
             }
             return median(Array(xs.dropFirst(3)))
         }
+        // Straight from the bytes (`ingest(pprof:)`): `next` picks the snapshot of run i.
+        func directPath(_ next: (Int) -> [UInt8]) throws -> Double {
+            var tx = StreamEncoder(stream: 1, info: info(for: try PprofDecoder.decode(heaps[0]), type: "heap"))
+            var xs: [Double] = []
+            for i in 0..<(o.runs + 3) {
+                let t0 = ContinuousClock.now
+                try tx.ingest(pprof: try PprofSnapshot(next(i)), mode: .snapshot)
+                xs.append(seconds(ContinuousClock.now - t0))
+                let (h, _) = tx.nextWindow()
+                tx.acknowledge(seq: h.seq)
+            }
+            return median(Array(xs.dropFirst(3)))
+        }
         let before = try agentPath { try PprofDecoder.decodeThroughMessages($0) }
         let after = try agentPath { try PprofDecoder.decode($0) }
+        let direct = try directPath { heaps[($0 + 1) % heaps.count] }
+        // A service whose stacks did not change: the same snapshot again (Go's tables are
+        // then byte for byte the same; only the values and times move).
+        let sameModel = try agentPath { _ in try PprofDecoder.decode(heaps[1]) }
+        let sameDirect = try directPath { _ in heaps[1] }
         record("pprof", "heap-agent", "messages_median_s", before)
         record("pprof", "heap-agent", "reader_median_s", after)
+        record("pprof", "heap-agent", "direct_median_s", direct)
+        record("pprof", "heap-agent-same-tables", "reader_median_s", sameModel)
+        record("pprof", "heap-agent-same-tables", "direct_median_s", sameDirect)
         print("  heap snapshot, gzip → stream state (decode + ingest): \(fmt(before * 1e6, 0)) µs through the generated messages, "
               + "\(fmt(after * 1e6, 0)) µs through ProfileReader (\(String(format: "%.2f×", before / after)))")
+        print("  the same straight from the bytes (ingest(pprof:)), tables changed every time: \(fmt(direct * 1e6, 0)) µs "
+              + "(\(String(format: "%.2f×", after / direct)) against ProfileReader)")
+        print("  the same snapshot again (tables unchanged): \(fmt(sameModel * 1e6, 0)) µs through ProfileReader, "
+              + "\(fmt(sameDirect * 1e6, 0)) µs straight from the bytes with the tables reused (\(String(format: "%.2f×", sameModel / sameDirect)))")
     }
 
     // MARK: 3. Reed–Solomon

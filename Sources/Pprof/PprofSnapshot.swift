@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Profile
+
+/// A pprof profile held as its protobuf bytes with its top-level layout read, for readers
+/// that go from pprof bytes straight to their own structures without the `Profile` model.
+///
+/// An agent fetches the same service's profile every few hundred milliseconds, and between
+/// two fetches the tables (strings, functions, locations, mappings) are usually byte for
+/// byte the same: only the samples' values moved. `sameTables(as:)` finds that in one
+/// pass of `memcmp`, so the tables are decoded (`tables()`) and interned once and only
+/// the samples are read each time (`forEachSample`). Every check of `PprofDecoder.decode`
+/// is made, on the tables when they are decoded and on the samples each time, so a
+/// malformed profile is refused with the same error either way.
+public struct PprofSnapshot: Sendable {
+    /// The protobuf bytes (gunzipped).
+    public let raw: [UInt8]
+    let layout: ProfileReader.Layout
+
+    /// Reads `bytes`, gzip-compressed (magic `1f 8b`) or raw protobuf, as far as its
+    /// top-level fields.
+    public init(_ bytes: [UInt8], maxDecompressedBytes: Int = PprofDecoder.maxDecompressedBytes) throws(PprofError) {
+        let raw = try PprofDecoder.uncompressed(bytes, limit: maxDecompressedBytes)
+        self.raw = raw
+        layout = try raw.withUnsafeBufferPointer { b throws(PprofError) in try ProfileReader(bytes: b).layout() }
+    }
+
+    /// When the profile was taken (`time_nanos`) and the time it covers (`duration_nanos`).
+    public var timeNanos: Int64 { layout.timeNanos }
+    public var durationNanos: Int64 { layout.durationNanos }
+    /// How many samples the profile holds (with repeats of a stack).
+    public var sampleCount: Int { layout.samples.count }
+
+    /// The whole profile as the model: what `PprofDecoder.decode` returns.
+    public func profile() throws(PprofError) -> Profile {
+        try raw.withUnsafeBufferPointer { b throws(PprofError) in
+            try ProfileReader(bytes: b).profile(layout, maxStackDepth: PprofDecoder.maxStackDepth)
+        }
+    }
+
+    /// Whether everything but the samples and the times is byte for byte the same as in
+    /// `other`: sample types, mappings, locations, functions, strings, period, comments,
+    /// default sample type, drop and keep frames. Then `other`'s tables are this profile's
+    /// tables too (the same bytes decode and check the same).
+    public func sameTables(as other: PprofSnapshot) -> Bool {
+        let a = layout, b = other.layout
+        guard a.period == b.period, a.defaultSampleType == b.defaultSampleType, a.dropFrames == b.dropFrames,
+              a.keepFrames == b.keepFrames, a.comments == b.comments else { return false }
+        return raw.withUnsafeBufferPointer { x in
+            other.raw.withUnsafeBufferPointer { y in
+                func same(_ r: [Range<Int>], _ s: [Range<Int>]) -> Bool {
+                    guard r.count == s.count else { return false }
+                    for k in r.indices {
+                        let u = r[k], v = s[k]
+                        guard u.count == v.count else { return false }
+                        if u.isEmpty { continue }
+                        guard memcmp(x.baseAddress! + u.lowerBound, y.baseAddress! + v.lowerBound, u.count) == 0 else { return false }
+                    }
+                    return true
+                }
+                return same(a.strings, b.strings) && same(a.sampleTypes, b.sampleTypes) && same(a.functions, b.functions)
+                    && same(a.locations, b.locations) && same(a.mappings, b.mappings) && same(a.periodTypes, b.periodTypes)
+            }
+        }
+    }
+
+    /// Decodes and checks everything but the samples.
+    public func tables() throws(PprofError) -> PprofTables {
+        try raw.withUnsafeBufferPointer { b throws(PprofError) in
+            let reader = ProfileReader(bytes: b)
+            let head = try reader.head(layout)
+            _ = try reader.tail(layout, head.strings)
+            return PprofTables(head: head)
+        }
+    }
+
+    /// Reads every sample in file order, with `PprofDecoder.decode`'s checks, and hands each
+    /// to `body`: its stack as positions in `tables.locations` (leaf first, as pprof has
+    /// it), its values, and its labels. `tables` must be this profile's (`tables()`, or
+    /// those of a profile it has `sameTables` with). The buffers are valid only during the
+    /// call.
+    public func forEachSample(
+        _ tables: PprofTables,
+        _ body: (_ stack: UnsafeBufferPointer<Int>, _ values: UnsafeBufferPointer<Int64>, _ labels: UnsafeBufferPointer<PprofLabelRef>) -> Void
+    ) throws(PprofError) {
+        try raw.withUnsafeBufferPointer { b throws(PprofError) in
+            try ProfileReader(bytes: b).forEachSample(layout.samples, tables.head, maxStackDepth: PprofDecoder.maxStackDepth) { _, s, v, l in
+                body(s, v, l)
+            }
+        }
+    }
+}
+
+/// The decoded, checked tables of a pprof profile (`PprofSnapshot.tables()`).
+public struct PprofTables: Sendable {
+    let head: ProfileReader.Head
+
+    public var sampleTypes: [ValueType] { head.sampleTypes }
+    public var functions: [Function] { head.functions }
+    public var locations: [Location] { head.locations }
+    /// The string table's size: label string indices are below it.
+    public var stringCount: Int { head.strings.count }
+    /// The string at `index` (`0 ≤ index < stringCount`; label indices are checked).
+    public func string(_ index: Int) -> String { head.strings.strings[index] }
+}
+
+/// A sample's label as string-table indices (checked against the table): a string label
+/// when `string` is not 0, else a number with its unit.
+public struct PprofLabelRef: Sendable {
+    public var key: Int
+    public var string: Int
+    public var number: Int64
+    public var unit: Int
+}
