@@ -309,10 +309,10 @@ public final class AgentRuntime: Sendable {
             // The session's events since the last submit (taken here, so they never pile up).
             let events = a.pollEvents()
             for (kind, taken, mode) in taken {
-                let before = a.encoder(kind.stream)?.restarts ?? 0
+                let before = a.restarts(kind.stream)
                 switch taken {
                 case .model(let profile):
-                    if a.encoder(kind.stream) == nil {
+                    if !a.hasStream(kind.stream) {
                         try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: typeName ?? kind.streamName, labels: labels))
                     }
                     out.append(try a.submit(profile, stream: kind.stream, mode: mode, takenAt: now, at: now))
@@ -320,7 +320,7 @@ public final class AgentRuntime: Sendable {
                     // A malformed profile (found when its samples are read) is skipped and
                     // reported; the others of the tick go on.
                     do {
-                        if a.encoder(kind.stream) == nil {
+                        if !a.hasStream(kind.stream) {
                             // The stream's first profile describes it: through the model once.
                             let profile = try snapshot.profile()
                             try a.addStream(kind.stream, info: StreamInfo(describing: profile, service: service, profileType: typeName ?? kind.streamName, labels: labels))
@@ -332,7 +332,7 @@ public final class AgentRuntime: Sendable {
                         malformed.append("\(AgentError.badProfile(url: url, why: "\(error)"))")
                     }
                 }
-                if (a.encoder(kind.stream)?.restarts ?? 0) > before { restarted.append(typeName ?? kind.streamName) }
+                if a.restarts(kind.stream) > before { restarted.append(typeName ?? kind.streamName) }
             }
             return (out, restarted, events, malformed)
         }

@@ -159,6 +159,10 @@ public struct AgentSession: DatagramEndpoint, Sendable {
     }
 
     public func encoder(_ stream: UInt32) -> StreamEncoder? { sender.encoder(stream) }
+    /// Whether `stream` was added (`addStream`), without copying its encoder.
+    public func hasStream(_ stream: UInt32) -> Bool { sender.hasStream(stream) }
+    /// Snapshots of `stream` whose counters went down (`StreamEncoder.restarts`), without copying its encoder.
+    public func restarts(_ stream: UInt32) -> Int { sender.restarts(stream) }
 
     /// What `submit` did with a snapshot.
     public enum SubmitOutcome: Equatable, Sendable {

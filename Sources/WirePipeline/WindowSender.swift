@@ -65,6 +65,13 @@ public struct WindowSender: Sendable {
 
     public var streams: [UInt32] { encoders.keys.sorted() }
     public func encoder(_ stream: UInt32) -> StreamEncoder? { encoders[stream] }
+    /// Whether `stream` was added; cheaper than `encoder(stream) != nil`, which copies it.
+    public func hasStream(_ stream: UInt32) -> Bool { encoders.index(forKey: stream) != nil }
+    /// The stream's `StreamEncoder.restarts` (0 for a stream not added), without a copy of its encoder.
+    public func restarts(_ stream: UInt32) -> Int {
+        guard let i = encoders.index(forKey: stream) else { return 0 }
+        return encoders.values[i].restarts
+    }
 
     /// Adds a profile to a stream's cumulative state (`.delta` adds, `.snapshot` replaces).
     public mutating func ingest(_ profile: Profile, stream: UInt32, mode: IngestMode) throws(PipelineError) {
