@@ -42,7 +42,7 @@ extension CollectorRuntime {
                 continue
             }
             guard case .windowDecoded(let key, let w) = e, !w.isDuplicate,
-                  let dictionary = c.receiver(of: key)?.decoder(w.header.stream)?.dictionary else { continue }
+                  let dictionary = c.dictionary(of: key, stream: w.header.stream) else { continue }
             let h = w.header
             let k = CollectorTallies.StreamKey(agent: key, stream: h.stream)
             let last = t.marks[k] ?? (t.reconnected.contains(key) ? nil : start[k])

@@ -293,6 +293,11 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
     }
     public func address(of agent: PublicKey) -> PeerAddress? { peers[agent]?.address }
     public func receiver(of agent: PublicKey) -> WindowReceiver? { peers[agent]?.receiver }
+    /// The dictionary of an agent's stream, without copying its receiver and decoder on the way.
+    public func dictionary(of agent: PublicKey, stream: UInt32) -> WireDictionary? {
+        guard let i = peers.index(forKey: agent) else { return nil }
+        return peers.values[i].receiver.dictionary(stream)
+    }
 
     // MARK: - DatagramEndpoint
 

@@ -74,6 +74,11 @@ public struct WindowReceiver: Sendable {
     public var dropped: [DropReason: Int] { reassembler.dropped }
     public var streams: [UInt32] { decoders.keys.sorted() }
     public func decoder(_ stream: UInt32) -> StreamDecoder? { decoders[stream] }
+    /// The stream's dictionary, without copying the whole decoder as `decoder(stream)?.dictionary` does.
+    public func dictionary(_ stream: UInt32) -> WireDictionary? {
+        guard let i = decoders.index(forKey: stream) else { return nil }
+        return decoders.values[i].dictionary
+    }
 
     /// Takes one authenticated symbol of a DATA datagram.
     public mutating func receive(_ header: DatagramHeader, symbol: ArraySlice<UInt8>, at now: Instant) -> ReceiveEvent {

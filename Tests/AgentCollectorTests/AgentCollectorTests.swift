@@ -197,20 +197,11 @@ import WireCodec
     }
 
     @Test func anUnreachableServiceIsReportedOnceAndRetried() async throws {
-        var rng = SessionRandom(.seeded(6))
-        let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
         let logs = LogLines()
-        // Port 9 on loopback: nothing listens (connection refused).
-        let agent = try await AgentRuntime.start(AgentOptions(
-            source: try PprofHTTPSource(base: "http://127.0.0.1:9/debug/pprof"), kinds: [.heap], service: "down",
-            collector: "127.0.0.1:9", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, logger: logs.logger))
-        // Until it has failed twice (0.5 s apart by its backoff), bounded at 30 s.
-        let loops = Task { await agent.run(for: .seconds(30)) }
-        for _ in 0..<300 where agent.sourceCounters.failures < 2 { try await Task.sleep(for: .milliseconds(100)) }
-        loops.cancel()
-        _ = await loops.value
-        await agent.close()
-        let src = agent.sourceCounters
+        // Port 9 on loopback: nothing listens (connection refused). Until it has failed
+        // twice (0.5 s apart by its backoff), bounded at 30 s.
+        let src = try await runWithoutCollector(try PprofHTTPSource(base: "http://127.0.0.1:9/debug/pprof"), kinds: [.heap],
+                                                service: "down", seed: 6, logs: logs, seconds: 30) { $0.failures >= 2 }
         #expect(src.failures >= 2, "it kept retrying: \(src)")
         let heapLines = logs.lines.filter { $0.hasPrefix("test: warning: heap:") }
         #expect(heapLines.count == 1, "one line while the source stays down: \(logs.lines)")
@@ -219,6 +210,24 @@ import WireCodec
         #expect(throws: AgentError.self) { try ProfileKind.parseList("cpu,disk") }
         #expect(try ProfileKind.parseList("heap,allocs").map(\.stream) == [2, 2])
     }
+}
+
+/// Runs an agent of `source` whose collector does not exist (port 9 on loopback: the windows
+/// are encoded and wait for a session) until `done` holds of its counters, at most `seconds`,
+/// and returns the counters.
+func runWithoutCollector(_ source: PprofHTTPSource, kinds: [ProfileKind], service: String, seed: UInt64, logs: LogLines,
+                         seconds: Int, until done: (SourceCounters) -> Bool) async throws -> SourceCounters {
+    var rng = SessionRandom(.seeded(seed))
+    let agentKey = PrivateKey(using: &rng), collectorKey = PrivateKey(using: &rng)
+    let agent = try await AgentRuntime.start(AgentOptions(
+        source: source, kinds: kinds, service: service,
+        collector: "127.0.0.1:9", bind: "127.0.0.1:0", staticKey: agentKey, collectorKey: collectorKey.publicKey, logger: logs.logger))
+    let loops = Task { await agent.run(for: .seconds(seconds)) }
+    for _ in 0..<(seconds * 10) where !done(agent.sourceCounters) { try await Task.sleep(for: .milliseconds(100)) }
+    loops.cancel()
+    _ = await loops.value
+    await agent.close()
+    return agent.sourceCounters
 }
 
 final class LogLines: @unchecked Sendable {
