@@ -154,7 +154,7 @@ public final class AgentRuntime: Sendable {
             do {
                 let bytes = try await source.fetch(.cpu, cpuSeconds: options.cpuSeconds)
                 let profile = try snapshot(bytes, .cpu, source)
-                try await submit([(.cpu, .pprof(profile, url: source.url(.cpu)), .delta)])
+                if let malformed = try await submit([(.cpu, .pprof(profile, url: source.url(.cpu)), .delta)])[.cpu] { throw malformed }
                 backoff.succeeded(.cpu, logger: options.logger)
             } catch {
                 if Task.isCancelled { break }  // a fetch cut short by shutdown is no failure
@@ -174,14 +174,25 @@ public final class AgentRuntime: Sendable {
                 do {
                     let bytes = try await source.fetch(kind)
                     taken.append((kind, .pprof(try snapshot(bytes, kind, source), url: source.url(kind)), .snapshot))
-                    backoff.succeeded(kind, logger: options.logger)
                 } catch {
                     if Task.isCancelled { break }
                     counters.withLock { $0.failures += 1 }
                     await backoff.failed(kind, error, logger: options.logger)
                 }
             }
-            if !taken.isEmpty { try? await submit(taken) }
+            if !taken.isEmpty {
+                // A profile found malformed when ingested fails like a fetch: reported once
+                // while its source keeps serving such profiles, and retried with backoff.
+                let malformed = (try? await submit(taken)) ?? [:]
+                for (kind, _, _) in taken {
+                    if let error = malformed[kind] {
+                        counters.withLock { $0.failures += 1 }
+                        await backoff.failed(kind, error, logger: options.logger)
+                    } else {
+                        backoff.succeeded(kind, logger: options.logger)
+                    }
+                }
+            }
             let next = tick + interval
             if next > ContinuousClock.now { try? await Task.sleep(until: next) }
         }
@@ -300,12 +311,15 @@ public final class AgentRuntime: Sendable {
         }
     }
 
-    func submit(_ taken: [(ProfileKind, TakenProfile, IngestMode)], typeName: String? = nil) async throws {
+    /// Returns the pprof profiles found malformed when ingested (skipped; the others of the
+    /// tick are sent), for the caller to report and back off.
+    @discardableResult
+    func submit(_ taken: [(ProfileKind, TakenProfile, IngestMode)], typeName: String? = nil) async throws -> [ProfileKind: AgentError] {
         let service = options.service, labels = options.labels
-        let (outcomes, restarted, events, malformed) = try await endpoint.withEndpoint { a, now -> ([AgentSession.SubmitOutcome], [String], [AgentEvent], [String]) in
+        let (outcomes, restarted, events, malformed) = try await endpoint.withEndpoint { a, now -> ([AgentSession.SubmitOutcome], [String], [AgentEvent], [ProfileKind: AgentError]) in
             var out: [AgentSession.SubmitOutcome] = []
             var restarted: [String] = []
-            var malformed: [String] = []
+            var malformed: [ProfileKind: AgentError] = [:]
             // The session's events since the last submit (taken here, so they never pile up).
             let events = a.pollEvents()
             for (kind, taken, mode) in taken {
@@ -329,16 +343,12 @@ public final class AgentRuntime: Sendable {
                             out.append(try a.submit(pprof: snapshot, stream: kind.stream, mode: mode, takenAt: now, at: now))
                         }
                     } catch {
-                        malformed.append("\(AgentError.badProfile(url: url, why: "\(error)"))")
+                        malformed[kind] = .badProfile(url: url, why: "\(error)")
                     }
                 }
                 if a.restarts(kind.stream) > before { restarted.append(typeName ?? kind.streamName) }
             }
             return (out, restarted, events, malformed)
-        }
-        for m in malformed {
-            counters.withLock { $0.failures += 1 }
-            options.logger.warning("\(m); skipped")
         }
         log(events)
         for name in restarted {
@@ -349,6 +359,7 @@ public final class AgentRuntime: Sendable {
                 if case .sent = o { c.windowsSent += 1 } else { c.windowsCoalesced += 1 }
             }
         }
+        return malformed
     }
 }
 

@@ -48,8 +48,15 @@ import Collector
             if (0..<agents.count).allSatisfy({ totals["shard-\($0)"] == Int64(expected[$0]) }) { break }
             try await Task.sleep(for: .milliseconds(100))
         }
+        // The durable acknowledgements follow the commit that the totals come from: wait for
+        // them too (same deadline).
         var durable = 0
-        for a in agents { if try await a.endpoint.withEndpoint({ a, _ in (a.durable.values.max() ?? 0) >= 1 }) { durable += 1 } }
+        while ContinuousClock.now < deadline {
+            durable = 0
+            for a in agents { if try await a.endpoint.withEndpoint({ a, _ in (a.durable.values.max() ?? 0) >= 1 }) { durable += 1 } }
+            if durable == agents.count { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let sessions = try await collector.sessionTotals()
         let paced = collector.pace
         for l in loops { l.cancel() }
