@@ -64,9 +64,10 @@ import Testing
         // Good, good, then bad and good in turn.
         let server = try await PprofServer(good: Self.good, bad: Self.bad) { $0 < 3 || $0 % 2 == 1 }
         let logs = LogLines()
-        // Until two bad profiles were met, bounded at 60 s.
+        // Until two bad profiles were met, bounded at 300 s: a second or two on an idle
+        // machine, longer while the parallel suite's CPU-bound tests hold every thread.
         let c = try await runWithoutCollector(try PprofHTTPSource(base: "http://127.0.0.1:\(server.port)/debug/pprof"), kinds: [.heap],
-                                              service: "sometimes-bad", seed: 9, logs: logs, seconds: 60) { $0.failures >= 2 }
+                                              service: "sometimes-bad", seed: 9, logs: logs, seconds: 300) { $0.failures >= 2 }
         await server.close()
         #expect(c.failures >= 2, "\(c)")
         // Every good profile became a window (sent or folded into a later one).
@@ -84,7 +85,7 @@ import Testing
         let server = try await PprofServer(good: Self.good, bad: Self.bad) { $0 == 1 }
         let logs = LogLines()
         let c = try await runWithoutCollector(try PprofHTTPSource(base: "http://127.0.0.1:\(server.port)/debug/pprof"), kinds: [.heap],
-                                              service: "always-bad", seed: 10, logs: logs, seconds: 60) { $0.failures >= 3 }
+                                              service: "always-bad", seed: 10, logs: logs, seconds: 300) { $0.failures >= 3 }
         await server.close()
         #expect(c.failures >= 3, "\(c)")
         #expect(logs.lines.filter { $0.contains("location 9999") }.count == 1, "\(logs.lines)")

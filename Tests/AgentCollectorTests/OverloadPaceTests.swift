@@ -34,9 +34,13 @@ import Testing
         try session.addStream(1, info: StreamInfo(service: "paced", profileType: "cpu", columns: [ValueType(type: "samples", unit: "count")], columnKinds: [.counter]))
         let agent = try await UDPEndpoint.bind(session, to: "127.0.0.1:0")
         var seen: (Duration?, Duration) = (nil, .zero)
-        let deadline = ContinuousClock.now + .seconds(pace ? 60 : 12)
+        // With pace: until the agent holds a PACE. Without: 12 s, and on until a drain has
+        // coalesced. Both bounded at 300 s: under the parallel suite's CPU-bound tests the
+        // collector's drains and this loop can wait minutes for a thread.
+        let start = ContinuousClock.now, deadline = start + .seconds(300)
         var n = 0
         while ContinuousClock.now < deadline {
+            if !pace && ContinuousClock.now > start + .seconds(12) && collector.counts.windowsCoalesced > 0 { break }
             n += 1
             let p = try foldedProfile("main;work \(n % 7 + 1)\nmain;idle;\(n % 5) 1\n")
             seen = try await agent.withEndpoint { a, now in
