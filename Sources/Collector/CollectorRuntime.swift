@@ -189,7 +189,8 @@ public final class CollectorRuntime: Sendable {
         let ledger = ShardLedger(), shards = max(1, o.shards)
         let endpoint = try await UDPEndpointGroup.bind(shards: shards, to: o.listen, options: UDPOptions(vectorReads: 32, receiveBuffer: Self.receiveBuffer)) { i in
             CollectorSession(config: CollectorConfig(staticKey: o.staticKey, allowedAgents: o.allowed, psk: o.psk,
-                                                     shard: shards > 1 ? CollectorShard(index: i, count: shards, ledger: ledger) : nil))
+                                                     shard: shards > 1 ? CollectorShard(index: i, count: shards, ledger: ledger) : nil,
+                                                     ackWithDurable: true))
         }
         if let granted = endpoint.receiveBufferBytes, granted < Self.receiveBuffer {
             o.logger.notice("the kernel granted a UDP receive buffer of \(granted >> 10) KiB of the \(Self.receiveBuffer >> 10) KiB asked for: bursts from many agents may be dropped and repaired; raise net.core.rmem_max")

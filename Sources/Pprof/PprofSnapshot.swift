@@ -67,21 +67,42 @@ public struct PprofSnapshot: Sendable {
         }
     }
 
-    /// Decodes and checks everything but the samples.
-    public func tables() throws(PprofError) -> PprofTables {
+    /// Decodes and checks everything but the samples, with the checks of
+    /// `PprofDecoder.decode`, without building the strings `known` already holds: each
+    /// string of the table is looked up there by its bytes (`.known`; no UTF-8 check is
+    /// needed, since only checked strings are ever inserted), and the others are checked
+    /// and built (`.new`). Go renumbers its strings, functions and locations whenever a new
+    /// stack appears, so a snapshot whose tables changed still holds mostly strings its
+    /// stream's encoder has seen: this keeps those cheap.
+    public func tables(known: PprofStringMemo) throws(PprofError) -> PprofTables {
         try raw.withUnsafeBufferPointer { b throws(PprofError) in
             let reader = ProfileReader(bytes: b)
-            let head = try reader.head(layout)
-            _ = try reader.tail(layout, head.strings)
-            return PprofTables(head: head)
+            let ranges = layout.strings
+            try reader.checkFirstString(ranges)
+            var strings: [PprofString] = []
+            strings.reserveCapacity(ranges.count)
+            for (n, r) in ranges.enumerated() {
+                let bytes = UnsafeBufferPointer(rebasing: b[r])
+                if let v = known.value(for: UnsafeRawBufferPointer(bytes)) {
+                    strings.append(.known(v))
+                } else {
+                    guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalidUTF8(stringIndex: n) }
+                    strings.append(.new(s))
+                }
+            }
+            let head = try reader.indexHead(layout, stringCount: ranges.count)
+            _ = try reader.indexTail(layout, stringCount: ranges.count)
+            func string(_ i: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[ranges[i]]), as: UTF8.self) }
+            return PprofTables(head: head, sampleTypes: head.sampleTypes.map { ValueType(type: string($0.type), unit: string($0.unit)) },
+                               strings: strings)
         }
     }
 
     /// Reads every sample in file order, with `PprofDecoder.decode`'s checks, and hands each
     /// to `body`: its stack as positions in `tables.locations` (leaf first, as pprof has
-    /// it), its values, and its labels. `tables` must be this profile's (`tables()`, or
-    /// those of a profile it has `sameTables` with). The buffers are valid only during the
-    /// call.
+    /// it), its values, and its labels. `tables` must be this profile's (`tables(known:)`,
+    /// or those of a profile it has `sameTables` with). The buffers are valid only during
+    /// the call.
     public func forEachSample(
         _ tables: PprofTables,
         _ body: (_ stack: UnsafeBufferPointer<Int>, _ values: UnsafeBufferPointer<Int64>, _ labels: UnsafeBufferPointer<PprofLabelRef>) -> Void
@@ -94,17 +115,32 @@ public struct PprofSnapshot: Sendable {
     }
 }
 
-/// The decoded, checked tables of a pprof profile (`PprofSnapshot.tables()`).
+/// The checked tables of a pprof profile (`PprofSnapshot.tables(known:)`), its strings
+/// resolved through a caller's memo where it knew them.
 public struct PprofTables: Sendable {
-    let head: ProfileReader.Head
+    let head: ProfileReader.IndexHead
 
-    public var sampleTypes: [ValueType] { head.sampleTypes }
-    public var functions: [Function] { head.functions }
+    public let sampleTypes: [ValueType]
+    /// Every string of the table, by index: the memo's value, or the string itself.
+    public var strings: [PprofString]
+    /// The functions, their strings as indices into `strings`.
+    public var functions: [PprofFunctionRef] { head.functions }
+    /// The locations; their lines name functions by position in `functions`.
     public var locations: [Location] { head.locations }
-    /// The string table's size: label string indices are below it.
-    public var stringCount: Int { head.strings.count }
-    /// The string at `index` (`0 ≤ index < stringCount`; label indices are checked).
-    public func string(_ index: Int) -> String { head.strings.strings[index] }
+}
+
+/// A string of a profile's table: its value in the caller's memo, or the string (checked).
+public enum PprofString: Sendable {
+    case known(PprofStringMemo.Value)
+    case new(String)
+}
+
+/// A pprof function with its strings as indices into the string table (checked).
+public struct PprofFunctionRef: Sendable, Equatable {
+    public var name: Int
+    public var systemName: Int
+    public var filename: Int
+    public var startLine: Int64
 }
 
 /// A sample's label as string-table indices (checked against the table): a string label

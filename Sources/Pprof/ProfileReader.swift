@@ -186,7 +186,7 @@ struct ProfileReader {
         let h = try head(l)
         var samples: [Sample] = []
         samples.reserveCapacity(l.samples.count)
-        try forEachSample(l.samples, h, maxStackDepth: maxStackDepth) { _, stack, values, labels in
+        try forEachSample(l.samples, h.index, maxStackDepth: maxStackDepth) { _, stack, values, labels in
             var out: [Label] = []
             if !labels.isEmpty {
                 out.reserveCapacity(labels.count)
@@ -216,17 +216,40 @@ struct ProfileReader {
             keepFrames: t.keepFrames)
     }
 
-    /// The tables samples refer to, decoded and checked, in the order the reference path
-    /// checks them: strings, sample types, mappings, functions, locations.
-    struct Head: Sendable {
-        var strings: StringTable
-        var sampleTypes: [ValueType]
-        var mappings: [Mapping]
-        var functions: [Function]
+    /// The tables samples refer to, checked, with every string as its index in the string
+    /// table: what the model (`Head`) and a reader that resolves strings its own way
+    /// (`PprofSnapshot.tables(known:)`) both build on, so both make the same checks.
+    struct IndexHead: Sendable {
+        var stringCount: Int
+        var sampleTypes: [(type: Int, unit: Int)]
+        var mappings: [IndexMapping]
+        var functions: [PprofFunctionRef]
         var locations: [Location]
         var locationIndex: IDIndex
         /// Frames per location (its lines, at least 1), by position.
         var framesPerLocation: [Int]
+    }
+
+    /// A mapping with its strings as indices (checked).
+    struct IndexMapping: Sendable {
+        var start: UInt64, limit: UInt64, offset: UInt64, file: Int, build: Int
+        var flags: (Bool, Bool, Bool, Bool)
+
+        func model(_ s: [String]) -> Mapping {
+            Mapping(start: start, limit: limit, offset: offset, file: s[file], buildID: s[build],
+                    hasFunctions: flags.0, hasFilenames: flags.1, hasLineNumbers: flags.2, hasInlineFrames: flags.3)
+        }
+    }
+
+    /// The tables samples refer to, decoded and checked, in the order the reference path
+    /// checks them: strings, sample types, mappings, functions, locations.
+    struct Head: Sendable {
+        var strings: StringTable
+        var index: IndexHead
+        var sampleTypes: [ValueType]
+        var mappings: [Mapping]
+        var functions: [Function]
+        var locations: [Location] { index.locations }
     }
 
     /// What the reference path checks after the samples.
@@ -238,40 +261,87 @@ struct ProfileReader {
         var keepFrames: String
     }
 
+    /// `Tail` with its strings as indices (checked).
+    struct IndexTail {
+        var comments: [Int]
+        var defaultSampleType: Int
+        var periodType: (type: Int, unit: Int)?
+        var dropFrames: Int
+        var keepFrames: Int
+    }
+
+    /// A string index read from the file, checked against a table of `count` strings;
+    /// `field` names where it came from, for the error.
+    @inline(__always)
+    static func checked(_ index: Int64, _ count: Int, _ field: @autoclosure () -> String) throws(PprofError) -> Int {
+        guard index >= 0, index < Int64(count) else {
+            throw .stringIndexOutOfRange(field: field(), index: index, tableSize: count)
+        }
+        return Int(index)
+    }
+
     func head(_ l: Layout) throws(PprofError) -> Head {
         let strings = try stringTable(l.strings)
-        var sampleTypes: [ValueType] = []
+        let h = try indexHead(l, stringCount: strings.count)
+        let s = strings.strings
+        return Head(strings: strings, index: h,
+                    sampleTypes: h.sampleTypes.map { ValueType(type: s[$0.type], unit: s[$0.unit]) },
+                    mappings: h.mappings.map { $0.model(s) },
+                    functions: h.functions.map {
+                        Function(name: s[$0.name], systemName: s[$0.systemName], filename: s[$0.filename], startLine: $0.startLine)
+                    })
+    }
+
+    /// Everything `head` checks after the string table's contents, for a table of
+    /// `stringCount` strings.
+    func indexHead(_ l: Layout, stringCount n: Int) throws(PprofError) -> IndexHead {
+        var sampleTypes: [(type: Int, unit: Int)] = []
         sampleTypes.reserveCapacity(l.sampleTypes.count)
-        for (n, r) in l.sampleTypes.enumerated() {
+        for (k, r) in l.sampleTypes.enumerated() {
             let (t, u) = try valueType(r)
-            sampleTypes.append(ValueType(type: try strings.string(t, "sample type \(n) type"), unit: try strings.string(u, "sample type \(n) unit")))
+            let type = try Self.checked(t, n, "sample type \(k) type")
+            sampleTypes.append((type, try Self.checked(u, n, "sample type \(k) unit")))
         }
-        let (mappings, mappingIndex) = try self.mappings(l.mappings, strings)
-        let (functions, functionIndex) = try self.functions(l.functions, strings)
+        let (mappings, mappingIndex) = try self.mappings(l.mappings, stringCount: n)
+        let (functions, functionIndex) = try self.functions(l.functions, stringCount: n)
         let (locations, locationIndex, frames) = try self.locations(l.locations, mappings: mappingIndex, functions: functionIndex)
-        return Head(strings: strings, sampleTypes: sampleTypes, mappings: mappings, functions: functions,
-                    locations: locations, locationIndex: locationIndex, framesPerLocation: frames)
+        return IndexHead(stringCount: n, sampleTypes: sampleTypes, mappings: mappings, functions: functions,
+                         locations: locations, locationIndex: locationIndex, framesPerLocation: frames)
     }
 
     func tail(_ l: Layout, _ strings: StringTable) throws(PprofError) -> Tail {
-        var comments: [String] = []
+        let t = try indexTail(l, stringCount: strings.count)
+        let s = strings.strings
+        return Tail(comments: t.comments.map { s[$0] }, defaultSampleType: s[t.defaultSampleType],
+                    periodType: t.periodType.map { ValueType(type: s[$0.type], unit: s[$0.unit]) },
+                    dropFrames: s[t.dropFrames], keepFrames: s[t.keepFrames])
+    }
+
+    func indexTail(_ l: Layout, stringCount n: Int) throws(PprofError) -> IndexTail {
+        var comments: [Int] = []
         comments.reserveCapacity(l.comments.count)
-        for (n, c) in l.comments.enumerated() { comments.append(try strings.string(c, "comment \(n)")) }
-        let defaultType = try strings.string(l.defaultSampleType, "default sample type")
-        var periodType: ValueType?
+        for (k, c) in l.comments.enumerated() { comments.append(try Self.checked(c, n, "comment \(k)")) }
+        let defaultType = try Self.checked(l.defaultSampleType, n, "default sample type")
+        var periodType: (type: Int, unit: Int)?
         if !l.periodTypes.isEmpty {
             var t: Int64 = 0, u: Int64 = 0
             for r in l.periodTypes { try valueType(r, merging: &t, &u) }
-            periodType = ValueType(type: try strings.string(t, "period type type"), unit: try strings.string(u, "period type unit"))
+            let type = try Self.checked(t, n, "period type type")
+            periodType = (type, try Self.checked(u, n, "period type unit"))
         }
-        return Tail(comments: comments, defaultSampleType: defaultType, periodType: periodType,
-                    dropFrames: try strings.string(l.dropFrames, "drop_frames"),
-                    keepFrames: try strings.string(l.keepFrames, "keep_frames"))
+        let drop = try Self.checked(l.dropFrames, n, "drop_frames")
+        return IndexTail(comments: comments, defaultSampleType: defaultType, periodType: periodType,
+                         dropFrames: drop, keepFrames: try Self.checked(l.keepFrames, n, "keep_frames"))
+    }
+
+    /// The string table's first checks: at least one string, and the first one empty.
+    func checkFirstString(_ ranges: [Range<Int>]) throws(PprofError) {
+        guard let first = ranges.first else { throw .emptyStringTable }
+        guard first.isEmpty else { throw .firstStringNotEmpty(String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self)) }
     }
 
     func stringTable(_ ranges: [Range<Int>]) throws(PprofError) -> StringTable {
-        guard let first = ranges.first else { throw .emptyStringTable }
-        guard first.isEmpty else { throw .firstStringNotEmpty(String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self)) }
+        try checkFirstString(ranges)
         var strings: [String] = []
         strings.reserveCapacity(ranges.count)
         for (n, r) in ranges.enumerated() {
@@ -298,7 +368,7 @@ struct ProfileReader {
         }
     }
 
-    func mappings(_ ranges: [Range<Int>], _ strings: StringTable) throws(PprofError) -> ([Mapping], IDIndex) {
+    func mappings(_ ranges: [Range<Int>], stringCount n: Int) throws(PprofError) -> ([IndexMapping], IDIndex) {
         struct Raw { var id: UInt64 = 0, start: UInt64 = 0, limit: UInt64 = 0, offset: UInt64 = 0, file: Int64 = 0, build: Int64 = 0
                      var flags: (Bool, Bool, Bool, Bool) = (false, false, false, false) }
         var raws: [Raw] = []
@@ -325,19 +395,17 @@ struct ProfileReader {
             raws.append(m)
         }
         let index = try IDIndex(raws.lazy.map(\.id), table: .mapping)
-        var models: [Mapping] = []
-        models.reserveCapacity(raws.count)
+        var out: [IndexMapping] = []
+        out.reserveCapacity(raws.count)
         for m in raws {
-            models.append(Mapping(
-                start: m.start, limit: m.limit, offset: m.offset,
-                file: try strings.string(m.file, "mapping \(m.id) filename"),
-                buildID: try strings.string(m.build, "mapping \(m.id) build id"),
-                hasFunctions: m.flags.0, hasFilenames: m.flags.1, hasLineNumbers: m.flags.2, hasInlineFrames: m.flags.3))
+            let file = try Self.checked(m.file, n, "mapping \(m.id) filename")
+            out.append(IndexMapping(start: m.start, limit: m.limit, offset: m.offset, file: file,
+                                    build: try Self.checked(m.build, n, "mapping \(m.id) build id"), flags: m.flags))
         }
-        return (models, index)
+        return (out, index)
     }
 
-    func functions(_ ranges: [Range<Int>], _ strings: StringTable) throws(PprofError) -> ([Function], IDIndex) {
+    func functions(_ ranges: [Range<Int>], stringCount n: Int) throws(PprofError) -> ([PprofFunctionRef], IDIndex) {
         var raws: [(id: UInt64, name: Int64, system: Int64, file: Int64, start: Int64)] = []
         raws.reserveCapacity(ranges.count)
         for r in ranges {
@@ -357,16 +425,15 @@ struct ProfileReader {
             raws.append(fn)
         }
         let index = try IDIndex(raws.lazy.map(\.id), table: .function)
-        var models: [Function] = []
-        models.reserveCapacity(raws.count)
+        var out: [PprofFunctionRef] = []
+        out.reserveCapacity(raws.count)
         for f in raws {
-            models.append(Function(
-                name: try strings.string(f.name, "function \(f.id) name"),
-                systemName: try strings.string(f.system, "function \(f.id) system name"),
-                filename: try strings.string(f.file, "function \(f.id) filename"),
-                startLine: f.start))
+            let name = try Self.checked(f.name, n, "function \(f.id) name")
+            let system = try Self.checked(f.system, n, "function \(f.id) system name")
+            out.append(PprofFunctionRef(name: name, systemName: system,
+                                        filename: try Self.checked(f.file, n, "function \(f.id) filename"), startLine: f.start))
         }
-        return (models, index)
+        return (out, index)
     }
 
     func locations(_ ranges: [Range<Int>], mappings: IDIndex, functions: IDIndex) throws(PprofError) -> ([Location], IDIndex, [Int]) {
@@ -431,7 +498,7 @@ struct ProfileReader {
     /// count, location ids, stack depth, label string indices) and hands each to `body`:
     /// its number, its stack as location positions (leaf first, as in the file), its
     /// values and its labels. The buffers are reused: valid only during the call.
-    func forEachSample(_ ranges: [Range<Int>], _ h: Head, maxStackDepth: Int,
+    func forEachSample(_ ranges: [Range<Int>], _ h: IndexHead, maxStackDepth: Int,
                        _ body: (Int, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<PprofLabelRef>) -> Void) throws(PprofError) {
         let valueCount = h.sampleTypes.count
         var ids: [UInt64] = []
@@ -480,12 +547,12 @@ struct ProfileReader {
                     default: break
                     }
                 }
-                _ = try h.strings.string(key, "sample \(n) label \(k + 1) key")
+                _ = try Self.checked(key, h.stringCount, "sample \(n) label \(k + 1) key")
                 if str != 0 {
-                    _ = try h.strings.string(str, "sample \(n) label \(k + 1) value")
+                    _ = try Self.checked(str, h.stringCount, "sample \(n) label \(k + 1) value")
                     refs.append(PprofLabelRef(key: Int(key), string: Int(str), number: 0, unit: 0))
                 } else {
-                    _ = try h.strings.string(unit, "sample \(n) label \(k + 1) unit")
+                    _ = try Self.checked(unit, h.stringCount, "sample \(n) label \(k + 1) unit")
                     refs.append(PprofLabelRef(key: Int(key), string: 0, number: num, unit: Int(unit)))
                 }
             }

@@ -22,9 +22,17 @@ public struct CollectorConfig: Sendable {
     /// This session's place among the shards of a collector spread over cores (nil: the
     /// collector is one session). `maxPeers` and `loadThreshold` then hold per shard.
     public var shard: CollectorShard?
+    /// The owner stores decoded windows and reports them durable (`setDurable`) soon
+    /// after: DATA is then acknowledged by the ack timer (within `MAX_ACK_DELAY` of the
+    /// first unacknowledged datagram), usually together with the durable watermark the
+    /// commit moves, rather than at every completed bundle, every `ACK_EVERY` datagrams
+    /// and again after the commit (SPEC.md §11.3). A rejection is still sent at once.
+    /// Fewer CONTROL datagrams, for the collector to send and for every agent to read.
+    public var ackWithDurable: Bool
 
     public init(staticKey: PrivateKey, allowedAgents: Set<PublicKey>, psk: [UInt8]? = nil, timers: SessionTimers = SessionTimers(),
-                loadThreshold: Int = 50, maxPeers: Int = 10_000, random: RandomSource = .system, shard: CollectorShard? = nil) {
+                loadThreshold: Int = 50, maxPeers: Int = 10_000, random: RandomSource = .system, shard: CollectorShard? = nil,
+                ackWithDurable: Bool = false) {
         self.staticKey = staticKey
         self.allowedAgents = allowedAgents
         self.psk = psk
@@ -33,6 +41,7 @@ public struct CollectorConfig: Sendable {
         self.maxPeers = maxPeers
         self.random = random
         self.shard = shard
+        self.ackWithDurable = ackWithDurable
     }
 }
 
@@ -523,17 +532,23 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
         var event: ReceiveEvent?
         var owes: (Bool, Instant?) = (false, nil)
         var forgotten: [UInt32] = []
-        let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay
+        let ackEvery = config.timers.ackEvery, maxAckDelay = config.timers.maxAckDelay, withDurable = config.ackWithDurable
         Self.modify(&peers[key]) { p in
             let pn = h.packetNumber
             guard let slot = p.slots[h.connectionID] else { drop = .unknownConnection; return }
             guard slot.replay.check(pn) else { drop = .replayed; return }
             guard slot.protection.openData(d, header: h, into: &scratch) else { drop = .authenticationFailed; return }
+            // Holding for the owner's commit, the ack timer alone paces acknowledgements.
             forgotten = p.authenticated(connection: h.connectionID, packetNumber: pn, from: address, at: now,
-                                        ackEliciting: true, ackEvery: ackEvery, maxAckDelay: maxAckDelay)
+                                        ackEliciting: true, ackEvery: withDurable ? .max : ackEvery, maxAckDelay: maxAckDelay)
             let e = p.receiver.receive(h, symbol: scratch[0..<h.symbolSize], at: now)
             if case .bundle(_, let windows, _) = e {
-                p.ackNow = true
+                // At once, unless the owner's commit will acknowledge it within the ack
+                // timer (set when this bundle's first datagram arrived). A rejection goes
+                // at once either way: the agent acts on it.
+                if !withDurable || windows.contains(where: { if case .rejected = $0 { return true } else { return false } }) {
+                    p.ackNow = true
+                }
                 for case .rejected(let a, let why) in windows {
                     p.rejected.append(.rejected(stream: a.stream, seq: a.seq, reason: UInt8(RejectReason.allCases.firstIndex(of: why.reason) ?? 0),
                                                 base: why.unknownBase ?? 0))

@@ -34,9 +34,15 @@ public struct StreamEncoder: Sendable {
     private var stackCache = StackCache()
     /// The last pprof snapshot's tables, interned in this epoch (reset with the dictionary).
     private var pprofTables: PprofTableCache?
+    /// The dictionary entries of the strings pprof snapshots brought, by their bytes (reset
+    /// with the dictionary, whose compaction may drop them).
+    private var pprofStrings = PprofStringMemo()
     /// How many pprof snapshots had their tables decoded and interned (the rest reused the
     /// previous snapshot's): for tests and the agent's benchmark.
     public private(set) var pprofTableDecodes = 0
+    /// How many strings of decoded pprof tables were found in the stream's memo by their
+    /// bytes (not checked, built or interned again): for tests and benchmarks.
+    public private(set) var pprofKnownStrings = 0
 
     /// `firstEpoch`: the epoch of the stream's first keyframe. An agent starts each stream at
     /// a random epoch (SPEC.md §4.6), so a restarted agent's keyframes reset the collector's
@@ -71,17 +77,20 @@ public struct StreamEncoder: Sendable {
     /// refused with `.badProfile` and leaves the state as it was.
     public mutating func ingest(pprof snapshot: PprofSnapshot, mode: IngestMode) throws(StreamError) {
         var tables: PprofTableCache
-        do { tables = try PprofTableCache.tables(of: snapshot, reusing: pprofTables, dictionary: &dictionary) } catch {
+        do { tables = try PprofTableCache.tables(of: snapshot, reusing: pprofTables, memo: &pprofStrings, dictionary: &dictionary) } catch {
             throw .badProfile(error)
         }
-        if !tables.isReused { pprofTableDecodes += 1 }
+        if !tables.isReused {
+            pprofTableDecodes += 1
+            pprofKnownStrings += tables.knownStrings
+        }
         let sampleTypes = tables.tables.sampleTypes
         guard sampleTypes == info.columns else { throw .columnsChanged(expected: info.columns, got: sampleTypes) }
         let columns = info.columns.count
         guard columns >= 1, columns <= WireLimits.maxColumns else { throw .columnCount(columns, limit: WireLimits.maxColumns) }
         pprofTables = nil  // (so `tables` is the only reference to its string ids)
         let result: (state: StreamState, frames: Int, depth: Int)
-        do { result = try dictionary.state(of: snapshot, tables: &tables, cache: &stackCache) } catch {
+        do { result = try dictionary.state(of: snapshot, tables: &tables, memo: &pprofStrings, cache: &stackCache) } catch {
             pprofTables = tables
             throw .badProfile(error)
         }
@@ -162,6 +171,7 @@ public struct StreamEncoder: Sendable {
             dictionary = dictionary.compacted(keeping: state.ids)
             stackCache = StackCache()
             pprofTables = nil
+            pprofStrings = PprofStringMemo()
             epoch &+= 1
             base = nil
             inFlight.removeAll()

@@ -316,3 +316,75 @@ import WireFrame
         #expect(r.windowsRepaired <= r.windowsSent && r.repairBytes <= UInt64(sim.a.stats.bytesRepair))
     }
 }
+
+/// A collector that stores windows acknowledges a completed bundle together with the
+/// durable watermark its commit moves (SPEC §11.3, `ackWithDurable`): about one CONTROL
+/// datagram per bundle instead of two, with nothing else changed for the agent.
+@Suite struct AckWithDurableTests {
+    struct Outcome {
+        var controls = 0, decoded = 0, submitted = 0, repairBytes = 0
+        var totalsEqual = false, durable: UInt32?, lastSeq: UInt32?
+        var smoothedRtt: Duration = .zero
+    }
+
+    /// 20 s of windows every 200 ms over a fast link, with a store that commits what
+    /// decoded every `commitEvery` (or never).
+    func run(withDurable: Bool, commitEvery: Duration?) throws -> Outcome {
+        let h = Harness()
+        var config = h.collectorConfig()
+        config.ackWithDurable = withDurable
+        let sim = try h.simulation(agent: try h.agentConfig(), collector: config, link: LinkConfig(delay: .microseconds(500)))
+        let total = Counter()
+        Harness.feed(sim, until: .zero + .seconds(20), total: total)
+        if let commitEvery {
+            sim.scheduleRepeating(firstAt: .zero + commitEvery) { _, b, now in
+                for case .windowDecoded(let key, let w) in b.pollEvents() where !w.isDuplicate {
+                    b.setDurable(agent: key, stream: w.header.stream, seq: w.header.seq)
+                }
+                return now < .zero + .seconds(21) ? now + commitEvery : nil
+            }
+        }
+        let controls = Counter()
+        sim.observer = { e in
+            if case .transmitted(.b, let t, _, _) = e, t.datagram.first == 0x25 { controls.value += 1 }
+        }
+        try sim.run(until: .zero + .seconds(22))
+        var o = Outcome()
+        o.controls = controls.value
+        o.decoded = sim.a.stats.windowsDecoded
+        o.submitted = total.value
+        o.repairBytes = sim.a.stats.bytesRepair
+        o.totalsEqual = Harness.totalsEqual(sim, agent: h.agentKey.publicKey)
+        o.durable = sim.a.durable[1]
+        o.lastSeq = sim.b.receiver(of: h.agentKey.publicKey)?.decoder(1)?.heldSequences.last
+        o.smoothedRtt = sim.a.rtt.smoothed
+        return o
+    }
+
+    @Test func oneControlPerBundleWhenTheCommitFollows() throws {
+        let at = try run(withDurable: false, commitEvery: .milliseconds(5))
+        let with = try run(withDurable: true, commitEvery: .milliseconds(5))
+        for o in [at, with] {
+            #expect(o.decoded == o.submitted)
+            #expect(o.totalsEqual)
+            #expect(o.repairBytes == 0, "no repair on a lossless link")
+            #expect(o.durable != nil && o.durable == o.lastSeq, "the agent learnt the last window durable: \(String(describing: o.durable)) of \(String(describing: o.lastSeq))")
+            // The wait is in ack_delay: the RTT stays the link's.
+            #expect(o.smoothedRtt < .milliseconds(5), "\(o.smoothedRtt)")
+        }
+        // One bundle per window here: acknowledged at once and again when durable, or once.
+        #expect(Double(at.controls) >= 1.8 * Double(at.decoded), "\(at.controls) controls for \(at.decoded) windows")
+        #expect(Double(with.controls) <= 1.2 * Double(with.decoded), "\(with.controls) controls for \(with.decoded) windows")
+    }
+
+    /// Without a commit (a store that stopped), the ack timer still acknowledges every
+    /// bundle: the agent sees its windows decoded and repairs nothing.
+    @Test func theAckTimerAcknowledgesWhenNoCommitComes() throws {
+        let o = try run(withDurable: true, commitEvery: nil)
+        #expect(o.decoded == o.submitted)
+        #expect(o.totalsEqual)
+        #expect(o.repairBytes == 0)
+        #expect(o.durable == nil)
+        #expect(o.controls >= o.decoded)
+    }
+}

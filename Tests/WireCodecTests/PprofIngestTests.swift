@@ -77,6 +77,43 @@ import Profile
         #expect("\(StreamError.badProfile(modelError))".contains("9999"))
     }
 
+    /// A snapshot whose tables changed takes the strings its stream has seen from the
+    /// memo by their bytes (Go renumbers them all when a new stack appears) and still
+    /// builds the model's state.
+    @Test func changedTablesTakeKnownStringsFromTheMemo() throws {
+        let a = try PprofSnapshot(Samples.bytes("heap-001.pb.gz"))
+        let b = try PprofSnapshot(Samples.bytes("heap-015.pb.gz"))
+        var tx = StreamEncoder(stream: 1, info: info(for: try a.profile(), type: "heap"))
+        try tx.ingest(pprof: a, mode: .snapshot)
+        #expect(tx.pprofKnownStrings == 0)
+        try tx.ingest(pprof: b, mode: .snapshot)
+        #expect(tx.pprofTableDecodes == 2)
+        let strings = try b.profile().functions.count
+        #expect(tx.pprofKnownStrings > strings, "\(tx.pprofKnownStrings) strings known of a table for \(strings) functions")
+        #expect(tx.state == (try stateThroughModel(b, type: "heap")))
+    }
+
+    /// A string the memo does not know is checked: an invalid one appended to a profile
+    /// whose other strings are all known is refused with the model's error (its index),
+    /// and a valid one is taken.
+    @Test func aNewStringIsCheckedWhenTheOthersAreKnown() throws {
+        let good = try PprofSnapshot(Samples.bytes("heap-001.pb.gz"))
+        // Profile field 6 (string_table), appended: the table gets one more string.
+        let invalid = good.raw + [0x32, 0x02, 0xC3, 0x28]
+        let valid = good.raw + [0x32, 0x03, 0x6E, 0x65, 0x77]
+        var expected: PprofError?
+        do { _ = try PprofDecoder.decode(invalid) } catch { expected = error }
+        let modelError = try #require(expected)
+        guard case .invalidUTF8 = modelError else { Issue.record("unexpected model error \(modelError)"); return }
+        var tx = StreamEncoder(stream: 1, info: info(for: try good.profile(), type: "heap"))
+        try tx.ingest(pprof: good, mode: .snapshot)
+        let before = tx.state
+        #expect(throws: StreamError.badProfile(modelError)) { try tx.ingest(pprof: try PprofSnapshot(invalid), mode: .snapshot) }
+        #expect(tx.state == before)
+        try tx.ingest(pprof: try PprofSnapshot(valid), mode: .snapshot)
+        #expect(tx.state == (try stateThroughModel(try PprofSnapshot(valid), type: "heap")))
+    }
+
     /// Sample types other than the stream's are refused before any sample is read.
     @Test func otherSampleTypesAreRefused() throws {
         let heap = try PprofSnapshot(Samples.bytes("heap-001.pb.gz"))

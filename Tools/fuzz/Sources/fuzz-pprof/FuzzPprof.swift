@@ -32,7 +32,7 @@ private func checkSnapshotPath(_ bytes: [UInt8], _ reader: Profile?) {
         guard let snapshot else { return }
         var refused = false
         do {
-            let t = try snapshot.tables()
+            let t = try snapshot.tables(known: PprofStringMemo())
             try snapshot.forEachSample(t) { _, _, _ in }
         } catch { refused = true }
         check(refused, "the snapshot path accepted what the reader refused")
