@@ -56,7 +56,10 @@ import WireCodec
             build.waitUntilExit()
             guard build.terminationStatus == 0 else { throw TestError("go build of Samples/go-service failed (\(build.terminationStatus))") }
             process.executableURL = exe
-            process.arguments = ["-addr", "127.0.0.1:0", "-seconds", "300"]
+            // A safety net for a leaked process only (`stop()` ends it): long enough for a
+            // test whose tasks wait minutes for the cooperative pool under CI's parallel load
+            // (a 300 s net once expired before the agent's first fetch).
+            process.arguments = ["-addr", "127.0.0.1:0", "-seconds", "1800"]
             errorPath = dir.appendingPathComponent("service-stderr.txt").path
             _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: errorPath)
@@ -126,7 +129,7 @@ import WireCodec
         // Runs until every type has been sent a few times (bounded: a loaded machine is slow,
         // so this counts windows, not seconds).
         let loops = Task { await agent.run() }
-        let deadline = ContinuousClock.now + .seconds(90)
+        let deadline = ContinuousClock.now + .seconds(300)
         while ContinuousClock.now < deadline {
             let sent = try await agent.endpoint.withEndpoint { a, _ in (1...3).map { a.encoder($0) != nil } }
             if sent.allSatisfy({ $0 }) && agent.sourceCounters.windowsSent >= 8 { break }
