@@ -81,10 +81,12 @@ public struct PprofSnapshot: Sendable {
             try reader.checkFirstString(ranges)
             var strings: [PprofString] = []
             strings.reserveCapacity(ranges.count)
+            var knownCount = 0
             for (n, r) in ranges.enumerated() {
                 let bytes = UnsafeBufferPointer(rebasing: b[r])
                 if let v = known.value(for: UnsafeRawBufferPointer(bytes)) {
                     strings.append(.known(v))
+                    knownCount += 1
                 } else {
                     guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalidUTF8(stringIndex: n) }
                     strings.append(.new(s))
@@ -94,7 +96,7 @@ public struct PprofSnapshot: Sendable {
             _ = try reader.indexTail(layout, stringCount: ranges.count)
             func string(_ i: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[ranges[i]]), as: UTF8.self) }
             return PprofTables(head: head, sampleTypes: head.sampleTypes.map { ValueType(type: string($0.type), unit: string($0.unit)) },
-                               strings: strings)
+                               strings: strings, knownCount: knownCount)
         }
     }
 
@@ -123,6 +125,8 @@ public struct PprofTables: Sendable {
     public let sampleTypes: [ValueType]
     /// Every string of the table, by index: the memo's value, or the string itself.
     public var strings: [PprofString]
+    /// How many strings the memo knew when the tables were read.
+    public let knownCount: Int
     /// The functions, their strings as indices into `strings`.
     public var functions: [PprofFunctionRef] { head.functions }
     /// The locations; their lines name functions by position in `functions`.

@@ -543,16 +543,15 @@ public struct CollectorSession: DatagramEndpoint, Sendable {
                                         ackEliciting: true, ackEvery: withDurable ? .max : ackEvery, maxAckDelay: maxAckDelay)
             let e = p.receiver.receive(h, symbol: scratch[0..<h.symbolSize], at: now)
             if case .bundle(_, let windows, _) = e {
-                // At once, unless the owner's commit will acknowledge it within the ack
-                // timer (set when this bundle's first datagram arrived). A rejection goes
-                // at once either way: the agent acts on it.
-                if !withDurable || windows.contains(where: { if case .rejected = $0 { return true } else { return false } }) {
-                    p.ackNow = true
-                }
+                let rejectedBefore = p.rejected.count
                 for case .rejected(let a, let why) in windows {
                     p.rejected.append(.rejected(stream: a.stream, seq: a.seq, reason: UInt8(RejectReason.allCases.firstIndex(of: why.reason) ?? 0),
                                                 base: why.unknownBase ?? 0))
                 }
+                // At once, unless the owner's commit will acknowledge it within the ack
+                // timer (set when this bundle's first datagram arrived). A rejection goes
+                // at once either way: the agent acts on it.
+                if !withDurable || p.rejected.count > rejectedBefore { p.ackNow = true }
             }
             event = e
             owes = (p.ackNow, p.ackDeadline)

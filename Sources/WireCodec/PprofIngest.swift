@@ -17,8 +17,6 @@ struct PprofTableCache {
     var locationIDs: [EntryID]
     /// Whether `tables(of:reusing:)` returned the previous snapshot's tables.
     var isReused = false
-    /// How many strings of the decoded tables the memo knew.
-    var knownStrings = 0
 
     /// The tables of `snapshot`: `previous` when they are the same bytes, else decoded,
     /// checked and interned into `dictionary`, with the strings `memo` holds taken from it
@@ -30,7 +28,6 @@ struct PprofTableCache {
             return previous
         }
         var cache = PprofTableCache(snapshot: snapshot, tables: try snapshot.tables(known: memo), locationIDs: [])
-        for case .known in cache.tables.strings { cache.knownStrings += 1 }
         let functions = cache.tables.functions
         var functionIDs: [EntryID] = []
         functionIDs.reserveCapacity(functions.count)

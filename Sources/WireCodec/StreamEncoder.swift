@@ -82,7 +82,7 @@ public struct StreamEncoder: Sendable {
         }
         if !tables.isReused {
             pprofTableDecodes += 1
-            pprofKnownStrings += tables.knownStrings
+            pprofKnownStrings += tables.tables.knownCount
         }
         let sampleTypes = tables.tables.sampleTypes
         guard sampleTypes == info.columns else { throw .columnsChanged(expected: info.columns, got: sampleTypes) }
