@@ -12,6 +12,15 @@ enum SQLText {
         return "transform(stream, CAST([\(list(keys))] AS Array(UInt64)), CAST([\(list(keys.map { values[$0]! }))] AS Array(\(type))), to\(type)(\(d)))"
     }
 
+    /// `perStream` for signed values (times).
+    static func perStream(_ values: [UInt64: Int64]) -> String {
+        let keys = values.keys.sorted()
+        return "transform(stream, CAST([\(list(keys))] AS Array(UInt64)), CAST([\(keys.map { String(values[$0]!) }.joined(separator: ","))] AS Array(Int64)), toInt64(0))"
+    }
+
+    /// `terms` joined by OR, or `0` (false) when there is none.
+    static func any(_ terms: [String]) -> String { terms.isEmpty ? "0" : terms.map { "(\($0))" }.joined(separator: " OR ") }
+
     /// A string literal.
     static func quoted(_ s: String) -> String {
         "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
@@ -55,14 +64,15 @@ enum ClickHouseHeads {
         let list = SQLText.list(ids)
         // Samples too: a window whose rows landed but whose window row did not still counts.
         var r = try c.select("""
-            SELECT stream, max(n), argMax(lineage, n), max(time), maxIf(n, kind = 1) FROM (
+            SELECT stream, max(n), argMax(lineage, n), max(time), maxIf(n, kind = 1), argMaxIf(time, n, kind = 1) FROM (
                 SELECT stream, n, lineage, time, kind FROM \(db).windows WHERE stream IN (\(list))
                 UNION ALL SELECT stream, n, lineage, time, kind FROM \(db).samples WHERE stream IN (\(list)))
             GROUP BY stream
             """)
-        var meta: [UInt64: (n: UInt64, lineage: UInt32, last: Int64, base: UInt64)] = [:]
-        while !r.atEnd { meta[try r.uint64()] = (try r.uint64(), try r.uint32(), try r.int64(), try r.uint64()) }
+        var meta: [UInt64: (n: UInt64, lineage: UInt32, last: Int64, base: UInt64, baseTime: Int64)] = [:]
+        while !r.atEnd { meta[try r.uint64()] = (try r.uint64(), try r.uint32(), try r.int64(), try r.uint64(), try r.int64()) }
         guard !meta.isEmpty else { return [:] }
+        let checkpoints = try ClickHouseCheckpoints.newest(c, db: db, bases: meta.mapValues(\.base), limits: [nil])
         let rows = try ClickHouseHeads.agentRows(c, db: db, kinds: streams.reduce(into: [:]) { $0[UInt64(bitPattern: $1.key)] = $1.value.columnKinds },
                                                  lineages: meta.mapValues { UInt64($0.lineage) }, bases: meta.mapValues(\.base))
         var out: [Int64: ClickHouseStore.Head] = [:]
@@ -70,7 +80,8 @@ enum ClickHouseHeads {
             guard let info = streams[Int64(bitPattern: id)] else { continue }
             out[Int64(bitPattern: id)] = ClickHouseStore.Head(gauges: info.columnKinds.map { $0 == .gauge },
                                                               state: state(columns: info.columns.count, rows: rows[id] ?? []),
-                                                              n: m.n, lineage: m.lineage, lastNanos: m.last)
+                                                              n: m.n, lineage: m.lineage, lastNanos: m.last, base: m.base, baseTime: m.baseTime,
+                                                              checkpoint: checkpoints[id]?[0] ?? .start(base: m.base, baseTime: m.baseTime))
         }
         return out
     }
@@ -123,12 +134,13 @@ struct MergedRange {
                 guard gauges[c] else { v[c] = sum; continue }
                 let levelBefore = at(row.before, c)
                 if aggregation == .last || m <= 0 {
-                    v[c] = levelBefore + sum
+                    v[c] = levelBefore &+ sum
                 } else {
                     // Σ over the range's windows k of the level after k
                     //   = m·level_before + Σ_j d_j·(nTo − n_j + 1).
-                    let total = m * levelBefore + (Int64(nTo) + 1) * sum - at(row.weighted, c)
-                    v[c] = total >= 0 ? (total + m / 2) / m : -((-total + m / 2) / m)
+                    // Wrapping, like the sums ClickHouse returns: exact whenever the total fits.
+                    let total = m &* levelBefore &+ (Int64(nTo) &+ 1) &* sum &- at(row.weighted, c)
+                    v[c] = total >= 0 ? (total &+ m / 2) / m : 0 &- ((0 &- total &+ m / 2) / m)
                 }
             }
             out.append((row.stack, v))
@@ -138,38 +150,79 @@ struct MergedRange {
 }
 
 enum ClickHouseRange {
-    /// Merges `streams` over `range` in the database: one query for the window ordinals at
-    /// the range's ends, one for the stacks.
+    /// Streams per query: each adds a few key-range terms to the query's text.
+    static let chunk = 100
+
+    /// Merges `streams` over `range` in the database (STORE.md §10.4), in chunks of streams:
+    /// per chunk one query for the window ordinals at the range's ends, one for the
+    /// checkpoints at or before them, one for the stacks.
     static func query(_ c: ClickHouseClient, db: String, streams: [StoredStream], range: TimeRange) throws(ClickHouseError) -> [Int64: MergedRange] {
+        var out: [Int64: MergedRange] = [:]
+        var i = 0
+        while i < streams.count {
+            let part = Array(streams[i..<min(streams.count, i + chunk)])
+            i += chunk
+            out.merge(try query(chunk: part, c, db: db, range: range)) { a, _ in a }
+        }
+        return out
+    }
+
+    static func query(chunk streams: [StoredStream], _ c: ClickHouseClient, db: String, range: TimeRange) throws(ClickHouseError) -> [Int64: MergedRange] {
         let ids = streams.map { UInt64(bitPattern: $0.id) }
-        let list = SQLText.list(ids)
         var r = try c.select("""
-            SELECT stream, maxIf(n, kind = 1), maxIf(n, time <= \(range.from) OR kind = 1), maxIf(n, time <= \(range.to) OR kind = 1)
-            FROM \(db).windows WHERE stream IN (\(list)) GROUP BY stream
+            SELECT stream, maxIf(n, kind = 1), argMaxIf(time, n, kind = 1), maxIf(n, time <= \(range.from) OR kind = 1), maxIf(n, time <= \(range.to) OR kind = 1)
+            FROM \(db).windows WHERE stream IN (\(SQLText.list(ids))) GROUP BY stream
             """)
         var out: [Int64: MergedRange] = [:]
-        var bases: [UInt64: UInt64] = [:]
+        var bases: [UInt64: UInt64] = [:], baseTimes: [UInt64: Int64] = [:]
+        var nFrom: [UInt64: UInt64] = [:], nTo: [UInt64: UInt64] = [:]
         while !r.atEnd {
             let id = try r.uint64()
-            bases[id] = try r.uint64()
-            out[Int64(bitPattern: id)] = MergedRange(nFrom: try r.uint64(), nTo: try r.uint64())
+            (bases[id], baseTimes[id], nFrom[id], nTo[id]) = (try r.uint64(), try r.int64(), try r.uint64(), try r.uint64())
         }
         guard !bases.isEmpty else { return [:] }
+        // Each end of the range is the sum of the rows up to it: the newest checkpoint at or
+        // before it, plus the windows after that checkpoint.
+        let marks = try ClickHouseCheckpoints.newest(c, db: db, bases: bases, limits: [nFrom, nTo])
+        var c1: [UInt64: UInt64] = [:], c2: [UInt64: UInt64] = [:]
+        var points: [String] = [], rows: [String] = []
+        for (id, b) in bases.sorted(by: { $0.key < $1.key }) {
+            let start = ClickHouseCheckpoints.Mark.start(base: b, baseTime: baseTimes[id]!)
+            let m1 = marks[id]?[0] ?? start, m2 = marks[id]?[1] ?? start
+            (c1[id], c2[id]) = (m1.n, m2.n)
+            let at = Set([m1.n, m2.n].filter { $0 > b })
+            if !at.isEmpty { points.append("stream = \(id) AND base = \(b) AND n IN (\(SQLText.list(at.sorted())))") }
+            for (m, n, time) in [(m1, nFrom[id]!, range.from), (m2, nTo[id]!, range.to)] {
+                if let t = ClickHouseCheckpoints.rows(stream: id, base: b, baseTime: baseTimes[id]!, from: m, to: n, time: time) { rows.append(t) }
+            }
+            out[Int64(bitPattern: id)] = MergedRange(nFrom: nFrom[id]!, nTo: nTo[id]!)
+        }
         let gauges = streams.contains { $0.info.columnKinds.contains(.gauge) }
-        // Gauge levels need the weighted sum and the level before the range; counters do not.
-        let weighted = gauges
-            ? "sumForEachIf(arrayMap((v, k) -> v * k, values, arrayResize(emptyArrayInt64(), length(values), toInt64(n))), kind = 0 AND time > \(range.from))"
-            : "emptyArrayInt64()"
-        let before = gauges ? "sumForEachIf(values, time <= \(range.from) OR kind = 1)" : "emptyArrayInt64()"
+        // Gauge levels need the weighted sums; counters do not.
+        let pointsWeighted = gauges ? "weighted" : "emptyArrayInt64()"
+        let rowsWeighted = gauges ? ClickHouseCheckpoints.weightedValues : "emptyArrayInt64()"
+        let (C1, C2) = (SQLText.perStream(c1, type: "UInt64"), SQLText.perStream(c2, type: "UInt64"))
+        let (NF, NT) = (SQLText.perStream(nFrom, type: "UInt64"), SQLText.perStream(nTo, type: "UInt64"))
+        // e: bit 0 when the row is in the sum up to the range's start, bit 1 up to its end.
         r = try c.select("""
-            SELECT stream, stack, sumForEachIf(values, kind = 0 AND time > \(range.from)), \(weighted), \(before)
-            FROM \(db).samples FINAL
-            WHERE stream IN (\(SQLText.list(bases.keys))) AND time <= \(range.to) AND \(SQLText.effective(bases: bases))
+            SELECT stream, stack, sumForEachIf(s, e >= 2), sumForEachIf(w, e >= 2), sumForEachIf(s, e % 2 = 1), sumForEachIf(w, e % 2 = 1)
+            FROM (
+                SELECT stream, stack, total AS s, \(pointsWeighted) AS w, (n = \(C1)) + 2 * (n = \(C2)) AS e
+                FROM \(db).points FINAL WHERE \(SQLText.any(points))
+                UNION ALL
+                SELECT stream, stack, values AS s, \(rowsWeighted) AS w,
+                       ((kind = 1 AND n = \(C1)) OR (kind = 0 AND n > \(C1) AND n <= \(NF)))
+                       + 2 * ((kind = 1 AND n = \(C2)) OR (kind = 0 AND n > \(C2) AND n <= \(NT))) AS e
+                FROM \(db).samples FINAL WHERE \(SQLText.any(rows))
+            )
             GROUP BY stream, stack
             """)
         while !r.atEnd {
-            let (stream, stack, a) = try r.stackRow(arrays: 3)
-            out[Int64(bitPattern: stream)]?.rows.append((stack, a[0], a[1], a[2]))
+            let (stream, stack, a) = try r.stackRow(arrays: 4)
+            let width = a.map(\.count).max() ?? 0
+            let sum = (0..<width).map { at(a[0], $0) &- at(a[2], $0) }
+            let weighted = (0..<width).map { at(a[1], $0) &- at(a[3], $0) }
+            out[Int64(bitPattern: stream)]?.rows.append((stack, sum, weighted, a[2]))
         }
         return out
     }

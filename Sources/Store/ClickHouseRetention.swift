@@ -17,7 +17,7 @@ enum ClickHouseRetention {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var r = try c.select("""
             SELECT DISTINCT table, partition FROM system.parts
-            WHERE database = \(SQLText.quoted(db)) AND table IN ('windows', 'samples') AND active
+            WHERE database = \(SQLText.quoted(db)) AND table IN ('windows', 'samples', 'points', 'checkpoints') AND active
             """)
         var drop: [(String, String)] = []
         while !r.atEnd {
@@ -69,6 +69,7 @@ enum ClickHouseRetention {
             // between the two leaves both, and reads count only rows after the newest base.
             if !samples.bytes.isEmpty { try c.insert(into: "\(db).samples", columns: "stream, time, n, kind, lineage, stack, values", rows: samples.bytes) }
             try c.insert(into: "\(db).windows", columns: "stream, time, n, kind, duration, seq, reset, lineage, bytes", rows: windows.bytes)
+            try carryCheckpoints(c, db: db, keep: keep, oldBases: oldBase.filter { last[$0.key] != nil }, newBases: last)
         }
         for (table, partition) in drop {
             try c.execute("ALTER TABLE \(db).\(table) DROP PARTITION \(partition)")
@@ -78,5 +79,42 @@ enum ClickHouseRetention {
             try c.execute("ALTER TABLE \(db).stream_days DROP PARTITION \(partition)")
         }
         return report
+    }
+
+    /// Rewrites each stream's newest checkpoint after the new base against that base
+    /// (STORE.md §10.5), before the rows it needs are dropped: P_new(c) = P_old(c) − P_old(B)
+    /// + base and Q_new(c) = Q_old(c) − Q_old(B) + B · base, where P_old(B) and Q_old(B) sum the
+    /// rows that counted before `keep`. Without it, a stream's next checkpoint would sum
+    /// every kept window again.
+    static func carryCheckpoints(_ c: ClickHouseClient, db: String, keep: Int64, oldBases: [UInt64: UInt64], newBases: [UInt64: UInt64]) throws(ClickHouseError) {
+        let newest = try ClickHouseCheckpoints.newest(c, db: db, bases: oldBases, limits: [nil])
+        var carried: [UInt64: ClickHouseCheckpoints.Mark] = [:]
+        for (id, marks) in newest { if let m = marks[0], let b = newBases[id], m.n > b { carried[id] = m } }
+        guard !carried.isEmpty else { return }
+        let all = carried.keys.sorted()
+        for i in stride(from: 0, to: all.count, by: ClickHouseRange.chunk) {
+            try carry(c, db: db, keep: keep, Array(all[i..<min(all.count, i + ClickHouseRange.chunk)]), carried, oldBases, newBases)
+        }
+    }
+
+    /// One statement's worth of `carryCheckpoints`.
+    static func carry(_ c: ClickHouseClient, db: String, keep: Int64, _ streams: [UInt64], _ carried: [UInt64: ClickHouseCheckpoints.Mark],
+                      _ oldBases: [UInt64: UInt64], _ newBases: [UInt64: UInt64]) throws(ClickHouseError) {
+        let ids = SQLText.list(streams)
+        let old = streams.map { "stream = \($0) AND n = \(carried[$0]!.n) AND base = \(oldBases[$0]!)" }
+        let w = ClickHouseCheckpoints.weightedValues
+        try ClickHouseCheckpoints.insert(c, db: db, streams.map { ($0, newBases[$0]!, carried[$0]!) }, summing: [
+            "SELECT stream, stack, total AS s, weighted AS w FROM \(db).points FINAL WHERE \(SQLText.any(old))",
+            // Minus what counted before `keep` under the old base…
+            """
+            SELECT stream, stack, arrayMap(v -> negate(v), values) AS s, arrayMap(v -> negate(v), \(w)) AS w FROM \(db).samples FINAL
+            WHERE stream IN (\(ids)) AND time < \(keep) AND \(SQLText.effective(bases: oldBases.filter { streams.contains($0.key) }))
+            """,
+            // …plus the new base, weighted by its ordinal.
+            """
+            SELECT stream, stack, values AS s, \(w) AS w FROM \(db).samples FINAL
+            WHERE stream IN (\(ids)) AND time = \(keep) AND kind = 1 AND n = \(SQLText.perStream(newBases.filter { streams.contains($0.key) }, type: "UInt64"))
+            """,
+        ])
     }
 }

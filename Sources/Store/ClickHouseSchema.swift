@@ -35,6 +35,19 @@ enum ClickHouseSchema {
             CREATE TABLE IF NOT EXISTS \(db).samples (stream UInt64, time Int64, n UInt64, kind UInt8, lineage UInt32, stack UInt64,
                 values Array(Int64)) ENGINE = ReplacingMergeTree() PARTITION BY \(day) ORDER BY (stream, time, n, stack)
             """,
+            // Checkpoints (STORE.md §10.4): per stream, at some ordinals `n`, the sums of the
+            // rows that count up to `n` (`total`) and of the same rows weighted by their ordinal
+            // (`weighted`), computed against the base with ordinal `base`; a row in
+            // `checkpoints` once every row of one is in. Reads start from them, so a range
+            // reads at most a checkpoint interval of windows per end, however long it is.
+            """
+            CREATE TABLE IF NOT EXISTS \(db).points (stream UInt64, n UInt64, base UInt64, time Int64, stack UInt64,
+                total Array(Int64), weighted Array(Int64)) ENGINE = ReplacingMergeTree() PARTITION BY \(day) ORDER BY (stream, n, base, stack)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS \(db).checkpoints (stream UInt64, n UInt64, base UInt64, time Int64, rows UInt64)
+                ENGINE = ReplacingMergeTree() PARTITION BY \(day) ORDER BY (stream, n, base)
+            """,
             """
             CREATE TABLE IF NOT EXISTS \(db).entries (agent String, kind UInt8, entry UInt64, salt UInt64, body String)
                 ENGINE = ReplacingMergeTree() ORDER BY (agent, kind, entry)

@@ -19,13 +19,18 @@ public final class ClickHouseStore: ProfileStore {
     /// Each agent's dictionary as loaded so far (only the entries some query needed).
     let dictionaries = Mutex<[String: WireDictionary]>([:])
 
-    /// Opens the store, creating the database and tables when missing.
-    public init(_ endpoint: ClickHouseEndpoint, timeoutSeconds: Double = 30, pendingLimitBytes: Int = 64 << 20) throws(StoreError) {
+    /// Opens the store, creating the database and tables when missing. `policy` spaces each
+    /// stream's checkpoints (STORE.md §10.4) as the SQLite store spaces its own; the
+    /// checkpoints of every stream due are written together at most once per
+    /// `checkpointPass` (two statements each time: inserts, not rows, are what ClickHouse
+    /// pays for).
+    public init(_ endpoint: ClickHouseEndpoint, timeoutSeconds: Double = 30, pendingLimitBytes: Int = 64 << 20,
+                policy: CheckpointPolicy = CheckpointPolicy(), checkpointPass: Duration = .seconds(1)) throws(StoreError) {
         self.endpoint = endpoint
         let writeClient = ClickHouseClient(endpoint, timeoutSeconds: timeoutSeconds)
         readClient = ClickHouseClient(endpoint, timeoutSeconds: timeoutSeconds)
         do { try ClickHouseSchema.prepare(writeClient) } catch { throw Self.storeError(error) }
-        writer = Mutex(Writer(client: writeClient, pendingLimit: pendingLimitBytes))
+        writer = Mutex(Writer(client: writeClient, pendingLimit: pendingLimitBytes, policy: policy, checkpointPass: checkpointPass))
     }
 
     /// Bytes ClickHouse sent to answer this store's reads (merged rows and dictionary entries).
@@ -152,6 +157,11 @@ extension ClickHouseStore {
         /// Counter resets so far: windows of one lineage sum to the agent's counters.
         var lineage: UInt32
         var lastNanos: Int64
+        /// The newest retention base: its ordinal (0: none) and time.
+        var base: UInt64 = 0
+        var baseTime: Int64 = 0
+        /// The newest checkpoint against that base, or the base itself when there is none.
+        var checkpoint = ClickHouseCheckpoints.Mark(n: 0, time: .min)
     }
 
     /// One insert not yet confirmed by ClickHouse.
@@ -164,10 +174,17 @@ extension ClickHouseStore {
     struct Writer: Sendable {
         let client: ClickHouseClient
         let pendingLimit: Int
+        let policy: CheckpointPolicy
+        let checkpointPass: Duration
+        var lastCheckpointPass: ContinuousClock.Instant?
         var heads: [Int64: Head] = [:]
         var pending: [Insert] = []
+        /// Checkpoint writes that failed (the windows were durable; the next append tries again).
+        var checkpointFailures = 0
 
-        init(client: ClickHouseClient, pendingLimit: Int) { (self.client, self.pendingLimit) = (client, pendingLimit) }
+        init(client: ClickHouseClient, pendingLimit: Int, policy: CheckpointPolicy, checkpointPass: Duration) {
+            (self.client, self.pendingLimit, self.policy, self.checkpointPass) = (client, pendingLimit, policy, checkpointPass)
+        }
 
         var db: String { client.endpoint.database }
 
@@ -259,7 +276,38 @@ extension ClickHouseStore {
                 pending.append(Insert(table: "\(db).\(table)", columns: columns, rows: rows))
             }
             try flush()
+            let now = ContinuousClock.now
+            if lastCheckpointPass.map({ now - $0 >= checkpointPass }) ?? true {
+                // Every stream with a cached head, not only this batch's: one that went idle
+                // still gets the checkpoint its last windows are due.
+                if checkpoint(Set(heads.keys)) { lastCheckpointPass = now }
+            }
             return outcomes
+        }
+
+        /// Writes a checkpoint for each of `streams` due one (after its first window, then
+        /// every `policy.windows` windows or its interval of stream time), once their windows
+        /// are in; true when it wrote any. A failure costs only read speed: the next append
+        /// tries again from the same previous checkpoint.
+        @discardableResult
+        mutating func checkpoint(_ streams: Set<Int64>) -> Bool {
+            var due: [ClickHouseCheckpoints.Due] = []
+            for id in streams.sorted() {
+                guard let h = heads[id], h.n > h.checkpoint.n else { continue }
+                let first = h.checkpoint.n == h.base
+                guard first || h.n - h.checkpoint.n >= UInt64(policy.windows)
+                    || h.lastNanos.subtractingReportingOverflow(h.checkpoint.time).partialValue >= policy.interval(of: id) else { continue }
+                due.append(.init(stream: UInt64(bitPattern: id), base: h.base, baseTime: h.baseTime, from: h.checkpoint,
+                                 to: .init(n: h.n, time: h.lastNanos)))
+            }
+            guard !due.isEmpty else { return false }
+            do {
+                try ClickHouseCheckpoints.write(client, db: db, due)
+                for d in due { heads[Int64(bitPattern: d.stream)]?.checkpoint = d.to }
+            } catch {
+                checkpointFailures += 1
+            }
+            return true
         }
 
         /// Forgets the cached heads of `streams` whose newest stored window is not the one

@@ -252,7 +252,7 @@ final class StoreFixture {
     func open(policy: CheckpointPolicy = CheckpointPolicy()) throws -> any ProfileStore {
         switch backend {
         case .sqlite: return try SQLiteStore(path: dir.appendingPathComponent("store.db").path, policy: policy)
-        case .clickhouse: return try ClickHouseStore(try #require(clickHouse))
+        case .clickhouse: return try ClickHouseStore(try #require(clickHouse), policy: policy, checkpointPass: .zero)
         }
     }
 

@@ -3,7 +3,7 @@
 # goroutine, mutex, block from real Go profiles, a few percent of cells changing per window)
 # at the default 240 ms interval inserted into ClickHouse and, as the baseline in the same
 # run, into SQLite, batched as a collector's drains are; then the merged CPU and heap flame
-# graphs over the whole range read from each: insert throughput, query time, bytes moved
+# graphs over the whole range and over its last quarter read from each: insert throughput, query time, bytes moved
 # from ClickHouse, disk, and a check that both stores give the same totals. Starts a private
 # ClickHouse on loopback (Tools/lib/clickhouse.sh) unless FLAMEWIRE_CLICKHOUSE_URL names one.
 #

@@ -102,8 +102,10 @@ import WireCodec
 
         // The merged graphs over the whole range, as the collector serves them.
         let end = start + Int64(ticks + 1) * intervalMs * 1_000_000
-        let range = TimeRange(from: start, to: end)
-        for type in ["cpu", "heap"] {
+        // The whole range, and its last quarter (a range that starts after a long history:
+        // what "the last hour" is on a store that has run for days).
+        let ranges = [("", TimeRange(from: start, to: end)), (" last quarter", TimeRange(from: end - (end - start) / 4, to: end))]
+        for (label, range) in ranges { for type in ["cpu", "heap"] {
             var totals: [String: [Int64]] = [:]
             var times: [String: Double] = [:]
             for (name, store) in [("clickhouse", clickhouse as any ProfileStore), ("sqlite", sqlite as any ProfileStore)] {
@@ -123,19 +125,19 @@ import WireCodec
                 }
                 let median = ms.sorted()[1]
                 times[name] = median
-                report("query \(type) merged over \(agents) agents: \(name == "clickhouse" ? "ClickHouse" : "SQLite")", median, "ms")
+                report("query \(type)\(label) merged over \(agents) agents: \(name == "clickhouse" ? "ClickHouse" : "SQLite")", median, "ms")
                 if name == "clickhouse" {
-                    report("query \(type): bytes from ClickHouse, first (with dictionary)", Double(firstBytes), "B")
-                    report("query \(type): bytes from ClickHouse, again", Double(lastBytes), "B")
+                    report("query \(type)\(label): bytes from ClickHouse, first (with dictionary)", Double(firstBytes), "B")
+                    report("query \(type)\(label): bytes from ClickHouse, again", Double(lastBytes), "B")
                 }
             }
-            report("query \(type): ClickHouse vs SQLite", times["clickhouse"]! / times["sqlite"]!, "×")
+            report("query \(type)\(label): ClickHouse vs SQLite", times["clickhouse"]! / times["sqlite"]!, "×")
             // Gauge means round per stack, so a merged mean may differ by one per stack and stream.
             let same = zip(totals["clickhouse"]!, totals["sqlite"]!).allSatisfy { abs($0 - $1) <= Int64(agents * 10_000) }
             let exact = totals["clickhouse"]! == totals["sqlite"]!
-            say("  query \(type): totals \(exact ? "equal" : (same ? "equal within per-stack rounding" : "DIFFER")) (ClickHouse \(totals["clickhouse"]!), SQLite \(totals["sqlite"]!))")
+            say("  query \(type)\(label): totals \(exact ? "equal" : (same ? "equal within per-stack rounding" : "DIFFER")) (ClickHouse \(totals["clickhouse"]!), SQLite \(totals["sqlite"]!))")
             if !same { throw BenchError.totalsDiffer(type) }
-        }
+        }}
         if !tsv.isEmpty {
             let text = results.map { "\($0.0)\t\($0.1)\t\($0.2)" }.joined(separator: "\n") + "\n"
             try text.write(toFile: tsv, atomically: true, encoding: .utf8)
