@@ -45,7 +45,7 @@ enum ClickHouseSchema {
                 total Array(Int64), weighted Array(Int64)) ENGINE = ReplacingMergeTree() PARTITION BY \(day) ORDER BY (stream, n, base, stack)
             """,
             """
-            CREATE TABLE IF NOT EXISTS \(db).checkpoints (stream UInt64, n UInt64, base UInt64, time Int64, rows UInt64)
+            CREATE TABLE IF NOT EXISTS \(db).checkpoints (stream UInt64, n UInt64, base UInt64, time Int64)
                 ENGINE = ReplacingMergeTree() PARTITION BY \(day) ORDER BY (stream, n, base)
             """,
             """
